@@ -1,0 +1,112 @@
+/**
+ * Volumes: a grid plus a flat typed array in x-fastest order (i + nx * (j + ny * k)).
+ * - ScalarVolume (Float32): CT in HU, dose in Gy; the name of the variable says which.
+ * - Mask (Uint8, 0 or 1): a structure's voxels (voxel centre inside).
+ * - Occupancy (Float32, 0..1): the fraction of each voxel inside a structure, where partial volume
+ *   matters (small spheres, DVHs).
+ */
+
+import { GeometryError } from '../core/errors.js';
+import { mm3ToCc, type Cc } from '../core/units.js';
+import type { IndexIjk, PointLps } from '../core/vec3.js';
+import { describeGrid, indexToLps, voxelCount, voxelVolumeMm3, type Grid } from './grid.js';
+
+export interface Volume<A extends Float32Array | Uint8Array> {
+  readonly grid: Grid;
+  readonly data: A;
+}
+
+export type ScalarVolume = Volume<Float32Array>;
+export type Mask = Volume<Uint8Array>;
+export type Occupancy = Volume<Float32Array>;
+
+function checkLength(grid: Grid, length: number, what: string): void {
+  if (length !== voxelCount(grid)) {
+    throw new GeometryError(`${what}: expected ${voxelCount(grid)} values for ${describeGrid(grid)}, found ${length}`);
+  }
+}
+
+export function createScalarVolume(grid: Grid, data?: Float32Array): ScalarVolume {
+  const d = data ?? new Float32Array(voxelCount(grid));
+  checkLength(grid, d.length, 'scalar volume');
+  return { grid, data: d };
+}
+
+export function createMask(grid: Grid, data?: Uint8Array): Mask {
+  const d = data ?? new Uint8Array(voxelCount(grid));
+  checkLength(grid, d.length, 'mask');
+  return { grid, data: d };
+}
+
+export function createOccupancy(grid: Grid, data?: Float32Array): Occupancy {
+  const d = data ?? new Float32Array(voxelCount(grid));
+  checkLength(grid, d.length, 'occupancy');
+  return { grid, data: d };
+}
+
+export function countVoxels(mask: Mask): number {
+  const d = mask.data;
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) n++;
+  return n;
+}
+
+/** Volume of a mask in cc: voxel count times voxel volume. */
+export const maskVolumeCc = (mask: Mask): Cc => mm3ToCc(countVoxels(mask) * voxelVolumeMm3(mask.grid));
+
+/** Volume of a fractional occupancy in cc: sum of fractions times voxel volume. */
+export function occupancyVolumeCc(occupancy: Occupancy): Cc {
+  const d = occupancy.data;
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i]!;
+  return mm3ToCc(s * voxelVolumeMm3(occupancy.grid));
+}
+
+/** Inclusive index bounding box of the non-zero voxels, or undefined for an empty mask. */
+export function maskBoundingBox(mask: Mask): { readonly lo: IndexIjk; readonly hi: IndexIjk } | undefined {
+  const [nx, ny, nz] = mask.grid.size;
+  const d = mask.data;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  let p = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        if (d[p] === 0) continue;
+        if (i < i0) i0 = i;
+        if (i > i1) i1 = i;
+        if (j < j0) j0 = j;
+        if (j > j1) j1 = j;
+        if (k < k0) k0 = k;
+        if (k > k1) k1 = k;
+      }
+    }
+  }
+  if (i1 < 0) return undefined;
+  return { lo: [i0, j0, k0] as unknown as IndexIjk, hi: [i1, j1, k1] as unknown as IndexIjk };
+}
+
+/** Centroid (LPS, mm) of the mask's voxel centres, or undefined for an empty mask. */
+export function maskCentroidLps(mask: Mask): PointLps | undefined {
+  const [nx, ny, nz] = mask.grid.size;
+  const d = mask.data;
+  let si = 0, sj = 0, sk = 0, n = 0, p = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        if (d[p] === 0) continue;
+        si += i;
+        sj += j;
+        sk += k;
+        n++;
+      }
+    }
+  }
+  return n === 0 ? undefined : indexToLps(mask.grid, [si / n, sj / n, sk / n]);
+}
+
+/** Throws GeometryError when a structure that the operation needs is empty. */
+export function requireNonEmpty(mask: Mask, structure: string, operation: string): void {
+  if (countVoxels(mask) === 0) {
+    throw new GeometryError(`${operation}: expected a non-empty structure, found no voxels`, { structure });
+  }
+}
