@@ -46,6 +46,8 @@ export interface StructureSet extends DicomIdentity {
   readonly referencedSeriesInstanceUid?: string;
   readonly structures: readonly ContourStructure[];
   readonly file?: string;
+  /** Problems the reader worked around (e.g. a CLOSED_PLANAR contour with < 3 points, dropped). */
+  readonly warnings?: readonly string[];
 }
 
 export type DoseSummationType = 'PLAN' | 'MULTI_PLAN' | 'FRACTION' | 'BEAM' | 'BRACHY' | 'CONTROL_PT' | 'RECORD' | string;
@@ -60,6 +62,8 @@ export interface DoseGrid extends DicomIdentity {
   readonly doseType?: string;
   readonly referencedPlanSopInstanceUid?: string;
   readonly file?: string;
+  /** Problems the reader worked around (e.g. a single frame with no stated slice thickness). */
+  readonly warnings?: readonly string[];
 }
 
 export interface ControlPoint {

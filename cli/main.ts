@@ -1,0 +1,49 @@
+/**
+ * The `lattice` command line: parses arguments, does file I/O, calls the library. No computation
+ * lives here.
+ */
+
+import { Command, InvalidArgumentError } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerPhantom } from './commands/phantom.js';
+import { EXIT_ERROR } from './run-command.js';
+
+export const DISCLAIMER = 'lattice-rt is a research tool, not a medical device: do not use it for clinical decisions.';
+
+/** Parse a positive number option (mm, Gy, ...), with a message naming the option. */
+export function positiveNumber(option: string): (value: string) => number {
+  return (value: string) => {
+    const v = Number(value);
+    if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${option} expects a positive number, found '${value}'`);
+    return v;
+  };
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('lattice')
+    .description(`Lattice SFRT planning and evaluation.\n${DISCLAIMER}`)
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDemo(program, setExit);
+  registerPhantom(program, setExit);
+  return program;
+}
+
+/** Run the CLI on process.argv-style arguments; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    // commander has already printed its message (unknown option, missing argument, --help, --version).
+    const exitCode = (err as { exitCode?: number }).exitCode;
+    return typeof exitCode === 'number' ? exitCode : EXIT_ERROR;
+  }
+  return code;
+}

@@ -1,0 +1,497 @@
+/**
+ * Planar contours -> fractional occupancy (and masks) on a voxel grid.
+ *
+ * Input: a structure's contours (DICOM RTSTRUCT semantics: LPS, mm; CLOSED_PLANAR polygons, the
+ * last point joining the first) and a grid (grid.ts). The grid may have any origin, spacing and
+ * flips/permutations of its axes, but one of its index axes (normally k) must be along the
+ * contour planes' normal: its slice planes are then parallel to the contour planes. Otherwise
+ * (an oblique grid, or contours that are not planar) a GeometryError is thrown.
+ * Output: an Occupancy (Float32, 0..1) on that grid: the fraction of each voxel inside the
+ * structure under the conventions below.
+ *
+ * Conventions (docs/conventions.md; physics reference §5.2–5.4):
+ * 1. In-plane: each contour plane is filled by the EVEN-ODD rule over all the structure's contours
+ *    on that plane, so a contour inside another makes a hole and one inside a hole an island,
+ *    whatever their orientation. The fill is a scan-line algorithm: each voxel row is cut into n
+ *    sub-rows (sample lines through the sub-row centres); on each sub-row the edge crossings are
+ *    sorted and the covered intervals are added to the voxels EXACTLY along the row. This is the
+ *    limit of n x n supersampling as the in-row count goes to infinity. Default n: adaptive,
+ *    ceil(row spacing / 0.25 mm) clamped to 4..16 (4 at 1 mm, 10 at 2.5 mm); `supersample`
+ *    overrides it. Area error per plane is at most 2 (spacing / n) times the structure's width
+ *    (in practice far less: errors of opposite sign cancel).
+ * 2. Along the normal (the SLAB / END-CAP convention): each contour plane stands for a slab
+ *    centred on it. Let s be the structure's contour-plane spacing: the median gap between its
+ *    distinct planes (or `planeSpacingMm`; for a single plane, the grid's slice spacing). A
+ *    slab extends towards a neighbouring plane by half the gap when the gap is at most
+ *    2.5 s (so one skipped plane is bridged, and unevenly spaced planes tile without gaps), and by
+ *    s / 2 otherwise (a wide gap between two parts of a structure is not filled); end planes are
+ *    capped by s / 2 beyond the plane. For uniform planes every slab is exactly s thick and
+ *    centred on its plane. A voxel's occupancy is the sum over planes of (in-plane fraction) x
+ *    (overlap length of the voxel's extent along the normal with the plane's slab) / (voxel
+ *    thickness). Contours need not sit on grid slices, and the grid's slice thickness may differ
+ *    from the contour spacing.
+ *    This differs from dicompyler-core (voxel-centre test in plane, slabs as thick as the SMALLEST
+ *    plane gap, no end caps) and from plastimatch (voxel centres in and out; a contour counts only
+ *    on the slice it lies on). The slab sum is the midpoint rule for the volume: on a 15 mm
+ *    sphere it is within -0.44..+0.22 % at 1 mm planes and -4.0..+2.0 % at 3 mm planes, depending
+ *    on where the planes fall (physics reference §5.4).
+ * 3. Contours with fewer than 3 points, and POINT / OPEN_PLANAR / OPEN_NONPLANAR contours, are
+ *    ignored with a warning (returned by `rasterizeStructureWithWarnings`, or passed to
+ *    `onWarning`) naming the structure and the plane. Parts of the structure outside the grid are
+ *    cut off (also reported as a warning).
+ * 4. Two contours belong to the same plane when their positions along the normal differ by at
+ *    most 0.05 mm; a contour is accepted as lying in a grid slice plane when its points spread by
+ *    at most 0.05 mm along that grid axis.
+ * 5. `rasterizeToMask`: a voxel is in when its occupancy is >= 0.5 (with 1e-5 allowance for
+ *    round-off), i.e. the partial-volume majority rule, not plastimatch's voxel-centre rule. For a
+ *    contour through voxel boundaries both rules agree.
+ */
+
+import { GeometryError, InputError, fmt } from '../core/errors.js';
+import { voxelCount, lpsToIndexAffine, type Grid } from './grid.js';
+import type { PlanarContour } from './structure.js';
+import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
+
+/** Contours on planes closer than this (mm, along the normal) are one plane. */
+export const PLANE_TOLERANCE_MM = 0.05;
+/** A gap up to this many contour-plane spacings is bridged (half to each side). */
+export const BRIDGE_GAP_FACTOR = 2.5;
+/** Target sub-row spacing (mm) of the adaptive default supersampling. */
+const SUB_ROW_TARGET_MM = 0.25;
+const MIN_SUPERSAMPLE = 4;
+const MAX_SUPERSAMPLE = 16;
+/** Allowance below 0.5 for the occupancy -> mask rule. */
+const MASK_THRESHOLD_SLACK = 1e-5;
+
+export type RasterizeWarningCode = 'too-few-points' | 'not-closed-planar' | 'outside-grid';
+
+export interface RasterizeWarning {
+  readonly code: RasterizeWarningCode;
+  readonly structure: string;
+  /** Index of the contour in the input array (undefined for structure-wide warnings). */
+  readonly contourIndex?: number;
+  readonly message: string;
+}
+
+export interface RasterizeOptions {
+  /** Sub-rows per voxel row (1..64). Default: adaptive, ceil(row spacing / 0.25 mm) in 4..16. */
+  readonly supersample?: number;
+  /** Structure name, for warnings and errors. */
+  readonly name?: string;
+  /** The structure's contour-plane spacing s (mm) for the slab convention; default: median gap. */
+  readonly planeSpacingMm?: number;
+  /** Called once per warning (in addition to the list `rasterizeStructureWithWarnings` returns). */
+  readonly onWarning?: (warning: RasterizeWarning) => void;
+}
+
+export interface MaskRasterizeOptions extends RasterizeOptions {
+  /** Occupancy threshold for a voxel to be in (default 0.5). */
+  readonly threshold?: number;
+}
+
+export interface RasterizeResult {
+  readonly occupancy: Occupancy;
+  readonly warnings: readonly RasterizeWarning[];
+}
+
+/** Fractional occupancy of a contoured structure on a grid (see the file header for the rules). */
+export function rasterizeStructure(
+  contours: readonly PlanarContour[],
+  grid: Grid,
+  options: RasterizeOptions = {},
+): Occupancy {
+  return rasterizeStructureWithWarnings(contours, grid, options).occupancy;
+}
+
+/** Mask of a contoured structure: occupancy >= threshold (default 0.5). */
+export function rasterizeToMask(contours: readonly PlanarContour[], grid: Grid, options: MaskRasterizeOptions = {}): Mask {
+  const threshold = options.threshold ?? 0.5;
+  if (!(threshold > 0 && threshold <= 1)) {
+    throw new InputError(`mask threshold must be in (0, 1], found ${fmt(threshold)}`, structureContext(options.name));
+  }
+  const occ = rasterizeStructureWithWarnings(contours, grid, options).occupancy.data;
+  const mask = createMask(grid);
+  const out = mask.data;
+  const cut = threshold - MASK_THRESHOLD_SLACK;
+  for (let i = 0; i < occ.length; i++) if (occ[i]! >= cut) out[i] = 1;
+  return mask;
+}
+
+const structureContext = (name: string | undefined): { structure?: string } =>
+  name === undefined ? {} : { structure: name };
+
+/** A closed contour accepted for filling, in continuous index coordinates of the grid. */
+interface PlaneContour {
+  readonly index: number;
+  /** Interleaved (u, v) continuous indices along the two in-plane grid axes. */
+  readonly uv: Float64Array;
+  /** Mean continuous index along the normal axis. */
+  readonly w: number;
+}
+
+interface Plane {
+  /** Position along the normal axis, mm (continuous index times spacing). */
+  wMm: number;
+  readonly contours: PlaneContour[];
+}
+
+/** As rasterizeStructure, also returning the warnings. */
+export function rasterizeStructureWithWarnings(
+  contours: readonly PlanarContour[],
+  grid: Grid,
+  options: RasterizeOptions = {},
+): RasterizeResult {
+  const name = options.name ?? 'unnamed structure';
+  const ctx = { structure: name };
+  const warnings: RasterizeWarning[] = [];
+  const warn = (w: RasterizeWarning): void => {
+    warnings.push(w);
+    options.onWarning?.(w);
+  };
+
+  if (options.supersample !== undefined) {
+    const n = options.supersample;
+    if (!Number.isInteger(n) || n < 1 || n > 64) {
+      throw new InputError(`supersample must be an integer from 1 to 64, found ${fmt(n)}`, ctx);
+    }
+  }
+  if (options.planeSpacingMm !== undefined && !(options.planeSpacingMm > 0 && Number.isFinite(options.planeSpacingMm))) {
+    throw new InputError(`planeSpacingMm must be positive and finite, found ${fmt(options.planeSpacingMm)}`, ctx);
+  }
+
+  // 1. Keep closed contours with >= 3 points; check coordinates.
+  const closed: number[] = [];
+  const skipped: { index: number; code: RasterizeWarningCode; what: string }[] = [];
+  for (let c = 0; c < contours.length; c++) {
+    const contour = contours[c]!;
+    const pts = contour.pointsLps;
+    if (pts.length % 3 !== 0) {
+      throw new GeometryError(
+        `contour ${c}: expected x, y, z triples, found ${pts.length} coordinates (not a multiple of 3)`,
+        ctx,
+      );
+    }
+    for (let i = 0; i < pts.length; i++) {
+      if (!Number.isFinite(pts[i]!)) {
+        throw new GeometryError(`contour ${c}: expected finite coordinates (mm), found ${pts[i]} at value ${i}`, ctx);
+      }
+    }
+    if (contour.geometricType !== 'CLOSED_PLANAR') {
+      skipped.push({ index: c, code: 'not-closed-planar', what: `is ${contour.geometricType}, not CLOSED_PLANAR` });
+    } else if (pts.length < 9) {
+      skipped.push({ index: c, code: 'too-few-points', what: `has ${pts.length / 3} point(s), fewer than 3` });
+    } else {
+      closed.push(c);
+    }
+  }
+
+  // 2. Which grid axis is normal to the contour planes (prefer k).
+  const a = lpsToIndexAffine(grid);
+  const spread = (c: number, axis: number): number => {
+    const pts = contours[c]!.pointsLps;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < pts.length; i += 3) {
+      const q = a[4 * axis]! * pts[i]! + a[4 * axis + 1]! * pts[i + 1]! + a[4 * axis + 2]! * pts[i + 2]! + a[4 * axis + 3]!;
+      if (q < lo) lo = q;
+      if (q > hi) hi = q;
+    }
+    return (hi - lo) * grid.spacingMm[axis]!;
+  };
+  let wAxis = -1;
+  let worst = { axis: 2, contour: -1, mm: 0 };
+  for (const axis of [2, 0, 1]) {
+    let maxSpread = 0;
+    let at = -1;
+    for (const c of closed) {
+      const s = spread(c, axis);
+      if (s > maxSpread) {
+        maxSpread = s;
+        at = c;
+      }
+    }
+    if (maxSpread <= PLANE_TOLERANCE_MM) {
+      wAxis = axis;
+      break;
+    }
+    if (axis === 2) worst = { axis, contour: at, mm: maxSpread };
+  }
+  if (wAxis < 0) {
+    throw new GeometryError(
+      `contour planes must be parallel to the grid's slice planes (one grid axis along the contour normal): ` +
+        `contour ${worst.contour} spans ${fmt(worst.mm)} mm along the grid's k axis ` +
+        `(tolerance ${PLANE_TOLERANCE_MM} mm), and no other grid axis fits; the grid is oblique to the contours ` +
+        `or the contour is not planar`,
+      ctx,
+    );
+  }
+  const uAxis = wAxis === 0 ? 1 : 0;
+  const vAxis = wAxis === 2 ? 1 : 2;
+
+  // Name planes in warnings by the LPS coordinate most aligned with the normal.
+  let lpsAxis = 0;
+  for (let r = 0; r < 3; r++) {
+    if (Math.abs(grid.direction[3 * r + wAxis]!) > Math.abs(grid.direction[3 * lpsAxis + wAxis]!)) lpsAxis = r;
+  }
+  const planeName = (c: number): string => {
+    const pts = contours[c]!.pointsLps;
+    return pts.length >= 3 ? `on plane ${'xyz'[lpsAxis]} = ${fmt(pts[lpsAxis]!)} mm` : 'on an unknown plane (no points)';
+  };
+  for (const s of skipped) {
+    warn({
+      code: s.code,
+      structure: name,
+      contourIndex: s.index,
+      message: `structure "${name}": contour ${s.index} ${planeName(s.index)} ${s.what}; ignored for rasterisation`,
+    });
+  }
+
+  const [nx, ny] = grid.size;
+  const stride = [1, nx, nx * ny] as const;
+  const nu = grid.size[uAxis]!;
+  const nv = grid.size[vAxis]!;
+  const nw = grid.size[wAxis]!;
+  const su = stride[uAxis]!;
+  const sv = stride[vAxis]!;
+  const sw = stride[wAxis]!;
+  const spacingW = grid.spacingMm[wAxis]!;
+  const spacingV = grid.spacingMm[vAxis]!;
+  const n =
+    options.supersample ??
+    Math.min(MAX_SUPERSAMPLE, Math.max(MIN_SUPERSAMPLE, Math.ceil(spacingV / SUB_ROW_TARGET_MM - 1e-9)));
+  const invN = 1 / n;
+
+  const occupancy = createOccupancy(grid);
+  const occ = occupancy.data;
+  if (closed.length === 0 || voxelCount(grid) === 0) return { occupancy, warnings };
+
+  // 3. Project the contours to continuous index coordinates.
+  const planeContours: PlaneContour[] = [];
+  for (const c of closed) {
+    const pts = contours[c]!.pointsLps;
+    const m = pts.length / 3;
+    const uv = new Float64Array(2 * m);
+    let wSum = 0;
+    for (let i = 0; i < m; i++) {
+      const x = pts[3 * i]!;
+      const y = pts[3 * i + 1]!;
+      const z = pts[3 * i + 2]!;
+      uv[2 * i] = a[4 * uAxis]! * x + a[4 * uAxis + 1]! * y + a[4 * uAxis + 2]! * z + a[4 * uAxis + 3]!;
+      uv[2 * i + 1] = a[4 * vAxis]! * x + a[4 * vAxis + 1]! * y + a[4 * vAxis + 2]! * z + a[4 * vAxis + 3]!;
+      wSum += a[4 * wAxis]! * x + a[4 * wAxis + 1]! * y + a[4 * wAxis + 2]! * z + a[4 * wAxis + 3]!;
+    }
+    planeContours.push({ index: c, uv, w: wSum / m });
+  }
+
+  // 4. Group into planes along the normal.
+  planeContours.sort((p, q) => p.w - q.w);
+  const planes: Plane[] = [];
+  for (const pc of planeContours) {
+    const wMm = pc.w * spacingW;
+    const last = planes[planes.length - 1];
+    if (last !== undefined && wMm - last.wMm <= PLANE_TOLERANCE_MM) {
+      last.contours.push(pc);
+      // Plane position: mean of its contours.
+      last.wMm += (wMm - last.wMm) / last.contours.length;
+    } else {
+      planes.push({ wMm, contours: [pc] });
+    }
+  }
+
+  // 5. Slabs (in continuous index units along w).
+  const gaps: number[] = [];
+  for (let p = 1; p < planes.length; p++) gaps.push(planes[p]!.wMm - planes[p - 1]!.wMm);
+  let spacingS = options.planeSpacingMm;
+  if (spacingS === undefined) {
+    if (gaps.length === 0) spacingS = spacingW;
+    else {
+      const sorted = [...gaps].sort((x, y) => x - y);
+      const mid = sorted.length >> 1;
+      spacingS = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    }
+  }
+  const half = (gap: number | undefined): number =>
+    gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS! ? gap / 2 : spacingS! / 2;
+
+  // Scratch buffers, sized once.
+  let maxEdges = 0;
+  for (const pl of planes) {
+    let e = 0;
+    for (const pc of pl.contours) e += pc.uv.length / 2;
+    if (e > maxEdges) maxEdges = e;
+  }
+  const ex0 = new Float64Array(maxEdges);
+  const ey0 = new Float64Array(maxEdges);
+  const eSlope = new Float64Array(maxEdges);
+  const eFirst = new Int32Array(maxEdges);
+  const eLast = new Int32Array(maxEdges);
+  const order = new Int32Array(maxEdges);
+  const active = new Int32Array(maxEdges);
+  const xs = new Float64Array(maxEdges);
+  const acc = new Float64Array(nu + 1);
+  const diff = new Float64Array(nu + 2);
+  const slabW = new Int32Array(nw);
+  const slabWeight = new Float64Array(nw);
+  let bucketStart = new Int32Array(0);
+  let clipped = false;
+
+  for (let p = 0; p < planes.length; p++) {
+    const plane = planes[p]!;
+    const below = p > 0 ? plane.wMm - planes[p - 1]!.wMm : undefined;
+    const above = p + 1 < planes.length ? planes[p + 1]!.wMm - plane.wMm : undefined;
+    const loW = (plane.wMm - half(below)) / spacingW;
+    const hiW = (plane.wMm + half(above)) / spacingW;
+    if (loW < -0.5 - 1e-9 || hiW > nw - 0.5 + 1e-9) clipped = true;
+    // Voxels w with extent [w - 0.5, w + 0.5] overlapping (loW, hiW).
+    let nSlab = 0;
+    const w0 = Math.max(0, Math.floor(loW + 0.5));
+    const w1 = Math.min(nw - 1, Math.ceil(hiW - 0.5));
+    for (let w = w0; w <= w1; w++) {
+      const overlap = Math.min(hiW, w + 0.5) - Math.max(loW, w - 0.5);
+      if (overlap > 1e-12) {
+        slabW[nSlab] = w;
+        slabWeight[nSlab] = overlap;
+        nSlab++;
+      }
+    }
+    if (nSlab === 0) continue;
+
+    // In-plane bounding box, clipped to the grid.
+    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    for (const pc of plane.contours) {
+      const uv = pc.uv;
+      for (let i = 0; i < uv.length; i += 2) {
+        const u = uv[i]!;
+        const v = uv[i + 1]!;
+        if (u < minU) minU = u;
+        if (u > maxU) maxU = u;
+        if (v < minV) minV = v;
+        if (v > maxV) maxV = v;
+      }
+    }
+    if (minU < -0.5 || maxU > nu - 0.5 || minV < -0.5 || maxV > nv - 0.5) clipped = true;
+    const iu0 = Math.max(0, Math.floor(minU - 0.5) + 1);
+    const iu1 = Math.min(nu - 1, Math.ceil(maxU + 0.5) - 1);
+    const iv0 = Math.max(0, Math.floor(minV - 0.5) + 1);
+    const iv1 = Math.min(nv - 1, Math.ceil(maxV + 0.5) - 1);
+    if (iu1 < iu0 || iv1 < iv0) continue;
+    const bw = iu1 - iu0 + 1;
+    const rows = (iv1 - iv0 + 1) * n;
+    const uBase = iu0 - 0.5;
+    const vBase = iv0 - 0.5;
+    // Sub-row r samples the line v = vBase + (r + 0.5) / n; the same expression everywhere.
+    const yOf = (r: number): number => vBase + (r + 0.5) * invN;
+
+    // Edge table: an edge covers the sub-rows with ymin <= y < ymax (half-open: a vertex counts once).
+    let nEdges = 0;
+    for (const pc of plane.contours) {
+      const uv = pc.uv;
+      const m = uv.length / 2;
+      for (let i = 0; i < m; i++) {
+        const j = i + 1 === m ? 0 : i + 1;
+        let xa = uv[2 * i]!, ya = uv[2 * i + 1]!, xb = uv[2 * j]!, yb = uv[2 * j + 1]!;
+        if (ya === yb) continue;
+        if (ya > yb) {
+          const tx = xa; xa = xb; xb = tx;
+          const ty = ya; ya = yb; yb = ty;
+        }
+        let rf = Math.ceil((ya - vBase) * n - 0.5);
+        while (rf > 0 && yOf(rf - 1) >= ya) rf--;
+        while (yOf(rf) < ya) rf++;
+        let rl = Math.ceil((yb - vBase) * n - 0.5) - 1;
+        while (yOf(rl + 1) < yb) rl++;
+        while (rl >= rf && yOf(rl) >= yb) rl--;
+        if (rf < 0) rf = 0;
+        if (rl > rows - 1) rl = rows - 1;
+        if (rl < rf) continue;
+        ex0[nEdges] = xa;
+        ey0[nEdges] = ya;
+        eSlope[nEdges] = (xb - xa) / (yb - ya);
+        eFirst[nEdges] = rf;
+        eLast[nEdges] = rl;
+        nEdges++;
+      }
+    }
+    if (nEdges === 0) continue;
+    // Bucket the edges by first sub-row (counting sort).
+    if (bucketStart.length < rows + 1) bucketStart = new Int32Array(rows + 1);
+    bucketStart.fill(0, 0, rows + 1);
+    for (let e = 0; e < nEdges; e++) bucketStart[eFirst[e]! + 1]!++;
+    for (let r = 0; r < rows; r++) bucketStart[r + 1]! += bucketStart[r]!;
+    for (let e = 0; e < nEdges; e++) order[bucketStart[eFirst[e]!]!++] = e;
+    // bucketStart[r] is now the end of bucket r; bucket r starts at the end of bucket r - 1.
+
+    let nActive = 0;
+    let next = 0; // next entry of `order` to activate
+    acc.fill(0, 0, bw + 1);
+    diff.fill(0, 0, bw + 2);
+    for (let r = 0; r < rows; r++) {
+      const end = bucketStart[r]!;
+      while (next < end) active[nActive++] = order[next++]!;
+      // Drop finished edges; collect crossings.
+      const y = yOf(r);
+      let nx2 = 0;
+      let keep = 0;
+      for (let q = 0; q < nActive; q++) {
+        const e = active[q]!;
+        if (eLast[e]! < r) continue;
+        active[keep++] = e;
+        // Insertion sort into xs as we go.
+        const x = ex0[e]! + (y - ey0[e]!) * eSlope[e]!;
+        let t = nx2++;
+        while (t > 0 && xs[t - 1]! > x) {
+          xs[t] = xs[t - 1]!;
+          t--;
+        }
+        xs[t] = x;
+      }
+      nActive = keep;
+      // Even-odd: intervals [xs[0], xs[1]], [xs[2], xs[3]], ... added exactly along the row.
+      for (let q = 0; q + 1 < nx2; q += 2) {
+        let lo = xs[q]! - uBase;
+        let hi = xs[q + 1]! - uBase;
+        if (lo < 0) lo = 0;
+        if (hi > bw) hi = bw;
+        if (hi <= lo) continue;
+        const cl = Math.floor(lo);
+        const ch = Math.floor(hi);
+        if (cl === ch) {
+          acc[cl]! += hi - lo;
+        } else {
+          acc[cl]! += cl + 1 - lo;
+          if (ch < bw) acc[ch]! += hi - ch;
+          diff[cl + 1]! += 1;
+          diff[ch]! -= 1;
+        }
+      }
+      // End of a voxel row: turn the n sub-rows into fractions and deposit them in the slab.
+      if ((r + 1) % n === 0) {
+        const iv = iv0 + (r + 1) / n - 1;
+        let running = 0;
+        for (let c = 0; c < bw; c++) {
+          running += diff[c]!;
+          const frac = (acc[c]! + running) * invN;
+          acc[c] = 0;
+          diff[c] = 0;
+          if (frac <= 0) continue;
+          const base = (iu0 + c) * su + iv * sv;
+          for (let s = 0; s < nSlab; s++) {
+            const idx = base + slabW[s]! * sw;
+            const v = occ[idx]! + frac * slabWeight[s]!;
+            occ[idx] = v > 1 ? 1 : v;
+          }
+        }
+        diff[bw] = 0;
+        diff[bw + 1] = 0;
+      }
+    }
+  }
+  if (clipped) {
+    warn({
+      code: 'outside-grid',
+      structure: name,
+      message: `structure "${name}" extends outside the grid; the part outside is cut off`,
+    });
+  }
+  return { occupancy, warnings };
+}

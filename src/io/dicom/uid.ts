@@ -1,0 +1,83 @@
+/**
+ * Deterministic DICOM UIDs under the 2.25 root (PS3.5 B.2: a UID made from a UUID, written as
+ * "2.25." followed by the UUID as one unsigned decimal integer).
+ *
+ * Input: strings (or numbers) naming what the UID identifies: a purpose ("study", "series",
+ * "instance", "frame-of-reference") and content or a caller-supplied seed. Output: a UID of at most
+ * 44 characters (the 128-bit decimal has at most 39 digits), the same for the same inputs.
+ *
+ * The 128-bit number is the first 16 bytes of SHA-256 over the parts, with the RFC 9562 version
+ * (8, "custom") and variant (10xx) bits set, so it is a well-formed UUID as 2.25 requires. Each part
+ * is length-prefixed before hashing, so ("ab", "c") and ("a", "bc") give different UIDs.
+ *
+ * Reference: DICOM PS3.5 section 9 and annex B.2; ISO/IEC 9834-8; RFC 9562 (UUID version 8).
+ */
+
+import { createHash } from 'node:crypto';
+import { DicomError } from '../../core/errors.js';
+
+/** Root of UUID-derived UIDs. */
+export const UUID_UID_ROOT = '2.25';
+
+/** Longest UID DICOM allows (PS3.5 9.1). */
+export const MAX_UID_LENGTH = 64;
+
+export type UidPart = string | number;
+
+/** SHA-256 of length-prefixed parts (no two part lists hash the same bytes). */
+function digest(parts: readonly UidPart[]): Buffer {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    const s = typeof p === 'number' ? `#${String(p)}` : `$${p}`;
+    h.update(`${Buffer.byteLength(s, 'utf8')}:`);
+    h.update(s, 'utf8');
+  }
+  return h.digest();
+}
+
+/**
+ * A UID derived from the given parts: the same parts always give the same UID, different parts
+ * (in practice) different UIDs. Throws DicomError when called with no parts.
+ */
+export function deriveUid(...parts: readonly UidPart[]): string {
+  if (parts.length === 0) throw new DicomError('deriveUid: expected at least one part to hash, found none');
+  const b = digest(parts).subarray(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80; // version 8 (custom)
+  b[8] = (b[8]! & 0x3f) | 0x80; // variant 10xx (RFC 9562)
+  const n = BigInt(`0x${b.toString('hex')}`);
+  return `${UUID_UID_ROOT}.${n.toString(10)}`;
+}
+
+/** Study Instance UID for a study identified by `seed` (e.g. patient ID plus case name). */
+export const studyInstanceUidFor = (seed: string): string => deriveUid('lattice-rt', 'study', seed);
+
+/** Series Instance UID for one series (`name`, e.g. "CT" or "RTDOSE plan-1") of a study. */
+export const seriesInstanceUidFor = (studyInstanceUid: string, name: string): string =>
+  deriveUid('lattice-rt', 'series', studyInstanceUid, name);
+
+/** Frame of Reference UID for the patient frame identified by `seed`. */
+export const frameOfReferenceUidFor = (seed: string): string => deriveUid('lattice-rt', 'frame-of-reference', seed);
+
+/** SOP Instance UID of instance `index` (0-based) of a series, optionally qualified by content. */
+export const sopInstanceUidFor = (seriesInstanceUid: string, index: number, ...content: readonly UidPart[]): string =>
+  deriveUid('lattice-rt', 'instance', seriesInstanceUid, index, ...content);
+
+/** Implementation Class UID written in every file meta header by lattice-rt's writers. */
+export const IMPLEMENTATION_CLASS_UID = deriveUid('lattice-rt', 'implementation-class', 'dicom-writer-1');
+
+/** Implementation Version Name (SH, at most 16 characters). */
+export const IMPLEMENTATION_VERSION_NAME = 'LATTICE_RT_1';
+
+const UID_SYNTAX = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
+
+/** True for a syntactically valid UID: dot-separated numbers, no leading zeros, at most 64 chars. */
+export const isValidUid = (uid: string): boolean => uid.length <= MAX_UID_LENGTH && UID_SYNTAX.test(uid);
+
+/** Throws DicomError unless `uid` is a valid UID; `what` names the attribute. */
+export function assertValidUid(uid: string, what: string): void {
+  if (!isValidUid(uid)) {
+    throw new DicomError(
+      `${what}: expected a UID (dot-separated numbers without leading zeros, at most ${MAX_UID_LENGTH} characters), found "${uid}"`,
+    );
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The writers' thin layer over dcmjs: build a dataset element by element (each value checked
+ * against its VR here, so dcmjs never has to guess or reformat), then encode a Part 10 file.
+ *
+ * Input: keywords from tags.ts and already-formatted text (DS and IS through values.ts, never JS
+ * numbers); binary VRs as numbers or bytes. Output: the file's bytes (preamble, "DICM", file meta
+ * in explicit VR little endian, then the dataset in the requested transfer syntax).
+ *
+ * dcmjs ships no types and another module owns the shared wrapper, so this file loads dcmjs through
+ * createRequire and describes only the two members it uses.
+ *
+ * Reference: DICOM PS3.5 (value representations, encoding), PS3.10 (file format).
+ */
+
+import { createRequire } from 'node:module';
+import { DicomError, fmt } from '../../../core/errors.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, isValidUid } from '../uid.js';
+import { DS_MAX_LENGTH } from './values.js';
+import { TAGS, TRANSFER_SYNTAX, describeTag, type Keyword, type VrOf } from './tags.js';
+
+/** One element as dcmjs's denaturalised datasets hold it. */
+export interface Element {
+  readonly vr: string;
+  readonly Value: unknown[];
+}
+
+/** A dataset keyed by tag (8 upper-case hex digits). */
+export type Dataset = Record<string, Element>;
+
+type StringVr = 'AE' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'PN' | 'SH' | 'ST' | 'LT' | 'TM' | 'UI';
+
+/** What `put` accepts for each VR. Text VRs take strings (empty string or empty list = no value). */
+export type ValueFor<V> = V extends 'SQ'
+  ? readonly Dataset[]
+  : V extends 'US' | 'UL'
+    ? number | readonly number[]
+    : V extends 'OB' | 'OW'
+      ? Uint8Array
+      : V extends 'AT'
+        ? Keyword
+        : V extends StringVr
+          ? string | readonly string[]
+          : never;
+
+/** Longest value in characters, and whether several values (backslash-separated) are allowed. */
+const TEXT_RULES: Record<StringVr, { readonly max: number; readonly pattern?: RegExp; readonly free?: boolean }> = {
+  AE: { max: 16 },
+  CS: { max: 16, pattern: /^[A-Z0-9 _]*$/ },
+  DA: { max: 8, pattern: /^([0-9]{8})?$/ },
+  DS: { max: DS_MAX_LENGTH, pattern: /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/ },
+  IS: { max: 12, pattern: /^[+-]?[0-9]+$/ },
+  LO: { max: 64 },
+  PN: { max: 64 },
+  SH: { max: 16 },
+  ST: { max: 1024, free: true },
+  LT: { max: 10240, free: true },
+  TM: { max: 14, pattern: /^([0-9]{2}([0-9]{2}([0-9]{2}(\.[0-9]{1,6})?)?)?)?$/ },
+  UI: { max: 64 },
+};
+
+// Control characters other than ESC (character-set switching), and for free text also CR LF FF TAB.
+const CONTROL = /[\u0000-\u001a\u001c-\u001f\u007f]/;
+const CONTROL_FREE_TEXT = /[\u0000-\u0008\u000b\u000e-\u001a\u001c-\u001f\u007f]/;
+
+function checkText(keyword: Keyword, vr: StringVr, value: string): void {
+  const rule = TEXT_RULES[vr];
+  const fail = (expected: string): never => {
+    throw new DicomError(`${describeTag(keyword)}: expected ${expected}, found "${value}"`, { tag: describeTag(keyword) });
+  };
+  if (value.length === 0) return;
+  if ([...value].length > rule.max) fail(`a ${vr} value of at most ${rule.max} characters`);
+  if (!rule.free && value.includes('\\')) fail(`a ${vr} value without a backslash (the value separator)`);
+  if ((rule.free ? CONTROL_FREE_TEXT : CONTROL).test(value)) fail(`a ${vr} value without control characters`);
+  if (rule.pattern !== undefined && !rule.pattern.test(value)) fail(`a valid ${vr} value`);
+  if (vr === 'UI' && !isValidUid(value)) fail('a UID (dot-separated numbers without leading zeros)');
+}
+
+function checkUnsigned(keyword: Keyword, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new DicomError(`${describeTag(keyword)}: expected an integer in 0..${max}, found ${fmt(value)}`, {
+      tag: describeTag(keyword),
+    });
+  }
+}
+
+/** Set one element of `dataset`, checking the value against the element's VR. */
+export function put<K extends Keyword>(dataset: Dataset, keyword: K, value: ValueFor<VrOf<K>>): void {
+  const [tag, vr] = TAGS[keyword] as readonly [string, string];
+  let values: unknown[];
+  switch (vr) {
+    case 'SQ':
+      values = [...(value as readonly Dataset[])];
+      break;
+    case 'US':
+    case 'UL': {
+      const list = typeof value === 'number' ? [value] : [...(value as readonly number[])];
+      for (const v of list) checkUnsigned(keyword, v, vr === 'US' ? 0xffff : 0xffffffff);
+      values = list;
+      break;
+    }
+    case 'OB':
+    case 'OW': {
+      const bytes = value as Uint8Array;
+      values = [bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)];
+      break;
+    }
+    case 'AT':
+      values = [Number.parseInt(TAGS[value as Keyword][0], 16)];
+      break;
+    default: {
+      const list = typeof value === 'string' ? (value === '' ? [] : [value]) : [...(value as readonly string[])];
+      for (const v of list) checkText(keyword, vr as StringVr, v);
+      values = vr === 'PN' ? list.map((name) => ({ Alphabetic: name })) : list;
+    }
+  }
+  dataset[tag] = { vr, Value: values };
+}
+
+/** A new dataset built by `fill`. */
+export function dataset(fill: (d: Dataset) => void): Dataset {
+  const d: Dataset = {};
+  fill(d);
+  return d;
+}
+
+/** VRs whose length is a 16-bit field in explicit VR (PS3.5 7.1.2). */
+const SHORT_LENGTH_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
+
+/** Walk a dataset: non-ASCII text (needs a character set) and, for explicit VR, values too long for 16 bits. */
+function inspect(d: Dataset, explicit: boolean, found: { nonAscii: boolean }): void {
+  for (const [tag, el] of Object.entries(d)) {
+    if (el.vr === 'SQ') {
+      for (const item of el.Value as Dataset[]) inspect(item, explicit, found);
+      continue;
+    }
+    const text = el.Value.map((v) => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && 'Alphabetic' in v ? String(v.Alphabetic) : ''));
+    const joined = text.join('\\');
+        if (/[^\u0000-\u007f]/.test(joined)) found.nonAscii = true;
+    if (explicit && SHORT_LENGTH_VRS.has(el.vr) && Buffer.byteLength(joined, 'utf8') > 0xfffe) {
+      throw new DicomError(
+        `(${tag.slice(0, 4)},${tag.slice(4)}): value of ${Buffer.byteLength(joined, 'utf8')} bytes does not fit the 16-bit length of VR ${el.vr} in explicit VR; use implicit VR little endian`,
+      );
+    }
+  }
+}
+
+interface DcmjsDicomDict {
+  dict: Dataset;
+  write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
+}
+interface DcmjsWriteApi {
+  readonly data: { readonly DicomDict: new (meta: Dataset) => DcmjsDicomDict };
+}
+
+let dcmjsApi: DcmjsWriteApi | undefined;
+function dcmjs(): DcmjsWriteApi {
+  dcmjsApi ??= createRequire(import.meta.url)('dcmjs') as DcmjsWriteApi;
+  return dcmjsApi;
+}
+
+export interface FileHeader {
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly transferSyntaxUid: (typeof TRANSFER_SYNTAX)[keyof typeof TRANSFER_SYNTAX];
+}
+
+/**
+ * Encode a Part 10 file. Adds SpecificCharacterSet "ISO_IR 192" (UTF-8) when any text is not ASCII.
+ * Throws DicomError when an explicit-VR value is too long for its 16-bit length field.
+ */
+export function encodeFile(header: FileHeader, data: Dataset): Uint8Array {
+  const found = { nonAscii: false };
+  inspect(data, header.transferSyntaxUid === TRANSFER_SYNTAX.explicitLittle, found);
+  const body: Dataset = { ...data };
+  if (found.nonAscii) put(body, 'SpecificCharacterSet', 'ISO_IR 192');
+  const meta = dataset((m) => {
+    put(m, 'FileMetaInformationVersion', new Uint8Array([0, 1]));
+    put(m, 'MediaStorageSOPClassUID', header.sopClassUid);
+    put(m, 'MediaStorageSOPInstanceUID', header.sopInstanceUid);
+    put(m, 'TransferSyntaxUID', header.transferSyntaxUid);
+    put(m, 'ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
+    put(m, 'ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
+  });
+  const dict = new (dcmjs().data.DicomDict)(meta);
+  dict.dict = body;
+  return new Uint8Array(dict.write({ allowInvalidVRLength: false }));
+}

@@ -1,0 +1,19 @@
+/**
+ * DICOM-RT writers: CT Image series, RT Structure Set (and adding ROIs to one), RT Dose, with the
+ * value formatters and deterministic UIDs they rely on. Each consumes the shared models of
+ * src/io/dicom/model.ts and writes atomically (src/io/atomic.ts).
+ */
+
+export { writeCtSeries, type CtWriteInput, type CtWriteOptions, type WrittenCtSeries } from './ct.js';
+export {
+  addRoisToStructureSet,
+  referencedCtOf,
+  writeStructureSet,
+  type AddRoisOptions,
+  type ReferencedCt,
+  type StructureSetWriteInput,
+  type StructureSetWriteOptions,
+} from './rtstruct.js';
+export { writeRtDose, type RtDoseWriteInput, type RtDoseWriteOptions, type WrittenRtDose } from './rtdose.js';
+export type { WriteOptions } from './common.js';
+export { formatDA, formatDS, formatDSList, formatIS, formatTM, DS_MAX_LENGTH } from './values.js';
