@@ -4,8 +4,7 @@
  */
 
 import type { Command } from 'commander';
-import { writeVolumeSet } from '../../src/io/volume-set.js';
-import { buildSeedPhantom } from '../../src/phantom/seed-case.js';
+import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 import { DISCLAIMER } from '../main.js';
 import { runCommand } from '../run-command.js';
 import { printStructureTable } from './structure-table.js';
@@ -23,8 +22,8 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
           const phantom = buildSeedPhantom();
           const t1 = performance.now();
           console.log(`\n1. seed-case phantom: ${phantom.grid.size.join(' x ')} voxels of ${phantom.grid.spacingMm.join(' x ')} mm, built in ${((t1 - t0) / 1000).toFixed(2)} s`);
-          writeVolumeSet(`${opts.out}/phantom`, phantom.ct, phantom.structures);
-          console.log(`   written to ${opts.out}/phantom\n`);
+          const out = writePhantom(`${opts.out}/phantom`, phantom, 'dicom');
+          if (out.format === 'dicom') console.log(`   written as DICOM: ${out.written.ctDir} (${out.written.ctFiles.length} slices), ${out.written.rtstructFile}\n`);
           printStructureTable(phantom.structures);
         }),
       );

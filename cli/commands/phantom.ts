@@ -1,8 +1,7 @@
-/** `lattice phantom --out DIR`: write the built-in seed-case phantom. */
+/** `lattice phantom --out DIR`: write the built-in seed-case phantom (DICOM by default). */
 
-import type { Command } from 'commander';
-import { buildSeedPhantom } from '../../src/phantom/seed-case.js';
-import { writeVolumeSet } from '../../src/io/volume-set.js';
+import { Option, type Command } from 'commander';
+import { buildSeedPhantom, PHANTOM_FORMATS, writePhantom, type PhantomFormat } from '../../src/phantom/index.js';
 import { positiveNumber } from '../main.js';
 import { runCommand } from '../run-command.js';
 import { printStructureTable } from './structure-table.js';
@@ -10,16 +9,24 @@ import { printStructureTable } from './structure-table.js';
 export function registerPhantom(program: Command, setExit: (code: number) => void): void {
   program
     .command('phantom')
-    .description('write the seed-case abdominal phantom (CT and structures)')
+    .description('write the seed-case abdominal phantom: a DICOM CT series and RTSTRUCT, or NRRD volumes')
     .requiredOption('--out <dir>', 'output folder')
     .option('--voxel <mm>', 'voxel size in mm (isotropic)', positiveNumber('--voxel'), 2.5)
-    .option('--format <format>', 'nrrd: NRRD volumes plus structures.json', 'nrrd')
-    .action(async (opts: { out: string; voxel: number; format: string }) => {
+    .addOption(
+      new Option('--format <format>', 'dicom: CT series + RTSTRUCT; nrrd: NRRD volumes + structures.json')
+        .choices(PHANTOM_FORMATS)
+        .default('dicom'),
+    )
+    .action(async (opts: { out: string; voxel: number; format: PhantomFormat }) => {
       setExit(
         await runCommand(() => {
           const phantom = buildSeedPhantom({ voxelSizeMm: opts.voxel });
-          writeVolumeSet(opts.out, phantom.ct, phantom.structures);
-          console.log(`wrote the seed-case phantom to ${opts.out} (NRRD volumes + structures.json)`);
+          const out = writePhantom(opts.out, phantom, opts.format);
+          console.log(
+            out.format === 'dicom'
+              ? `wrote ${out.written.ctFiles.length} CT slices and ${out.written.rtstructFile}`
+              : `wrote NRRD volumes and structures.json to ${opts.out}`,
+          );
           printStructureTable(phantom.structures);
         }),
       );

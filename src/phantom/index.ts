@@ -13,3 +13,4 @@ export {
   type SeedPhantomOptions,
 } from './seed-case.js';
 export { TISSUE_HU } from './hu.js';
+export { PHANTOM_FORMATS, writePhantom, type PhantomFormat, type WrittenPhantom } from './export.js';

@@ -14,6 +14,7 @@ export {
   type StructureSetWriteInput,
   type StructureSetWriteOptions,
 } from './rtstruct.js';
+export { maskStructuresToContours, writeCase, type CaseWriteInput, type WrittenCase } from './case.js';
 export { writeRtDose, type RtDoseWriteInput, type RtDoseWriteOptions, type WrittenRtDose } from './rtdose.js';
 export type { WriteOptions } from './common.js';
 export { formatDA, formatDS, formatDSList, formatIS, formatTM, DS_MAX_LENGTH } from './values.js';

@@ -1,0 +1,144 @@
+/**
+ * Thin typed wrapper over dcmjs (which ships no type declarations). The rest of lattice-rt never
+ * imports dcmjs directly: the readers (io/dicom/read) use the parse side, the writers the write side.
+ *
+ * Datasets are dcmjs "dicom dicts": keys are 8-digit upper-case hex tags ("0020000D"), values are
+ * { vr, Value } with Value an array (numbers for DS/IS/US/..., strings, { Alphabetic } for PN,
+ * nested datasets for SQ, ArrayBuffers for OB/OW pixel data).
+ *
+ * These functions throw whatever dcmjs throws (Error, TypeError, RangeError): the callers turn that
+ * into a DicomError naming the file. dcmjs's own console logging is silenced during each call
+ * (lattice-rt reports problems as typed errors, never as log lines).
+ */
+
+// @ts-expect-error dcmjs ships no type declarations; the interface below types the part we use.
+import dcmjsUntyped from 'dcmjs';
+
+/** One data element as dcmjs holds it. */
+export interface RawElement {
+  vr: string;
+  Value?: unknown[];
+}
+
+/** A dataset as dcmjs holds it, keyed by 8-digit upper-case hex tag. */
+export type RawDataset = Record<string, RawElement>;
+
+/** A dataset keyed by keyword (dcmjs "naturalized" form), as the writers build them. */
+export type NaturalDataset = Record<string, unknown>;
+
+interface Logger {
+  getLevel(): number;
+  setLevel(level: number | string, persist?: boolean): void;
+  getLogger(name: string): Logger;
+}
+
+interface DcmjsReadOptions {
+  ignoreErrors: boolean;
+  untilTag: string | null;
+  includeUntilTagValue: boolean;
+  stopOnGreaterTag: boolean;
+  noCopy: boolean;
+  forceStoreRaw: boolean;
+}
+
+interface DcmjsDicomDict {
+  meta: RawDataset;
+  dict: RawDataset;
+  write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
+}
+
+interface DcmjsApi {
+  log: Logger;
+  data: {
+    DicomMessage: { readFile(buffer: ArrayBuffer, options?: DcmjsReadOptions): DcmjsDicomDict };
+    DicomDict: new (meta: RawDataset) => DcmjsDicomDict;
+    DicomMetaDictionary: {
+      dictionary: Record<string, { name?: unknown } | undefined>;
+      naturalizeDataset(dataset: RawDataset): NaturalDataset;
+      denaturalizeDataset(dataset: NaturalDataset): RawDataset;
+      uid(): string;
+    };
+  };
+}
+
+const dcmjs = dcmjsUntyped as DcmjsApi;
+
+/** Run fn with dcmjs's loggers silenced, restoring their levels afterwards. */
+function quietly<T>(fn: () => T): T {
+  const loggers = [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')];
+  const levels = loggers.map((l) => l.getLevel());
+  for (const l of loggers) l.setLevel('silent', false);
+  try {
+    return fn();
+  } finally {
+    loggers.forEach((l, i) => l.setLevel(levels[i]!, false));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse side
+// ---------------------------------------------------------------------------------------------
+
+export interface DcmjsParseOptions {
+  /**
+   * Stop at the first top-level element whose tag is >= this one (8-digit hex), without reading
+   * it. For compressed streams (deflate) where the reader cannot cut the bytes itself.
+   */
+  readonly stopAtTag?: string;
+}
+
+/**
+ * Parse a Part 10 file (128-byte preamble, "DICM", file meta group with group length and transfer
+ * syntax, then the dataset). Throws dcmjs's errors unchanged.
+ */
+export function dcmjsParse(buffer: ArrayBuffer, options: DcmjsParseOptions = {}): { meta: RawDataset; dataset: RawDataset } {
+  const untilTag = options.stopAtTag ?? null;
+  const parsed = quietly(() =>
+    dcmjs.data.DicomMessage.readFile(buffer, {
+      ignoreErrors: false,
+      untilTag,
+      includeUntilTagValue: false,
+      stopOnGreaterTag: untilTag !== null,
+      noCopy: false,
+      forceStoreRaw: false,
+    }),
+  );
+  const dataset = parsed.dict;
+  // dcmjs records the stop tag itself with no VR when it stops there: drop it.
+  if (untilTag !== null && dataset[untilTag] !== undefined && typeof dataset[untilTag]!.vr !== 'string') {
+    delete dataset[untilTag];
+  }
+  return { meta: parsed.meta, dataset };
+}
+
+/** The keyword dcmjs's data dictionary gives a tag written "(gggg,eeee)" (upper-case hex), if any. */
+export function dictionaryKeyword(tag: string): string | undefined {
+  const name = dcmjs.data.DicomMetaDictionary.dictionary[tag]?.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write side
+// ---------------------------------------------------------------------------------------------
+
+/** Keyword-keyed dataset -> tag-keyed dataset (dcmjs denaturalizeDataset). */
+export function denaturalize(dataset: NaturalDataset): RawDataset {
+  return quietly(() => dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset));
+}
+
+/** Tag-keyed dataset -> keyword-keyed dataset (dcmjs naturalizeDataset). */
+export function naturalize(dataset: RawDataset): NaturalDataset {
+  return quietly(() => dcmjs.data.DicomMetaDictionary.naturalizeDataset(dataset));
+}
+
+/**
+ * Encode a Part 10 file: preamble, "DICM", the meta group (group length computed by dcmjs) and the
+ * dataset in meta's TransferSyntaxUID (explicit VR little endian when absent). Throws dcmjs's errors.
+ */
+export function dcmjsWrite(meta: RawDataset, dataset: RawDataset): Uint8Array {
+  return quietly(() => {
+    const dict = new dcmjs.data.DicomDict(meta);
+    dict.dict = dataset;
+    return new Uint8Array(dict.write());
+  });
+}

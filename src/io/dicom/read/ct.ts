@@ -1,0 +1,232 @@
+/**
+ * CT image series -> CtSeries (HU volume on the CT grid), PS3.3 A.3 (CT Image IOD), C.7.6.2
+ * (Image Plane), C.8.2.1 (CT Image: RescaleSlope / RescaleIntercept).
+ *
+ * Input: the files of one series (single-frame CT slices, any order, any supported transfer syntax).
+ * Output: slices ordered along the slice normal n = row cosines x column cosines; the grid has
+ * origin = ImagePositionPatient of the first slice (the centre of voxel 0), direction columns
+ * (row cosines, column cosines, n), spacing (PixelSpacing[1], PixelSpacing[0], slice gap) in mm.
+ *
+ * HU = stored value x RescaleSlope + RescaleIntercept, per slice; both are required (no default).
+ * Refused with a DicomError naming the files: mixed series, frames of reference, orientations or
+ * matrix sizes; duplicate slice positions; uneven slice gaps (beyond max(0.01 mm, 1 %)); gantry-
+ * tilted series (ImagePositionPatient stepping across the slice plane, not along n).
+ */
+
+import { DicomError, GeometryError, fmt } from '../../../core/errors.js';
+import { dot, sub, type Vec3 } from '../../../core/vec3.js';
+import { createGrid, type Grid } from '../../../geometry/grid.js';
+import { createScalarVolume } from '../../../geometry/volume.js';
+import type { CtSeries, CtSlice } from '../model.js';
+import { TAGS, tagLabel } from '../tags.js';
+import { readIdentity } from './identity.js';
+import { directionMatrix, readOrientation, readPixelSpacing, readPosition, sameOrientation, type ImagePlaneOrientation } from './image-plane.js';
+import { parseDicom, type ParsedDicom } from './parse.js';
+import { assertDecodable, convertStored, readPixelLayout, storedPixels, type StoredPixels } from './pixels.js';
+import { loadInput, type DicomInput } from './source.js';
+
+/** Slice gaps may differ by max(this, SPACING_RELATIVE_TOLERANCE x gap). */
+export const SPACING_ABSOLUTE_TOLERANCE_MM = 0.01;
+export const SPACING_RELATIVE_TOLERANCE = 0.01;
+
+interface SliceHeader {
+  readonly parsed: ParsedDicom;
+  readonly file: string;
+  readonly position: Vec3;
+  readonly orientation: ImagePlaneOrientation;
+  readonly spacing: { readonly alongIMm: number; readonly alongJMm: number };
+  readonly rows: number;
+  readonly columns: number;
+  readonly sopInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly frameOfReferenceUid: string;
+}
+
+function sliceHeader(parsed: ParsedDicom): SliceHeader {
+  assertDecodable(parsed);
+  const ds = parsed.dataset;
+  const modality = ds.requireString('Modality');
+  if (modality !== 'CT') throw ds.error(`expected a CT image (Modality CT), found Modality ${modality}`, 'Modality');
+  const frames = ds.integer('NumberOfFrames') ?? 1;
+  if (frames !== 1) {
+    throw ds.error(`expected single-frame CT slices, found ${frames} frames (enhanced multi-frame CT is not read)`, 'NumberOfFrames');
+  }
+  return {
+    parsed,
+    file: parsed.file,
+    position: readPosition(ds),
+    orientation: readOrientation(ds),
+    spacing: readPixelSpacing(ds),
+    rows: ds.requireInteger('Rows'),
+    columns: ds.requireInteger('Columns'),
+    sopInstanceUid: ds.requireString('SOPInstanceUID'),
+    seriesInstanceUid: ds.requireString('SeriesInstanceUID'),
+    frameOfReferenceUid: ds.requireString('FrameOfReferenceUID'),
+  };
+}
+
+/** Every slice must match the first in series, frame of reference, orientation, size and spacing. */
+function checkConsistent(slices: readonly SliceHeader[]): void {
+  const a = slices[0]!;
+  for (const b of slices.slice(1)) {
+    const both = `${a.file} and ${b.file}`;
+    if (b.seriesInstanceUid !== a.seriesInstanceUid) {
+      throw new DicomError(`slices of different series (${a.seriesInstanceUid} vs ${b.seriesInstanceUid}) given as one CT series: ${both}`, {
+        file: b.file,
+        tag: tagLabel('SeriesInstanceUID'),
+      });
+    }
+    if (b.frameOfReferenceUid !== a.frameOfReferenceUid) {
+      throw new DicomError(`slices in different frames of reference: ${both}`, { file: b.file, tag: tagLabel('FrameOfReferenceUID') });
+    }
+    if (!sameOrientation(a.orientation, b.orientation)) {
+      throw new DicomError(`slices with different orientations: ${both}`, { file: b.file, tag: tagLabel('ImageOrientationPatient') });
+    }
+    if (a.rows !== b.rows || a.columns !== b.columns) {
+      throw new DicomError(`slices of different sizes (${a.rows} x ${a.columns} vs ${b.rows} x ${b.columns}): ${both}`, {
+        file: b.file,
+        tag: tagLabel('Rows'),
+      });
+    }
+    const ds = Math.max(Math.abs(a.spacing.alongIMm - b.spacing.alongIMm), Math.abs(a.spacing.alongJMm - b.spacing.alongJMm));
+    if (ds > 1e-4 * Math.max(a.spacing.alongIMm, a.spacing.alongJMm)) {
+      throw new DicomError(`slices with different pixel spacings: ${both}`, { file: b.file, tag: tagLabel('PixelSpacing') });
+    }
+  }
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Slices sorted along the normal, checked for duplicates, even gaps and tilt; returns the gap. */
+function orderSlices(slices: readonly SliceHeader[]): { ordered: SliceHeader[]; positions: number[]; gapMm: number | undefined } {
+  const n = slices[0]!.orientation.normal;
+  const withPos = slices.map((s) => ({ s, p: dot(s.position, n) }));
+  withPos.sort((x, y) => x.p - y.p);
+  const ordered = withPos.map((x) => x.s);
+  const positions = withPos.map((x) => x.p);
+  if (ordered.length === 1) return { ordered, positions, gapMm: undefined };
+  const gaps = positions.slice(1).map((p, k) => p - positions[k]!);
+  gaps.forEach((g, k) => {
+    if (g <= SPACING_ABSOLUTE_TOLERANCE_MM) {
+      throw new DicomError(
+        `duplicate slice position ${fmt(positions[k]!)} mm along the slice normal: ${ordered[k]!.file} and ${ordered[k + 1]!.file}`,
+        { file: ordered[k + 1]!.file, tag: tagLabel('ImagePositionPatient') },
+      );
+    }
+  });
+  const ref = median(gaps);
+  const tol = Math.max(SPACING_ABSOLUTE_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * ref);
+  const bad = gaps.findIndex((g) => Math.abs(g - ref) > tol);
+  if (bad >= 0) {
+    const counts = new Map<string, number>();
+    for (const g of gaps) counts.set(fmt(g), (counts.get(fmt(g)) ?? 0) + 1);
+    const summary = [...counts].map(([g, c]) => `${g} mm (${c}x)`).join(', ');
+    throw new DicomError(
+      `uneven slice spacing: slices ${bad} (${ordered[bad]!.file}) and ${bad + 1} (${ordered[bad + 1]!.file}) are ` +
+        `${fmt(gaps[bad]!)} mm apart, the median gap is ${fmt(ref)} mm (tolerance ${fmt(tol)} mm); gaps found: ${summary}. ` +
+        'A slice may be missing; lattice-rt needs evenly spaced slices',
+      { file: ordered[bad + 1]!.file, tag: tagLabel('ImagePositionPatient') },
+    );
+  }
+  for (let k = 0; k + 1 < ordered.length; k++) {
+    const d = sub(ordered[k + 1]!.position, ordered[k]!.position);
+    const along = dot(d, n);
+    const across = Math.hypot(d[0] - along * n[0], d[1] - along * n[1], d[2] - along * n[2]);
+    if (across > Math.max(SPACING_ABSOLUTE_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * Math.abs(along))) {
+      const tiltDeg = (Math.atan2(across, Math.abs(along)) * 180) / Math.PI;
+      throw new DicomError(
+        `gantry-tilted series: from slice ${k} (${ordered[k]!.file}) to slice ${k + 1} (${ordered[k + 1]!.file}) ` +
+          `ImagePositionPatient moves ${fmt(along)} mm along the slice normal and ${fmt(across)} mm within the ` +
+          `slice plane (tilt about ${fmt(tiltDeg)} degrees); lattice-rt needs slices stacked along their normal: ` +
+          'resample the series to an untilted grid first',
+        { file: ordered[k + 1]!.file, tag: tagLabel('ImagePositionPatient') },
+      );
+    }
+  }
+  return { ordered, positions, gapMm: (positions[positions.length - 1]! - positions[0]!) / (positions.length - 1) };
+}
+
+function singleSliceGap(s: SliceHeader): number {
+  const ds = s.parsed.dataset;
+  const between = ds.number('SpacingBetweenSlices');
+  if (between !== undefined && between > 0) return between;
+  const thickness = ds.number('SliceThickness');
+  if (thickness !== undefined && thickness > 0) return thickness;
+  throw ds.error(
+    'a single-slice series needs (0018,0088) SpacingBetweenSlices or (0018,0050) SliceThickness for its slice spacing',
+    'SliceThickness',
+  );
+}
+
+interface CtGeometry {
+  readonly grid: Grid;
+  readonly ordered: readonly SliceHeader[];
+  readonly slices: readonly CtSlice[];
+}
+
+function geometry(headers: readonly SliceHeader[]): CtGeometry {
+  checkConsistent(headers);
+  const { ordered, positions, gapMm } = orderSlices(headers);
+  const first = ordered[0]!;
+  const o = first.orientation;
+  let grid: Grid;
+  try {
+    grid = createGrid({
+      size: [first.columns, first.rows, ordered.length],
+      spacingMm: [first.spacing.alongIMm, first.spacing.alongJMm, gapMm ?? singleSliceGap(first)],
+      originMm: first.position,
+      direction: directionMatrix(o.row, o.column, o.normal),
+    });
+  } catch (e) {
+    if (e instanceof GeometryError) throw new DicomError(`cannot build the CT grid: ${e.message}`, { file: first.file }, { cause: e });
+    throw e;
+  }
+  const slices = ordered.map((s, k) => ({ sopInstanceUid: s.sopInstanceUid, positionMm: positions[k]!, k, file: s.file }));
+  return { grid, ordered, slices };
+}
+
+function requireFiles(files: readonly DicomInput[]): void {
+  if (files.length === 0) throw new DicomError('no files given for the CT series');
+}
+
+/** Read a CT series: HU volume (rescale applied) on the grid the slices define. */
+export function readCtSeries(files: readonly DicomInput[]): CtSeries {
+  requireFiles(files);
+  const headers = files.map((f) => sliceHeader(parseDicom(loadInput(f))));
+  const { grid, ordered, slices } = geometry(headers);
+  const perSlice: { stored: StoredPixels; slope: number; intercept: number }[] = ordered.map((s) => {
+    const ds = s.parsed.dataset;
+    // Type 1 in the CT Image module: without them stored values are not HU, so no default is assumed.
+    const slope = ds.requireNumber('RescaleSlope');
+    const intercept = ds.requireNumber('RescaleIntercept');
+    if (slope === 0) throw ds.error('RescaleSlope is 0: every HU value would be the intercept', 'RescaleSlope');
+    return { stored: storedPixels(s.parsed, readPixelLayout(ds, 1)), slope, intercept };
+  });
+  const sliceValues = grid.size[0] * grid.size[1];
+  const hu = new Float32Array(sliceValues * grid.size[2]);
+  perSlice.forEach((p, k) => convertStored(p.stored, p.slope, p.intercept, hu, k * sliceValues));
+  const first = ordered[0]!;
+  return {
+    ...readIdentity(first.parsed.dataset, first.frameOfReferenceUid),
+    modality: 'CT',
+    hu: createScalarVolume(grid, hu),
+    slices,
+  };
+}
+
+/**
+ * The grid and slice order of a CT series from the headers alone (pixel data not read): what
+ * `lattice info` shows. Same checks as readCtSeries.
+ */
+export function readCtGeometry(files: readonly DicomInput[]): { readonly grid: Grid; readonly slices: readonly CtSlice[] } {
+  requireFiles(files);
+  const headers = files.map((f) => sliceHeader(parseDicom(loadInput(f), { stopAtTag: TAGS.PixelData })));
+  const { grid, slices } = geometry(headers);
+  return { grid, slices };
+}
+

@@ -1,0 +1,228 @@
+/**
+ * Pixel data -> real values (HU for CT, Gy for dose), PS3.3 C.7.6.3 (Image Pixel module) and
+ * PS3.5 section 8 (native and encapsulated pixel data).
+ *
+ * Input: a parsed dataset with greyscale pixel data (SamplesPerPixel 1), native in any of the
+ * uncompressed transfer syntaxes (little or big endian) or RLE Lossless.
+ * Output: value = stored * slope + intercept, written into a Float32Array, frame after frame, each
+ * frame row after row (column index fastest), which is the x-fastest order of the grid.
+ * Stored values honour PixelRepresentation (two's complement when 1) and BitsStored (the bits above
+ * are masked off; signed values are sign-extended from bit BitsStored - 1).
+ * Compressed syntaxes other than RLE (JPEG, JPEG-LS, JPEG 2000, ...) are refused with a DicomError
+ * naming the syntax.
+ */
+
+import { DicomError } from '../../../core/errors.js';
+import { tagLabel } from '../tags.js';
+import type { ParsedDicom } from './parse.js';
+import { decodeRleFrame } from './rle.js';
+import { RLE_LOSSLESS, datasetEncoding, describeTransferSyntax } from './transfer-syntax.js';
+import type { DicomView } from './view.js';
+
+export interface PixelLayout {
+  readonly rows: number;
+  readonly columns: number;
+  readonly frames: number;
+  readonly bitsAllocated: 8 | 16 | 32;
+  readonly bitsStored: number;
+  readonly signed: boolean;
+}
+
+/** Stored pixel bytes of every frame, native order, ready for conversion. */
+export interface StoredPixels {
+  readonly layout: PixelLayout;
+  readonly bytes: Uint8Array;
+  readonly littleEndian: boolean;
+}
+
+/** Largest number of values one object may hold (guards against corrupt Rows/Columns/frames). */
+const MAX_VALUES = 2 ** 30;
+
+/** Read and check the Image Pixel module attributes. `frames` comes from the caller's IOD rules. */
+export function readPixelLayout(ds: DicomView, frames: number, allowedBits: readonly number[] = [8, 16, 32]): PixelLayout {
+  const samples = ds.integer('SamplesPerPixel') ?? 1;
+  if (samples !== 1) throw ds.error(`expected 1 sample per pixel (greyscale), found ${samples}`, 'SamplesPerPixel');
+  const rows = ds.requireInteger('Rows');
+  const columns = ds.requireInteger('Columns');
+  if (rows < 1) throw ds.error(`expected a positive number of rows, found ${rows}`, 'Rows');
+  if (columns < 1) throw ds.error(`expected a positive number of columns, found ${columns}`, 'Columns');
+  if (rows * columns * frames > MAX_VALUES) {
+    throw ds.error(`${rows} x ${columns} x ${frames} values is more than lattice-rt reads (${MAX_VALUES}): corrupt header?`, 'Rows');
+  }
+  const bitsAllocated = ds.requireInteger('BitsAllocated');
+  if (!allowedBits.includes(bitsAllocated) || (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32)) {
+    throw ds.error(`expected BitsAllocated ${allowedBits.join(' or ')}, found ${bitsAllocated}`, 'BitsAllocated');
+  }
+  const bitsStored = ds.integer('BitsStored') ?? bitsAllocated;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) {
+    throw ds.error(`expected BitsStored between 1 and BitsAllocated (${bitsAllocated}), found ${bitsStored}`, 'BitsStored');
+  }
+  const representation = ds.requireInteger('PixelRepresentation');
+  if (representation !== 0 && representation !== 1) {
+    throw ds.error(`expected 0 (unsigned) or 1 (signed), found ${representation}`, 'PixelRepresentation');
+  }
+  return { rows, columns, frames, bitsAllocated, bitsStored, signed: representation === 1 };
+}
+
+const pixelError = (parsed: ParsedDicom, message: string): DicomError =>
+  new DicomError(message, { file: parsed.file, tag: tagLabel('PixelData') });
+
+/**
+ * The frames of encapsulated pixel data (PS3.5 A.4): with a Basic Offset Table, frame f is made of
+ * the fragments starting at or after offset f and before offset f + 1 (offsets count from the first
+ * fragment's item tag); without one, one fragment per frame, or all fragments for a single frame.
+ */
+function encapsulatedFrames(parsed: ParsedDicom, offsetTable: Uint8Array, fragments: readonly Uint8Array[], frames: number): Uint8Array[] {
+  if (offsetTable.length === 0) {
+    if (fragments.length === frames) return [...fragments];
+    if (frames === 1) return [concat(fragments, fragments.reduce((s, f) => s + f.length, 0))];
+    throw pixelError(parsed, `${fragments.length} pixel data fragments for ${frames} frames and no offset table: cannot tell the frames apart`);
+  }
+  if (offsetTable.length !== 4 * frames) {
+    throw pixelError(parsed, `the Basic Offset Table lists ${Math.floor(offsetTable.length / 4)} frames, expected ${frames}: corrupt file`);
+  }
+  const dv = new DataView(offsetTable.buffer, offsetTable.byteOffset, offsetTable.byteLength);
+  const starts = Array.from({ length: frames }, (_, f) => dv.getUint32(4 * f, true));
+  const out: Uint8Array[][] = starts.map(() => []);
+  let position = 0;
+  for (const fragment of fragments) {
+    let f = -1;
+    for (let k = 0; k < frames; k++) if (starts[k]! <= position) f = k;
+    if (f < 0) throw pixelError(parsed, `pixel data fragment at offset ${position} precedes the first frame's offset: corrupt file`);
+    out[f]!.push(fragment);
+    position += 8 + fragment.length;
+  }
+  return out.map((parts, f) => {
+    if (parts.length === 0) throw pixelError(parsed, `frame ${f} has no pixel data fragment: corrupt offset table`);
+    return parts.length === 1 ? parts[0]! : concat(parts, parts.reduce((s, p) => s + p.length, 0));
+  });
+}
+
+/** The pixel data of every frame: one buffer (native) or one per frame (encapsulated). */
+function pixelBuffers(parsed: ParsedDicom, frames: number): Uint8Array[] {
+  const located = parsed.pixelData;
+  if (located !== undefined) {
+    return located.encapsulated ? encapsulatedFrames(parsed, located.offsetTable, located.fragments, frames) : [located.bytes];
+  }
+  // Deflated datasets cannot be walked: dcmjs parsed the pixel data (one buffer per frame when encapsulated).
+  const el = parsed.dataset.element('PixelData');
+  if (el === undefined || !Array.isArray(el.Value) || el.Value.length === 0) {
+    throw pixelError(parsed, 'missing required attribute');
+  }
+  return el.Value.map((v) => {
+    if (v instanceof ArrayBuffer) return new Uint8Array(v);
+    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    if (Array.isArray(v) && v.every((f) => f instanceof ArrayBuffer)) {
+      const parts = v as ArrayBuffer[];
+      const joined = new Uint8Array(parts.reduce((s, f) => s + f.byteLength, 0));
+      let p = 0;
+      for (const f of parts) {
+        joined.set(new Uint8Array(f), p);
+        p += f.byteLength;
+      }
+      return joined;
+    }
+    throw pixelError(parsed, 'pixel data is not binary data: corrupt file');
+  });
+}
+
+function unsupported(parsed: ParsedDicom): DicomError {
+  return pixelError(
+    parsed,
+    `pixel data is compressed with transfer syntax ${describeTransferSyntax(parsed.transferSyntaxUid)}, which ` +
+      'lattice-rt cannot decode (it reads uncompressed and RLE pixel data): convert the file first, e.g. with ' +
+      'dcmtk "dcmdjpeg" / "dcmconv +te" or gdcm "gdcmconv --raw"',
+  );
+}
+
+/** Throws the unsupported-transfer-syntax DicomError early, before other checks, for compressed pixel data. */
+export function assertDecodable(parsed: ParsedDicom): void {
+  if (!datasetEncoding(parsed.transferSyntaxUid).nativePixels && parsed.transferSyntaxUid !== RLE_LOSSLESS) {
+    throw unsupported(parsed);
+  }
+}
+
+/** Validate and, for RLE, decode the stored pixel bytes. */
+export function storedPixels(parsed: ParsedDicom, layout: PixelLayout): StoredPixels {
+  const { rows, columns, frames, bitsAllocated } = layout;
+  const bytesPerValue = bitsAllocated / 8;
+  const frameValues = rows * columns;
+  const expected = frameValues * frames * bytesPerValue;
+  const ts = parsed.transferSyntaxUid;
+  const encoding = datasetEncoding(ts);
+  const buffers = pixelBuffers(parsed, frames);
+  if (encoding.nativePixels) {
+    const total = buffers.reduce((s, b) => s + b.length, 0);
+    if (total < expected) {
+      throw pixelError(
+        parsed,
+        `pixel data holds ${total} bytes, expected ${rows} rows x ${columns} columns x ${frames} frame(s) x ` +
+          `${bytesPerValue} bytes = ${expected}: truncated or corrupt`,
+      );
+    }
+    const bytes = buffers.length === 1 ? buffers[0]! : concat(buffers, total);
+    return { layout, bytes: bytes.subarray(0, expected), littleEndian: encoding.littleEndian };
+  }
+  if (ts === RLE_LOSSLESS) {
+    if (buffers.length !== frames) {
+      throw pixelError(parsed, `RLE pixel data holds ${buffers.length} frame(s), expected ${frames}: corrupt file`);
+    }
+    // PackBits expands at most 128 bytes from 2: a frame too small for its size is corrupt (and must
+    // not make us allocate the size a corrupt header claims).
+    buffers.forEach((frame, f) => {
+      if (frameValues * bytesPerValue > 64 * frame.length) {
+        throw pixelError(parsed, `RLE frame ${f} of ${frame.length} bytes cannot hold ${rows} x ${columns} values: corrupt file`);
+      }
+    });
+    const bytes = new Uint8Array(expected);
+    buffers.forEach((frame, f) => {
+      bytes.set(decodeRleFrame(frame, frameValues, bytesPerValue, parsed.file, f), f * frameValues * bytesPerValue);
+    });
+    return { layout, bytes, littleEndian: true };
+  }
+  throw unsupported(parsed);
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const b of parts) {
+    out.set(b, p);
+    p += b.length;
+  }
+  return out;
+}
+
+/**
+ * out[offset + n] = stored_n * slope + intercept for every value n of the stored pixels.
+ * Hot loop: no allocation per value.
+ */
+export function convertStored(stored: StoredPixels, slope: number, intercept: number, out: Float32Array, offset = 0): void {
+  const { bitsAllocated, bitsStored, signed, rows, columns, frames } = stored.layout;
+  const count = rows * columns * frames;
+  if (offset + count > out.length) {
+    throw new DicomError(`internal: ${count} values do not fit at offset ${offset} of ${out.length}`);
+  }
+  const b = stored.bytes;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = stored.littleEndian;
+  const shift = 32 - bitsStored;
+  const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
+  for (let n = 0; n < count; n++) {
+    let raw: number;
+    if (bitsAllocated === 16) raw = dv.getUint16(2 * n, le);
+    else if (bitsAllocated === 32) raw = dv.getUint32(4 * n, le);
+    else raw = b[n]!;
+    let v: number;
+    if (signed) v = shift === 0 ? raw | 0 : (raw << shift) >> shift;
+    else v = bitsStored >= 32 ? raw : raw & mask;
+    out[offset + n] = v * slope + intercept;
+  }
+}
+
+/** Largest value of a Float32Array (-Infinity when empty). */
+export function maxOf(values: Float32Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
+  return m;
+}

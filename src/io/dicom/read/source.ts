@@ -1,0 +1,59 @@
+/**
+ * Where DICOM bytes come from: a file path (read here, the only file-system access of the readers
+ * apart from the folder scan) or bytes already in memory with a name for messages (the viewer,
+ * tests).
+ */
+
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { DicomError } from '../../../core/errors.js';
+
+/** Bytes of one DICOM file plus the name that messages use for it. */
+export interface DicomBytes {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** A file path, or bytes with a name. */
+export type DicomInput = string | DicomBytes;
+
+export const inputName = (input: DicomInput): string => (typeof input === 'string' ? input : input.name);
+
+function fsReason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The whole content of an input. */
+export function loadInput(input: DicomInput): DicomBytes {
+  if (typeof input !== 'string') return input;
+  try {
+    return { name: input, bytes: readFileSync(input) };
+  } catch (e) {
+    throw new DicomError(`cannot read file: ${fsReason(e)}`, { file: input }, { cause: e });
+  }
+}
+
+/** At most maxBytes from the start of a file; `complete` when that is the whole file. */
+export function readFilePrefix(path: string, maxBytes: number): { readonly bytes: Uint8Array; readonly complete: boolean } {
+  let fd: number | undefined;
+  try {
+    const size = statSync(path).size;
+    if (size <= maxBytes) return { bytes: readFileSync(path), complete: true };
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(maxBytes);
+    let got = 0;
+    while (got < maxBytes) {
+      const n = readSync(fd, buf, got, maxBytes - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { bytes: buf.subarray(0, got), complete: false };
+  } catch (e) {
+    throw new DicomError(`cannot read file: ${fsReason(e)}`, { file: path }, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
