@@ -5,6 +5,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerInfo } from './commands/info.js';
 import { registerPhantom } from './commands/phantom.js';
 import { EXIT_ERROR } from './run-command.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride();
   registerDemo(program, setExit);
   registerPhantom(program, setExit);
+  registerInfo(program, setExit);
   return program;
 }
 
