@@ -277,46 +277,10 @@ function axisWeights(spacingMm: Vec3, scale: Vec3 | undefined, what: string): [n
   return w;
 }
 
-/**
- * Inclusive index bounding box of the non-zero voxels, or undefined for an empty mask. Reads the
- * mask four voxels at a time where its buffer allows (a CT-size mask is mostly zeros).
- */
+/** Inclusive index bounding box of the non-zero voxels (maskBoundingBox), or undefined for an empty mask. */
 export function maskBounds(mask: Mask): IndexBox | undefined {
-  const d = mask.data;
-  if (d.byteOffset % 4 !== 0) {
-    const bb = maskBoundingBox(mask);
-    return bb === undefined ? undefined : { lo: [bb.lo[0], bb.lo[1], bb.lo[2]], hi: [bb.hi[0], bb.hi[1], bb.hi[2]] };
-  }
-  const [nx, ny] = mask.grid.size;
-  const words = new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2);
-  let i0 = Infinity, j0 = Infinity, k0 = Infinity, i1 = -1, j1 = -1, k1 = -1;
-  // The row (j, k) holding linear index g, tracked forward as g grows (no division per voxel).
-  let j = 0, k = 0, rowStart = 0, rowEnd = nx;
-  const note = (g: number): void => {
-    while (g >= rowEnd) {
-      rowStart = rowEnd;
-      rowEnd += nx;
-      if (++j === ny) {
-        j = 0;
-        k++;
-      }
-    }
-    const i = g - rowStart;
-    if (i < i0) i0 = i;
-    if (i > i1) i1 = i;
-    if (j < j0) j0 = j;
-    if (j > j1) j1 = j;
-    if (k < k0) k0 = k;
-    if (k > k1) k1 = k;
-  };
-  for (let w = 0; w < words.length; w++) {
-    if (words[w] === 0) continue;
-    const g = 4 * w;
-    for (let b = 0; b < 4; b++) if (d[g + b] !== 0) note(g + b);
-  }
-  for (let g = 4 * words.length; g < d.length; g++) if (d[g] !== 0) note(g);
-  if (i1 < 0) return undefined;
-  return { lo: [i0, j0, k0], hi: [i1, j1, k1] };
+  const bb = maskBoundingBox(mask);
+  return bb === undefined ? undefined : { lo: [bb.lo[0], bb.lo[1], bb.lo[2]], hi: [bb.hi[0], bb.hi[1], bb.hi[2]] };
 }
 
 /** The mask's bounding box, or a GeometryError naming the structure when it is empty. */

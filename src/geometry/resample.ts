@@ -31,7 +31,7 @@
 import { GeometryError, fmt } from '../core/errors.js';
 import type { PointLps, Vec3 } from '../core/vec3.js';
 import { createGrid, describeGrid, indexToLpsAffine, lpsToIndexAffine, voxelCount, type Grid } from './grid.js';
-import type { Mask, Occupancy, ScalarVolume } from './volume.js';
+import { maskBoundingBox, type Mask, type Occupancy, type ScalarVolume } from './volume.js';
 
 /** Slack (in voxels) on the footprint test, so that points on the footprint boundary are not lost
  * to rounding in the composed affine. */
@@ -311,32 +311,19 @@ interface CroppedSource {
   readonly f: Float32Array;
 }
 
+/**
+ * The source cropped to its non-zero voxels (a mask as fractions 0 / 1), or undefined when it has
+ * none. Throws GeometryError for an occupancy fraction outside [0, 1], naming the first such voxel
+ * in k, j, i order (every non-zero voxel lies in the box, so the box holds them all).
+ */
 function cropSource(source: Mask | Occupancy, what: string): CroppedSource | undefined {
-  const [nx, ny, nz] = source.grid.size;
+  const bb = maskBoundingBox(source);
+  if (bb === undefined) return undefined;
+  const [nx, ny] = source.grid.size;
   const d = source.data;
   const isMask = d instanceof Uint8Array;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  let p = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        const v = d[p]!;
-        if (v === 0) continue;
-        if (!isMask && !(v > 0 && v <= 1)) {
-          throw new GeometryError(
-            `${what}: expected occupancy fractions in [0, 1], found ${fmt(v)} at voxel (${i}, ${j}, ${k})`,
-          );
-        }
-        if (i < i0) i0 = i;
-        if (i > i1) i1 = i;
-        if (j < j0) j0 = j;
-        if (j > j1) j1 = j;
-        if (k < k0) k0 = k;
-        if (k > k1) k1 = k;
-      }
-    }
-  }
-  if (i1 < 0) return undefined;
+  const [i0, j0, k0] = bb.lo;
+  const [i1, j1, k1] = bb.hi;
   const cx = i1 - i0 + 1;
   const cy = j1 - j0 + 1;
   const cz = k1 - k0 + 1;
@@ -347,7 +334,16 @@ function cropSource(source: Mask | Occupancy, what: string): CroppedSource | und
       let s = i0 + nx * (j + ny * k);
       for (let i = 0; i < cx; i++, q++, s++) {
         const v = d[s]!;
-        f[q] = isMask ? (v !== 0 ? 1 : 0) : v;
+        if (isMask) {
+          f[q] = v !== 0 ? 1 : 0;
+        } else {
+          if (v !== 0 && !(v > 0 && v <= 1)) {
+            throw new GeometryError(
+              `${what}: expected occupancy fractions in [0, 1], found ${fmt(v)} at voxel (${i0 + i}, ${j}, ${k})`,
+            );
+          }
+          f[q] = v;
+        }
       }
     }
   }

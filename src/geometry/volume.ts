@@ -62,25 +62,45 @@ export function occupancyVolumeCc(occupancy: Occupancy): Cc {
   return mm3ToCc(s * voxelVolumeMm3(occupancy.grid));
 }
 
-/** Inclusive index bounding box of the non-zero voxels, or undefined for an empty mask. */
-export function maskBoundingBox(mask: Mask): { readonly lo: IndexIjk; readonly hi: IndexIjk } | undefined {
-  const [nx, ny, nz] = mask.grid.size;
+/**
+ * Inclusive index bounding box of the non-zero voxels of a mask (or an occupancy), or undefined
+ * when there are none. A mask is read four voxels at a time where its buffer allows (a CT-size mask
+ * is mostly zeros).
+ */
+export function maskBoundingBox(mask: Mask | Occupancy): { readonly lo: IndexIjk; readonly hi: IndexIjk } | undefined {
+  const [nx, ny] = mask.grid.size;
   const d = mask.data;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  let p = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        if (d[p] === 0) continue;
-        if (i < i0) i0 = i;
-        if (i > i1) i1 = i;
-        if (j < j0) j0 = j;
-        if (j > j1) j1 = j;
-        if (k < k0) k0 = k;
-        if (k > k1) k1 = k;
+  let i0 = Infinity, j0 = Infinity, k0 = Infinity, i1 = -1, j1 = -1, k1 = -1;
+  // The row (j, k) holding linear index g, tracked forward as g grows (no division per voxel).
+  let j = 0, k = 0, rowStart = 0, rowEnd = nx;
+  const note = (g: number): void => {
+    while (g >= rowEnd) {
+      rowStart = rowEnd;
+      rowEnd += nx;
+      if (++j === ny) {
+        j = 0;
+        k++;
       }
     }
+    const i = g - rowStart;
+    if (i < i0) i0 = i;
+    if (i > i1) i1 = i;
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    if (k < k0) k0 = k;
+    if (k > k1) k1 = k;
+  };
+  let g = 0;
+  if (d instanceof Uint8Array && d.byteOffset % 4 === 0) {
+    const words = new Uint32Array(d.buffer, d.byteOffset, d.length >>> 2);
+    for (let w = 0; w < words.length; w++) {
+      if (words[w] === 0) continue;
+      const g4 = 4 * w;
+      for (let b = 0; b < 4; b++) if (d[g4 + b] !== 0) note(g4 + b);
+    }
+    g = 4 * words.length;
   }
+  for (; g < d.length; g++) if (d[g] !== 0) note(g);
   if (i1 < 0) return undefined;
   return { lo: [i0, j0, k0] as unknown as IndexIjk, hi: [i1, j1, k1] as unknown as IndexIjk };
 }

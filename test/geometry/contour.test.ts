@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mat3 } from '../../src/core/vec3.js';
 import { maskToContours } from '../../src/geometry/contour.js';
-import { createGrid, indexToLps, type Grid } from '../../src/geometry/grid.js';
+import { createGrid, indexToLps } from '../../src/geometry/grid.js';
 import {
   insideEvenOdd,
   planarPolygonAreaMm2,
@@ -13,6 +13,7 @@ import {
 import { rasterizeStructure, rasterizeToMask } from '../../src/geometry/rasterize.js';
 import type { PlanarContour } from '../../src/geometry/structure.js';
 import { createMask, createOccupancy, type Mask } from '../../src/geometry/volume.js';
+import { maskWhere } from '../helpers/masks.js';
 
 // ---- helpers written for the tests (independent of the code under test) ----
 
@@ -63,19 +64,6 @@ function anyIntersection(contours: readonly PlanarContour[]): boolean {
     }
   }
   return false;
-}
-
-/** Mask of the voxels whose centres satisfy inside(x, y, z) (LPS, mm). */
-function analyticMask(grid: Grid, inside: (x: number, y: number, z: number) => boolean): Mask {
-  const m = createMask(grid);
-  const [nx, ny, nz] = grid.size;
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const p = indexToLps(grid, [i, j, k]);
-        if (inside(p[0], p[1], p[2])) m.data[i + nx * (j + ny * k)] = 1;
-      }
-  return m;
 }
 
 const count = (m: Mask): number => m.data.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0);
@@ -241,7 +229,7 @@ describe('mask -> contours -> mask round trip (structures over 10 cc, 1.5 x 1.5 
   for (const [name, inside, volumeMm3] of shapes) {
     for (const tol of [0, 0.5]) {
       it(`${name}${tol > 0 ? `, simplified at ${tol} mm,` : ''} keeps Dice >= 0.98 and volume within 1 %`, () => {
-        const mask = analyticMask(grid, inside);
+        const mask = maskWhere(grid, inside);
         const voxMm3 = 1.5 * 1.5 * 3;
         expect(count(mask) * voxMm3).toBeGreaterThan(10_000);
         if (!Number.isNaN(volumeMm3)) expect(Math.abs((count(mask) * voxMm3) / volumeMm3 - 1)).toBeLessThan(0.03);
@@ -260,7 +248,7 @@ describe('mask -> contours -> mask round trip (structures over 10 cc, 1.5 x 1.5 
   }
 
   it('the torus slices come out as an outer contour and a separate hole of opposite winding', () => {
-    const mask = analyticMask(grid, shapes[1]![1]);
+    const mask = maskWhere(grid, shapes[1]![1]);
     const slices = bySlice(maskToContours(mask));
     let withHole = 0;
     for (const cs of slices.values()) {

@@ -9,8 +9,9 @@ import {
   signedDistanceMm,
   surfaceDistanceField,
 } from '../../src/geometry/distance.js';
-import { createGrid, type Grid } from '../../src/geometry/grid.js';
-import { createMask, maskBoundingBox, type Mask } from '../../src/geometry/volume.js';
+import { createGrid } from '../../src/geometry/grid.js';
+import { createMask, createOccupancy, maskBoundingBox, type Mask } from '../../src/geometry/volume.js';
+import { sphereMask, voxelBoundingBox } from '../helpers/masks.js';
 
 // ---- helpers written for the tests (independent of the code under test) ----
 
@@ -34,19 +35,6 @@ function bruteForceDistance(mask: Mask, weight: Vec3): Float64Array {
     }
   }
   return out;
-}
-
-function sphereMask(grid: Grid, centreMm: Vec3, radiusMm: number): Mask {
-  const mask = createMask(grid);
-  const [nx, ny, nz] = grid.size;
-  const [sx, sy, sz] = grid.spacingMm;
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const d = Math.hypot(i * sx - centreMm[0], j * sy - centreMm[1], k * sz - centreMm[2]);
-        if (d <= radiusMm) mask.data[i + nx * (j + ny * k)] = 1;
-      }
-  return mask;
 }
 
 const randomMask = fc
@@ -200,12 +188,26 @@ describe('maskBounds', () => {
           buf.set(mask.data, 1);
           m = createMask(mask.grid, buf.subarray(1));
         }
-        const expected = maskBoundingBox(mask)!;
+        const expected = voxelBoundingBox(mask)!;
         const found = maskBounds(m)!;
         expect([...found.lo]).toEqual([...expected.lo]);
         expect([...found.hi]).toEqual([...expected.hi]);
       }),
       { seed: 7, numRuns: 50 },
+    );
+  });
+
+  it('maskBoundingBox of an occupancy is the box of its non-zero fractions; of an empty mask, undefined', () => {
+    fc.assert(
+      fc.property(randomMask, ({ mask }) => {
+        const occupancy = createOccupancy(mask.grid, Float32Array.from(mask.data, (v) => 0.25 * v));
+        const expected = voxelBoundingBox(mask)!;
+        const found = maskBoundingBox(occupancy)!;
+        expect([...found.lo]).toEqual([...expected.lo]);
+        expect([...found.hi]).toEqual([...expected.hi]);
+        expect(maskBoundingBox(createMask(mask.grid))).toBeUndefined();
+      }),
+      { seed: 11, numRuns: 50 },
     );
   });
 });

@@ -5,24 +5,11 @@ import { intersectMasks, subtractMask } from '../../src/geometry/booleans.js';
 import { createGrid, indexToLps, type Grid } from '../../src/geometry/grid.js';
 import { contractMask, cropToMask, expandMask, ringMask } from '../../src/geometry/margins.js';
 import { createMask, type Mask } from '../../src/geometry/volume.js';
+import { sphereMask } from '../helpers/masks.js';
 
 // ---- helpers written for the tests (independent of the code under test) ----
 
 const sphereVolumeMm3 = (r: number): number => (4 / 3) * Math.PI * r ** 3;
-
-/** Voxels whose centre lies within radiusMm of centreMm (index-space mm: i * spacing, ...). */
-function sphereMask(grid: Grid, centreMm: Vec3, radiusMm: number): Mask {
-  const mask = createMask(grid);
-  const [nx, ny, nz] = grid.size;
-  const [sx, sy, sz] = grid.spacingMm;
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        const d = Math.hypot(i * sx - centreMm[0], j * sy - centreMm[1], k * sz - centreMm[2]);
-        if (d <= radiusMm) mask.data[i + nx * (j + ny * k)] = 1;
-      }
-  return mask;
-}
 
 /** Voxels with lo <= (i, j, k) <= hi. */
 function boxMask(grid: Grid, lo: Vec3, hi: Vec3): Mask {

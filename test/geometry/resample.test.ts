@@ -34,6 +34,7 @@ import {
   type Mask,
   type ScalarVolume,
 } from '../../src/geometry/volume.js';
+import { maskWhere } from '../helpers/masks.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -87,20 +88,9 @@ function fillField(grid: Grid, f: (x: number, y: number, z: number) => number): 
   return createScalarVolume(grid, data);
 }
 
-function sphereMask(grid: Grid, centre: Vec3, radiusMm: number): Mask {
-  const [nx, ny, nz] = grid.size;
-  const data = new Uint8Array(voxelCount(grid));
-  let p = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        const q = indexToLps(grid, [i, j, k]);
-        data[p] = Math.hypot(q[0] - centre[0], q[1] - centre[1], q[2] - centre[2]) <= radiusMm ? 1 : 0;
-      }
-    }
-  }
-  return createMask(grid, data);
-}
+/** Voxels whose centre (LPS, mm) lies within radiusMm of centre. */
+const sphereMaskLps = (grid: Grid, centre: Vec3, radiusMm: number): Mask =>
+  maskWhere(grid, (x, y, z) => Math.hypot(x - centre[0], y - centre[1], z - centre[2]) <= radiusMm);
 
 const relErr = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
@@ -283,7 +273,7 @@ describe('resampleOccupancy', () => {
 
   it('preserves the volume of a sphere from 1 mm to 2.5 mm to 1e-6 (axis-parallel, exact)', () => {
     const src = createGrid({ size: [50, 50, 50], spacingMm: [1, 1, 1], originMm: [-24.5, -24.5, -24.5] });
-    const mask = sphereMask(src, [0.2, -0.3, 0.1], 20);
+    const mask = sphereMaskLps(src, [0.2, -0.3, 0.1], 20);
     const target = createGrid({ size: [24, 24, 24], spacingMm: [2.5, 2.5, 2.5], originMm: [-28.63, -27.91, -29.07] });
     const out = resampleOccupancy(mask, target);
     expect(relErr(occupancyVolumeCc(out), maskVolumeCc(mask))).toBeLessThan(1e-6);
@@ -294,7 +284,7 @@ describe('resampleOccupancy', () => {
 
   it('preserves the volume of a sphere from 2.5 mm to (1, 1, 3) mm on a flipped, permuted target to 1e-6', () => {
     const src = createGrid({ size: [24, 24, 24], spacingMm: [2.5, 2.5, 2.5], originMm: [-28.75, -28.75, -28.75] });
-    const mask = sphereMask(src, [0, 0, 0], 22);
+    const mask = sphereMaskLps(src, [0, 0, 0], 22);
     for (const direction of [[1, 0, 0, 0, 1, 0, 0, 0, 1] as Mat3, PERMUTED_FLIPPED, FLIPPED]) {
       const target = centredGrid([64, 66, 22], [1, 1, 3], direction, [0.37, -0.21, 0.55]);
       const out = resampleOccupancy(mask, target);
@@ -304,7 +294,7 @@ describe('resampleOccupancy', () => {
 
   it('preserves the volume inside the covered region when the target covers only part of the source', () => {
     const src = createGrid({ size: [40, 40, 40], spacingMm: [1, 1, 1], originMm: [-19.5, -19.5, -19.5] });
-    const mask = sphereMask(src, [0, 0, 0], 15);
+    const mask = sphereMaskLps(src, [0, 0, 0], 15);
     // Target footprint along x: [-20, 0.0] (faces on source voxel faces), whole y and z.
     const target = createGrid({ size: [8, 20, 16], spacingMm: [2.5, 2, 2.5], originMm: [-18.75, -19, -18.75] });
     let expectedVoxels = 0;
@@ -315,7 +305,7 @@ describe('resampleOccupancy', () => {
 
   it('approximates the volume on an oblique target within 2 %', () => {
     const src = createGrid({ size: [50, 50, 50], spacingMm: [1, 1, 1], originMm: [-24.5, -24.5, -24.5] });
-    const mask = sphereMask(src, [0, 0, 0], 18);
+    const mask = sphereMaskLps(src, [0, 0, 0], 18);
     const target = centredGrid([22, 22, 22], [2.5, 2.5, 2.5], OBLIQUE, [0.3, 0.1, -0.2]);
     const out = resampleOccupancy(mask, target);
     expect(relErr(occupancyVolumeCc(out), maskVolumeCc(mask))).toBeLessThan(0.02);
@@ -326,7 +316,7 @@ describe('resampleOccupancy', () => {
   it('on an oblique target equals n^3 nearest-neighbour sub-samples taken point by point', () => {
     // FLIPPED: i along -L, k along -S; the voxel centres span L -6.5..6.5, P -8.25..8.25, S -9..9.
     const src = createGrid({ size: [14, 12, 10], spacingMm: [1, 1.5, 2], originMm: [6.5, -8.25, 9], direction: FLIPPED });
-    const mask = sphereMask(src, [0.4, 0.3, -0.5], 5.5);
+    const mask = sphereMaskLps(src, [0.4, 0.3, -0.5], 5.5);
     // Knock out a few voxels so that the source is not smooth.
     for (let p = 0; p < mask.data.length; p += 7) mask.data[p] = 0;
     expect(countVoxels(mask)).toBeGreaterThan(100);
@@ -358,7 +348,7 @@ describe('resampleOccupancy', () => {
 
   it('round-trips exactly through an integer refinement (1 mm -> 0.5 mm -> 1 mm)', () => {
     const src = createGrid({ size: [30, 30, 30], spacingMm: [1, 1, 1], originMm: [14.5, -14.5, 14.5], direction: FLIPPED });
-    const mask = sphereMask(src, [0.3, 0, 0], 11);
+    const mask = sphereMaskLps(src, [0.3, 0, 0], 11);
     expect(countVoxels(mask)).toBeGreaterThan(5000);
     const fine = createGrid({ size: [60, 60, 60], spacingMm: [0.5, 0.5, 0.5], originMm: [14.75, -14.75, 14.75], direction: FLIPPED });
     const back = resampleOccupancy(resampleOccupancy(mask, fine), src);
@@ -370,7 +360,7 @@ describe('resampleOccupancy', () => {
 
   it('round-trips 1 mm -> 2.5 mm -> 1 mm with the volume kept and the shape close', () => {
     const src = createGrid({ size: [50, 50, 50], spacingMm: [1, 1, 1], originMm: [-24.5, -24.5, -24.5] });
-    const mask = sphereMask(src, [0, 0, 0], 20);
+    const mask = sphereMaskLps(src, [0, 0, 0], 20);
     const coarse = createGrid({ size: [22, 22, 22], spacingMm: [2.5, 2.5, 2.5], originMm: [-26.25, -26.25, -26.25] });
     const back = resampleOccupancy(resampleOccupancy(mask, coarse), src);
     expect(relErr(occupancyVolumeCc(back), maskVolumeCc(mask))).toBeLessThan(1e-6);

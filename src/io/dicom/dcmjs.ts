@@ -1,6 +1,7 @@
 /**
  * Thin typed wrapper over dcmjs (which ships no type declarations). The rest of lattice-rt never
- * imports dcmjs directly: the readers (io/dicom/read) use the parse side, the writers the write side.
+ * imports dcmjs directly: the readers (io/dicom/read) use the parse side, the writers
+ * (io/dicom/write/encode.ts) and the test fixtures the write side.
  *
  * Datasets are dcmjs "dicom dicts": keys are 8-digit upper-case hex tags ("0020000D"), values are
  * { vr, Value } with Value an array (numbers for DS/IS/US/..., strings, { Alphabetic } for PN,
@@ -133,12 +134,13 @@ export function naturalize(dataset: RawDataset): NaturalDataset {
 
 /**
  * Encode a Part 10 file: preamble, "DICM", the meta group (group length computed by dcmjs) and the
- * dataset in meta's TransferSyntaxUID (explicit VR little endian when absent). Throws dcmjs's errors.
+ * dataset in meta's TransferSyntaxUID (explicit VR little endian when absent). A value too long for
+ * its VR is not written as is (allowInvalidVRLength false, dcmjs's default). Throws dcmjs's errors.
  */
 export function dcmjsWrite(meta: RawDataset, dataset: RawDataset): Uint8Array {
   return quietly(() => {
     const dict = new dcmjs.data.DicomDict(meta);
     dict.dict = dataset;
-    return new Uint8Array(dict.write());
+    return new Uint8Array(dict.write({ allowInvalidVRLength: false }));
   });
 }

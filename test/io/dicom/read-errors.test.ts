@@ -7,7 +7,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DicomError } from '../../../src/core/errors.js';
 import { indexToLps } from '../../../src/geometry/grid.js';
 import type { RawDataset } from '../../../src/io/dicom/dcmjs.js';
 import { readCtSeries } from '../../../src/io/dicom/read/ct.js';
@@ -16,19 +15,8 @@ import { readRtPlan } from '../../../src/io/dicom/read/rtplan.js';
 import { readStructureSet } from '../../../src/io/dicom/read/rtstruct.js';
 import { scanDicom } from '../../../src/io/dicom/read/scan.js';
 import { pydicomFile, rewriteDicom, setValue, shuffled, tempFolder } from '../../fixtures/dicom-testdata.js';
+import { expectDicomError } from '../../helpers/errors.js';
 import { TOOLS, have } from '../../helpers/external.js';
-
-function dicomError(fn: () => unknown, ...fragments: string[]): DicomError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DicomError);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
-  return caught as DicomError;
-}
 
 /** Items of a sequence in a dcmjs dataset. */
 const items = (ds: RawDataset, tag: string): RawDataset[] => (ds[tag]?.Value ?? []) as RawDataset[];
@@ -39,7 +27,7 @@ describe('reader input errors without external files', () => {
 
   it('a missing file is a DicomError naming it', () => {
     const file = join(tmp.dir, 'absent.dcm');
-    const e = dicomError(() => readRtDose(file), 'cannot read file: no such file', file);
+    const e = expectDicomError(() => readRtDose(file), 'cannot read file: no such file', file);
     expect(e.context.file).toBe(file);
   });
 
@@ -48,13 +36,13 @@ describe('reader input errors without external files', () => {
     const text = join(tmp.dir, 'notes.txt');
     writeFileSync(empty, '');
     writeFileSync(text, 'lattice plan notes\n'.repeat(20));
-    dicomError(() => readStructureSet(empty), 'not a DICOM file', empty);
-    dicomError(() => readRtPlan(text), 'not a DICOM file', text);
-    dicomError(() => readCtSeries([]), 'no files given');
+    expectDicomError(() => readStructureSet(empty), 'not a DICOM file', empty);
+    expectDicomError(() => readRtPlan(text), 'not a DICOM file', text);
+    expectDicomError(() => readCtSeries([]), 'no files given');
   });
 
   it('scanDicom of a missing path is a DicomError; of a folder without DICOM lists the skipped files', () => {
-    dicomError(() => scanDicom(join(tmp.dir, 'nowhere')), 'no such file or folder');
+    expectDicomError(() => scanDicom(join(tmp.dir, 'nowhere')), 'no such file or folder');
     const inv = scanDicom(tmp.dir);
     expect(inv.patients).toEqual([]);
     expect(inv.skipped.map((s) => s.reason)).toEqual(expect.arrayContaining([expect.stringContaining('not a DICOM file')]));
@@ -113,12 +101,12 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('two slices at one position: DicomError naming both files', () => {
     const files = ctSeries([at(0), at(3), at(3), at(6)]);
-    dicomError(() => readCtSeries(files), 'duplicate slice position 3 mm', files[1]!, files[2]!, '(0020,0032) ImagePositionPatient');
+    expectDicomError(() => readCtSeries(files), 'duplicate slice position 3 mm', files[1]!, files[2]!, '(0020,0032) ImagePositionPatient');
   });
 
   it('a missing slice (uneven gaps): DicomError naming the two slices and the gaps', () => {
     const files = ctSeries([at(0), at(3), at(6), at(12), at(15)]);
-    dicomError(
+    expectDicomError(
       () => readCtSeries(files),
       'uneven slice spacing',
       `slices 2 (${files[2]}) and 3 (${files[3]})`,
@@ -135,12 +123,12 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('ImagePositionPatient stepping across the slice plane: gantry-tilted DicomError', () => {
     const files = ctSeries([at(0, 0), at(3, 0.5), at(6, 1), at(9, 1.5)]);
-    dicomError(() => readCtSeries(files), 'gantry-tilted series', 'tilt about 9.46232 degrees', files[0]!, files[1]!);
+    expectDicomError(() => readCtSeries(files), 'gantry-tilted series', 'tilt about 9.46232 degrees', files[0]!, files[1]!);
   });
 
   it('a slice without ImagePositionPatient: DicomError naming the tag and the file', () => {
     const files = ctSeries([at(0), null, at(6)]);
-    const e = dicomError(() => readCtSeries(files), 'missing required attribute', '(0020,0032) ImagePositionPatient', files[1]!);
+    const e = expectDicomError(() => readCtSeries(files), 'missing required attribute', '(0020,0032) ImagePositionPatient', files[1]!);
     expect(e.context).toEqual({ file: files[1], tag: '(0020,0032) ImagePositionPatient' });
   });
 
@@ -148,32 +136,32 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
     const files = ctSeries([at(0), at(3)], (ds, n) => {
       if (n === 1) delete ds['00281052'];
     });
-    dicomError(() => readCtSeries(files), 'missing required attribute', '(0028,1052) RescaleIntercept', files[1]!);
+    expectDicomError(() => readCtSeries(files), 'missing required attribute', '(0028,1052) RescaleIntercept', files[1]!);
   });
 
   it('slices of two series, or of different orientations or sizes, are refused', () => {
     const mixed = ctSeries([at(0), at(3)], (ds, n) => {
       if (n === 1) setValue(ds, '0020000E', 'UI', ['1.2.826.0.1.3680043.8.498.77.999']);
     });
-    dicomError(() => readCtSeries(mixed), 'different series');
+    expectDicomError(() => readCtSeries(mixed), 'different series');
     const turned = ctSeries([at(0), at(3)], (ds, n) => {
       if (n === 1) setValue(ds, '00200037', 'DS', [0, 1, 0, 1, 0, 0]);
     });
-    dicomError(() => readCtSeries(turned), 'different orientations', '(0020,0037) ImageOrientationPatient');
+    expectDicomError(() => readCtSeries(turned), 'different orientations', '(0020,0037) ImageOrientationPatient');
     const spacing = ctSeries([at(0), at(3)], (ds, n) => {
       if (n === 1) setValue(ds, '00280030', 'DS', [0.7, 0.661468]);
     });
-    dicomError(() => readCtSeries(spacing), 'different pixel spacings');
+    expectDicomError(() => readCtSeries(spacing), 'different pixel spacings');
   });
 
   it('ImageOrientationPatient that is not two orthogonal unit vectors is refused', () => {
     const files = ctSeries([at(0)], (ds) => setValue(ds, '00200037', 'DS', [1, 0, 0, 0.5, 1, 0]));
-    dicomError(() => readCtSeries(files), 'expected two orthogonal unit vectors', '(0020,0037) ImageOrientationPatient');
+    expectDicomError(() => readCtSeries(files), 'expected two orthogonal unit vectors', '(0020,0037) ImageOrientationPatient');
   });
 
   it('an RT Dose file is not a CT slice', () => {
     const file = pydicomFile('rtdose.dcm');
-    dicomError(() => readCtSeries([file]), 'expected a CT image (Modality CT), found Modality RTDOSE', file);
+    expectDicomError(() => readCtSeries([file]), 'expected a CT image (Modality CT), found Modality RTDOSE', file);
   });
 
   // ---------------------------------------------------------------- RT Dose from rtdose.dcm
@@ -186,7 +174,7 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
       const px = ds['7FE00010']!.Value![0] as ArrayBuffer;
       ds['7FE00010'] = { vr: 'OW', Value: [px.slice(0, 5000)] };
     });
-    dicomError(
+    expectDicomError(
       () => readRtDose(file),
       'pixel data holds 5000 bytes, expected 10 rows x 10 columns x 15 frame(s) x 4 bytes = 6000',
       '(7FE0,0010) PixelData',
@@ -209,15 +197,15 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('uneven or unanchored offsets and bad units are DicomErrors naming the tag', () => {
     const uneven = doseCopy((ds) => setValue(ds, '3004000C', 'DS', offsets((k) => (k < 10 ? 5 * k : 5 * k + 2))));
-    dicomError(() => readRtDose(uneven), 'uneven frame spacing: frames 9 and 10 are 7 mm apart', '(3004,000C) GridFrameOffsetVector', uneven);
+    expectDicomError(() => readRtDose(uneven), 'uneven frame spacing: frames 9 and 10 are 7 mm apart', '(3004,000C) GridFrameOffsetVector', uneven);
     const shifted = doseCopy((ds) => setValue(ds, '3004000C', 'DS', offsets((k) => 3 + 5 * k)));
-    dicomError(() => readRtDose(shifted), 'first offset 3 mm is neither 0', 'GridFrameOffsetVector');
+    expectDicomError(() => readRtDose(shifted), 'first offset 3 mm is neither 0', 'GridFrameOffsetVector');
     const short = doseCopy((ds) => setValue(ds, '3004000C', 'DS', [0, 5, 10]));
-    dicomError(() => readRtDose(short), 'expected 15 offsets (one per frame), found 3');
+    expectDicomError(() => readRtDose(short), 'expected 15 offsets (one per frame), found 3');
     const cgy = doseCopy((ds) => setValue(ds, '30040002', 'CS', ['CGY']));
-    dicomError(() => readRtDose(cgy), 'expected GY or RELATIVE, found CGY', '(3004,0002) DoseUnits');
+    expectDicomError(() => readRtDose(cgy), 'expected GY or RELATIVE, found CGY', '(3004,0002) DoseUnits');
     const noScaling = doseCopy((ds) => delete ds['3004000E']);
-    dicomError(() => readRtDose(noScaling), 'missing required attribute', '(3004,000E) DoseGridScaling');
+    expectDicomError(() => readRtDose(noScaling), 'missing required attribute', '(3004,000E) DoseGridScaling');
   });
 
   it('GY dose is stored value x DoseGridScaling, in Gy', () => {
@@ -234,7 +222,7 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('a plan is not a dose', () => {
     const file = pydicomFile('rtplan.dcm');
-    dicomError(() => readRtDose(file), 'expected an RT Dose (Modality RTDOSE), found Modality RTPLAN', '(0008,0060) Modality', file);
+    expectDicomError(() => readRtDose(file), 'expected an RT Dose (Modality RTDOSE), found Modality RTPLAN', '(0008,0060) Modality', file);
   });
 
   // ---------------------------------------------------------------- RT Structure Set from rtstruct.dcm
@@ -255,7 +243,7 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('ContourData that is not x, y, z triples is a DicomError naming the structure', () => {
     const file = structCopy((ds) => setValue(firstContour(ds), '30060050', 'DS', [0, 0, 0, 10, 0, 0, 5]));
-    const e = dicomError(() => readStructureSet(file), 'expected x, y, z triples, found 7 numbers', '(3006,0050) ContourData');
+    const e = expectDicomError(() => readStructureSet(file), 'expected x, y, z triples, found 7 numbers', '(3006,0050) ContourData');
     expect(e.context.structure).toBe('patient');
   });
 
@@ -276,7 +264,7 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('two ROIs with one number is a DicomError', () => {
     const file = structCopy((ds) => setValue(items(ds, '30060020')[1]!, '30060022', 'IS', [1]));
-    dicomError(() => readStructureSet(file), 'ROI number 1 is used by both "patient" and "Isocenter 1"', '(3006,0022) ROINumber');
+    expectDicomError(() => readStructureSet(file), 'ROI number 1 is used by both "patient" and "Isocenter 1"', '(3006,0022) ROINumber');
   });
 
   // ---------------------------------------------------------------- RT Plan from rtplan.dcm
@@ -286,7 +274,7 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
 
   it('a first control point without GantryAngle is a DicomError naming the tag and the control point', () => {
     const file = planCopy((ds) => delete cp(ds, 0)['300A011E']);
-    dicomError(
+    expectDicomError(
       () => readRtPlan(file),
       'BeamSequence[0] > ControlPointSequence[0]: missing required attribute',
       '(300A,011E) GantryAngle',
@@ -319,11 +307,11 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
       items(beam0(ds), '300A00B6').push({ '300A00B8': { vr: 'CS', Value: ['MLCX'] }, '300A00BC': { vr: 'IS', Value: [3] } });
       items(cp(ds, 0), '300A011A').push({ '300A00B8': { vr: 'CS', Value: ['MLCX'] }, '300A011C': { vr: 'DS', Value: [1, 2, 3, 4] } });
     });
-    dicomError(() => readRtPlan(wrongCount), 'expected 6 positions for 3 MLCX pair(s), found 4', '(300A,011C) LeafJawPositions');
+    expectDicomError(() => readRtPlan(wrongCount), 'expected 6 positions for 3 MLCX pair(s), found 4', '(300A,011C) LeafJawPositions');
     const decreasing = planCopy((ds) => setValue(cp(ds, 1), '300A0134', 'DS', [-0.5]));
-    dicomError(() => readRtPlan(decreasing), 'cumulative meterset weight decreases from 0 to -0.5');
+    expectDicomError(() => readRtPlan(decreasing), 'cumulative meterset weight decreases from 0 to -0.5');
     const arc = planCopy((ds) => setValue(beam0(ds), '300A00C4', 'CS', ['ARC']));
-    dicomError(() => readRtPlan(arc), 'expected STATIC or DYNAMIC, found ARC', '(300A,00C4) BeamType');
+    expectDicomError(() => readRtPlan(arc), 'expected STATIC or DYNAMIC, found ARC', '(300A,00C4) BeamType');
   });
 
   // ---------------------------------------------------------------- scan

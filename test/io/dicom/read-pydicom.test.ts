@@ -4,7 +4,6 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { DicomError } from '../../../src/core/errors.js';
 import { parseDicom } from '../../../src/io/dicom/read/parse.js';
 import { convertStored, readPixelLayout, storedPixels } from '../../../src/io/dicom/read/pixels.js';
 import { readCtSeries } from '../../../src/io/dicom/read/ct.js';
@@ -14,6 +13,7 @@ import { readStructureSet } from '../../../src/io/dicom/read/rtstruct.js';
 import { scanDicom, listSeries } from '../../../src/io/dicom/read/scan.js';
 import { loadInput } from '../../../src/io/dicom/read/source.js';
 import { pydicomFile, pydicomTestFiles, python } from '../../fixtures/dicom-testdata.js';
+import { expectDicomError } from '../../helpers/errors.js';
 import { TOOLS, have } from '../../helpers/external.js';
 
 /** Relative tolerance for float32 values compared with pydicom's float64. */
@@ -32,18 +32,6 @@ function expectClose(actual: ArrayLike<number>, expected: readonly number[], rel
     }
   }
   expect(worst, `largest relative difference at index ${at}`).toBeLessThanOrEqual(rel);
-}
-
-function expectDicomError(fn: () => unknown, ...fragments: string[]): DicomError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(DicomError);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
-  return caught as DicomError;
 }
 
 interface PyDose {

@@ -13,14 +13,14 @@
  * tilted series (ImagePositionPatient stepping across the slice plane, not along n).
  */
 
-import { DicomError, GeometryError, fmt } from '../../../core/errors.js';
+import { DicomError, fmt } from '../../../core/errors.js';
 import { dot, sub, type Vec3 } from '../../../core/vec3.js';
-import { createGrid, type Grid } from '../../../geometry/grid.js';
+import type { Grid } from '../../../geometry/grid.js';
 import { createScalarVolume } from '../../../geometry/volume.js';
 import type { CtSeries, CtSlice } from '../model.js';
 import { TAGS, tagLabel } from '../tags.js';
-import { readIdentity } from './identity.js';
-import { directionMatrix, readOrientation, readPixelSpacing, readPosition, sameOrientation, type ImagePlaneOrientation } from './image-plane.js';
+import { readIdentity, requireModality } from './identity.js';
+import { imageStackGrid, readOrientation, readPixelSpacing, readPosition, sameOrientation, type ImagePlaneOrientation } from './image-plane.js';
 import { parseDicom, type ParsedDicom } from './parse.js';
 import { assertDecodable, convertStored, readPixelLayout, storedPixels, type StoredPixels } from './pixels.js';
 import { loadInput, type DicomInput } from './source.js';
@@ -45,8 +45,7 @@ interface SliceHeader {
 function sliceHeader(parsed: ParsedDicom): SliceHeader {
   assertDecodable(parsed);
   const ds = parsed.dataset;
-  const modality = ds.requireString('Modality');
-  if (modality !== 'CT') throw ds.error(`expected a CT image (Modality CT), found Modality ${modality}`, 'Modality');
+  requireModality(ds, 'CT', 'a CT image');
   const frames = ds.integer('NumberOfFrames') ?? 1;
   if (frames !== 1) {
     throw ds.error(`expected single-frame CT slices, found ${frames} frames (enhanced multi-frame CT is not read)`, 'NumberOfFrames');
@@ -174,18 +173,21 @@ function geometry(headers: readonly SliceHeader[]): CtGeometry {
   const { ordered, positions, gapMm } = orderSlices(headers);
   const first = ordered[0]!;
   const o = first.orientation;
-  let grid: Grid;
-  try {
-    grid = createGrid({
-      size: [first.columns, first.rows, ordered.length],
-      spacingMm: [first.spacing.alongIMm, first.spacing.alongJMm, gapMm ?? singleSliceGap(first)],
-      originMm: first.position,
-      direction: directionMatrix(o.row, o.column, o.normal),
-    });
-  } catch (e) {
-    if (e instanceof GeometryError) throw new DicomError(`cannot build the CT grid: ${e.message}`, { file: first.file }, { cause: e });
-    throw e;
-  }
+  const grid = imageStackGrid(
+    {
+      columns: first.columns,
+      rows: first.rows,
+      planes: ordered.length,
+      spacing: first.spacing,
+      stepMm: gapMm ?? singleSliceGap(first),
+      position: first.position,
+      row: o.row,
+      column: o.column,
+      kAxis: o.normal,
+    },
+    'CT',
+    first.file,
+  );
   const slices = ordered.map((s, k) => ({ sopInstanceUid: s.sopInstanceUid, positionMm: positions[k]!, k, file: s.file }));
   return { grid, ordered, slices };
 }

@@ -12,13 +12,21 @@
 import { DicomError, fmt } from '../../../core/errors.js';
 import type { Vec3 } from '../../../core/vec3.js';
 import type { Grid } from '../../../geometry/grid.js';
+import { transferSyntaxName } from '../uid.js';
 import { readCtGeometry } from './ct.js';
 import { maxOf } from './pixels.js';
 import { readRtDose } from './rtdose.js';
 import { readRtPlan } from './rtplan.js';
 import { readStructureSet } from './rtstruct.js';
-import { relativeToRoot, scanDicom, type DicomInventory, type SkippedFile } from './scan.js';
-import { transferSyntaxName } from './transfer-syntax.js';
+import {
+  relativeToRoot,
+  scanDicom,
+  type DicomInventory,
+  type DicomPatientEntry,
+  type DicomSeriesEntry,
+  type DicomStudyEntry,
+  type SkippedFile,
+} from './scan.js';
 
 export interface GridSummary {
   readonly size: readonly [number, number, number];
@@ -98,12 +106,8 @@ export interface SummaryError {
   readonly message: string;
 }
 
-export interface SeriesSummary {
-  readonly seriesInstanceUid: string;
-  readonly modality: string;
-  readonly seriesNumber?: number;
-  readonly seriesDescription?: string;
-  readonly frameOfReferenceUid?: string;
+/** A series of the inventory (scan.ts) without its file list, with what its files hold. */
+export interface SeriesSummary extends Omit<DicomSeriesEntry, 'instances' | 'files'> {
   readonly fileCount: number;
   /** Transfer syntax names used by the files of the series. */
   readonly transferSyntaxes: readonly string[];
@@ -114,16 +118,11 @@ export interface SeriesSummary {
   readonly errors?: readonly SummaryError[];
 }
 
-export interface StudySummary {
-  readonly studyInstanceUid: string;
-  readonly studyDescription?: string;
-  readonly studyDate?: string;
+export interface StudySummary extends Omit<DicomStudyEntry, 'series'> {
   readonly series: readonly SeriesSummary[];
 }
 
-export interface PatientSummary {
-  readonly patientId: string;
-  readonly patientName: string;
+export interface PatientSummary extends Omit<DicomPatientEntry, 'studies'> {
   readonly studies: readonly StudySummary[];
 }
 
@@ -224,16 +223,12 @@ export function describeDicom(path: string): DicomSummary {
     path,
     fileCount: inventory.fileCount,
     skipped: inventory.skipped,
-    patients: inventory.patients.map((patient) => ({
-      patientId: patient.patientId,
-      patientName: patient.patientName,
-      studies: patient.studies.map((study) => ({
-        studyInstanceUid: study.studyInstanceUid,
-        ...(study.studyDescription !== undefined ? { studyDescription: study.studyDescription } : {}),
-        ...(study.studyDate !== undefined ? { studyDate: study.studyDate } : {}),
-        series: study.series.map((series): SeriesSummary => {
+    patients: inventory.patients.map(({ studies, ...patient }) => ({
+      ...patient,
+      studies: studies.map(({ series: seriesList, ...study }) => ({
+        ...study,
+        series: seriesList.map(({ instances, files, ...series }): SeriesSummary => {
           const errors: SummaryError[] = [];
-          const files = series.files;
           let details: Partial<SeriesSummary> = {};
           if (series.modality === 'CT') {
             const geometry = attempt(errors, undefined, () => readCtGeometry(files));
@@ -246,13 +241,9 @@ export function describeDicom(path: string): DicomSummary {
             details = { plans: files.flatMap((f) => attempt(errors, f, () => planSummary(f)) ?? []) };
           }
           return {
-            seriesInstanceUid: series.seriesInstanceUid,
-            modality: series.modality,
-            ...(series.seriesNumber !== undefined ? { seriesNumber: series.seriesNumber } : {}),
-            ...(series.seriesDescription !== undefined ? { seriesDescription: series.seriesDescription } : {}),
-            ...(series.frameOfReferenceUid !== undefined ? { frameOfReferenceUid: series.frameOfReferenceUid } : {}),
+            ...series,
             fileCount: files.length,
-            transferSyntaxes: [...new Set(series.instances.map((i) => transferSyntaxName(i.transferSyntaxUid)))],
+            transferSyntaxes: [...new Set(instances.map((i) => transferSyntaxName(i.transferSyntaxUid)))],
             ...details,
             ...(errors.length > 0 ? { errors } : {}),
           };

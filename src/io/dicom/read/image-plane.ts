@@ -7,8 +7,9 @@
  * between rows, along j; distance between columns, along i), in mm.
  */
 
-import { fmt } from '../../../core/errors.js';
+import { DicomError, GeometryError, fmt } from '../../../core/errors.js';
 import { cross, dot, norm, type MutVec3, type Vec3 } from '../../../core/vec3.js';
+import { createGrid, type Grid } from '../../../geometry/grid.js';
 import type { DicomView } from './view.js';
 
 /** Largest deviation from unit length / orthogonality accepted in ImageOrientationPatient. */
@@ -64,6 +65,40 @@ export function readPosition(ds: DicomView): Vec3 {
 /** Row-major direction matrix with columns i, j, k. */
 export function directionMatrix(i: Vec3, j: Vec3, k: Vec3): [number, number, number, number, number, number, number, number, number] {
   return [i[0], j[0], k[0], i[1], j[1], k[1], i[2], j[2], k[2]];
+}
+
+/** A stack of image planes: CT slices or the frames of a dose grid. */
+export interface ImageStack {
+  readonly columns: number;
+  readonly rows: number;
+  readonly planes: number;
+  readonly spacing: { readonly alongIMm: number; readonly alongJMm: number };
+  /** Distance between planes along kAxis (mm). */
+  readonly stepMm: number;
+  /** ImagePositionPatient of the first plane: the centre of voxel 0 (LPS, mm). */
+  readonly position: Vec3;
+  readonly row: Vec3;
+  readonly column: Vec3;
+  /** Unit direction in which the planes advance. */
+  readonly kAxis: Vec3;
+}
+
+/**
+ * The grid of an image stack: i along the row cosines, j along the column cosines, k along kAxis.
+ * A stack createGrid refuses is a DicomError naming `what` ("CT", "dose") and the file.
+ */
+export function imageStackGrid(stack: ImageStack, what: string, file: string): Grid {
+  try {
+    return createGrid({
+      size: [stack.columns, stack.rows, stack.planes],
+      spacingMm: [stack.spacing.alongIMm, stack.spacing.alongJMm, stack.stepMm],
+      originMm: stack.position,
+      direction: directionMatrix(stack.row, stack.column, stack.kAxis),
+    });
+  } catch (e) {
+    if (e instanceof GeometryError) throw new DicomError(`cannot build the ${what} grid: ${e.message}`, { file }, { cause: e });
+    throw e;
+  }
 }
 
 /** Same orientation within tolerance (each cosine). */

@@ -38,5 +38,5 @@ export {
   type SkippedFile,
 } from './scan.js';
 export type { DicomBytes, DicomInput } from './source.js';
-export { describeTransferSyntax, transferSyntaxName } from './transfer-syntax.js';
+export { describeTransferSyntax, transferSyntaxName } from '../uid.js';
 export { DicomView } from './view.js';

@@ -18,14 +18,10 @@
 
 import { DicomError } from '../../../core/errors.js';
 import { dcmjsParse } from '../dcmjs.js';
-import { formatTag, tagHex, tagLabel } from '../tags.js';
+import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS, TAGS, formatTag, tagHex, tagLabel } from '../tags.js';
+import { TRANSFER_SYNTAX } from '../uid.js';
 import type { DicomBytes } from './source.js';
-import {
-  EXPLICIT_VR_BIG_ENDIAN,
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  IMPLICIT_VR_LITTLE_ENDIAN,
-  datasetEncoding,
-} from './transfer-syntax.js';
+import { datasetEncoding } from './transfer-syntax.js';
 import { DicomView } from './view.js';
 
 /**
@@ -67,12 +63,8 @@ const PREAMBLE_BYTES = 128;
 const MAX_NESTING = 64;
 const UNDEFINED_LENGTH = 0xffffffff;
 
-/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const KNOWN_VRS = new Set([
-  'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM',
-  'UI', 'UL', 'US', ...LONG_VRS,
-]);
+/** Every VR of PS3.5 table 6.2-1: bytes 4-5 of an explicit-VR element hold one of these. */
+const KNOWN_VRS: ReadonlySet<string> = new Set([...SHORT_LENGTH_VRS, ...LONG_LENGTH_VRS]);
 
 const isUpper = (b: number): boolean => b >= 0x41 && b <= 0x5a;
 
@@ -122,7 +114,7 @@ function scanMeta(bytes: Uint8Array, file: string): MetaScan {
     const vr = ascii(bytes, pos + 4, 2);
     let header = 8;
     let length: number;
-    if (LONG_VRS.has(vr)) {
+    if (LONG_LENGTH_VRS.has(vr)) {
       if (pos + 12 > n) throw new TruncatedDicomError('file ends inside the file meta information', { file, tag: tagLabel(tag) });
       length = u32le(bytes, pos + 8);
       header = 12;
@@ -153,8 +145,8 @@ function scanMeta(bytes: Uint8Array, file: string): MetaScan {
 function sniffTransferSyntax(bytes: Uint8Array, pos: number): string | undefined {
   if (pos + 8 > bytes.length) return undefined;
   const vrLike = isUpper(bytes[pos + 4]!) && isUpper(bytes[pos + 5]!) && KNOWN_VRS.has(ascii(bytes, pos + 4, 2));
-  if (u16le(bytes, pos) === 0x0008) return vrLike ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
-  if (u16be(bytes, pos) === 0x0008 && vrLike) return EXPLICIT_VR_BIG_ENDIAN;
+  if (u16le(bytes, pos) === 0x0008) return vrLike ? TRANSFER_SYNTAX.explicitLittle : TRANSFER_SYNTAX.implicitLittle;
+  if (u16be(bytes, pos) === 0x0008 && vrLike) return TRANSFER_SYNTAX.explicitBig;
   return undefined;
 }
 
@@ -166,8 +158,6 @@ interface WalkContext {
   /** Set when the top-level walk meets PixelData (where it stops). */
   pixelData?: PixelDataBytes;
 }
-
-const PIXEL_DATA = 0x7fe00010;
 
 /**
  * Walk data elements from pos until end (or an item delimiter when inItem), checking that every
@@ -197,7 +187,7 @@ function walkElements(ctx: WalkContext, pos: number, end: number, explicitVr: bo
     if (explicitVr) {
       vr = ascii(bytes, pos + 4, 2);
       // dcmjs reads an unknown VR as UN (4-byte length); walk it the same way.
-      if (LONG_VRS.has(vr) || !KNOWN_VRS.has(vr)) {
+      if (LONG_LENGTH_VRS.has(vr) || !KNOWN_VRS.has(vr)) {
         if (pos + 12 > end) throw truncatedAt(tag, pos, file);
         length = u32(bytes, pos + 8);
         header = 12;
@@ -208,7 +198,7 @@ function walkElements(ctx: WalkContext, pos: number, end: number, explicitVr: bo
       length = u32(bytes, pos + 4);
     }
     const valueStart = pos + header;
-    if (depth === 0 && tag === PIXEL_DATA) {
+    if (depth === 0 && tag === TAGS.PixelData) {
       ctx.pixelData = readPixelData(ctx, valueStart, length, end);
       return pos;
     }
@@ -276,7 +266,7 @@ function walkItems(ctx: WalkContext, pos: number, end: number, explicitVr: boole
 /** Locate the PixelData value: native bytes, or encapsulated items (PS3.5 A.4). */
 function readPixelData(ctx: WalkContext, start: number, length: number, end: number): PixelDataBytes {
   const { bytes, file } = ctx;
-  const tag = tagLabel(PIXEL_DATA);
+  const tag = tagLabel(TAGS.PixelData);
   if (length !== UNDEFINED_LENGTH) {
     if (start + length > end) {
       throw new TruncatedDicomError(

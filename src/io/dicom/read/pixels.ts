@@ -14,9 +14,10 @@
 
 import { DicomError } from '../../../core/errors.js';
 import { tagLabel } from '../tags.js';
+import { TRANSFER_SYNTAX, describeTransferSyntax } from '../uid.js';
 import type { ParsedDicom } from './parse.js';
 import { decodeRleFrame } from './rle.js';
-import { RLE_LOSSLESS, datasetEncoding, describeTransferSyntax } from './transfer-syntax.js';
+import { datasetEncoding } from './transfer-syntax.js';
 import type { DicomView } from './view.js';
 
 export interface PixelLayout {
@@ -137,7 +138,7 @@ function unsupported(parsed: ParsedDicom): DicomError {
 
 /** Throws the unsupported-transfer-syntax DicomError early, before other checks, for compressed pixel data. */
 export function assertDecodable(parsed: ParsedDicom): void {
-  if (!datasetEncoding(parsed.transferSyntaxUid).nativePixels && parsed.transferSyntaxUid !== RLE_LOSSLESS) {
+  if (!datasetEncoding(parsed.transferSyntaxUid).nativePixels && parsed.transferSyntaxUid !== TRANSFER_SYNTAX.rleLossless) {
     throw unsupported(parsed);
   }
 }
@@ -163,7 +164,7 @@ export function storedPixels(parsed: ParsedDicom, layout: PixelLayout): StoredPi
     const bytes = buffers.length === 1 ? buffers[0]! : concat(buffers, total);
     return { layout, bytes: bytes.subarray(0, expected), littleEndian: encoding.littleEndian };
   }
-  if (ts === RLE_LOSSLESS) {
+  if (ts === TRANSFER_SYNTAX.rleLossless) {
     if (buffers.length !== frames) {
       throw pixelError(parsed, `RLE pixel data holds ${buffers.length} frame(s), expected ${frames}: corrupt file`);
     }

@@ -13,14 +13,13 @@
  * Offsets must be evenly spaced (within max(0.01 mm, 1 %)); otherwise a DicomError.
  */
 
-import { DicomError, GeometryError, fmt } from '../../../core/errors.js';
+import { fmt } from '../../../core/errors.js';
 import { dot, type Vec3 } from '../../../core/vec3.js';
-import { createGrid, type Grid } from '../../../geometry/grid.js';
 import { createScalarVolume } from '../../../geometry/volume.js';
 import type { DoseGrid } from '../model.js';
 import { SPACING_ABSOLUTE_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE, median } from './ct.js';
 import { readIdentity, requireModality } from './identity.js';
-import { directionMatrix, readOrientation, readPixelSpacing, readPosition } from './image-plane.js';
+import { imageStackGrid, readOrientation, readPixelSpacing, readPosition } from './image-plane.js';
 import { parseDicom } from './parse.js';
 import { assertDecodable, convertStored, readPixelLayout, storedPixels } from './pixels.js';
 import { inputName, loadInput, type DicomInput } from './source.js';
@@ -114,18 +113,21 @@ export function readRtDose(input: DicomInput): DoseGrid {
   const sign = stepMm > 0 ? 1 : -1;
   const kDirection: Vec3 = [sign * n[0], sign * n[1], sign * n[2]];
   const layout = readPixelLayout(ds, frames, [16, 32]);
-  let grid: Grid;
-  try {
-    grid = createGrid({
-      size: [layout.columns, layout.rows, frames],
-      spacingMm: [spacing.alongIMm, spacing.alongJMm, Math.abs(stepMm)],
-      originMm: position,
-      direction: directionMatrix(orientation.row, orientation.column, kDirection),
-    });
-  } catch (e) {
-    if (e instanceof GeometryError) throw new DicomError(`cannot build the dose grid: ${e.message}`, { file: parsed.file }, { cause: e });
-    throw e;
-  }
+  const grid = imageStackGrid(
+    {
+      columns: layout.columns,
+      rows: layout.rows,
+      planes: frames,
+      spacing,
+      stepMm: Math.abs(stepMm),
+      position,
+      row: orientation.row,
+      column: orientation.column,
+      kAxis: kDirection,
+    },
+    'dose',
+    parsed.file,
+  );
   const stored = storedPixels(parsed, layout);
   const dose = new Float32Array(layout.columns * layout.rows * frames);
   convertStored(stored, scaling, 0, dose);

@@ -12,6 +12,7 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DicomError } from '../../../core/errors.js';
+import { SOP_CLASS } from '../uid.js';
 import { parseDicom, type ParsedDicom } from './parse.js';
 import { loadInput, readFilePrefix } from './source.js';
 import { datasetEncoding } from './transfer-syntax.js';
@@ -70,7 +71,6 @@ export interface DicomInventory {
 const PREFIX_BYTES = 64 * 1024;
 /** Top-level elements from this tag on (group 0028, image pixel description) are not read. */
 const HEADER_END_TAG = 0x00280000;
-const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
 
 const MODALITY_ORDER = ['CT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE'];
 
@@ -154,7 +154,7 @@ export function scanDicom(path: string): DicomInventory {
     }
     const ds = parsed.dataset;
     const mediaClass = parsed.meta.string('MediaStorageSOPClassUID');
-    if (mediaClass === MEDIA_STORAGE_DIRECTORY || ds.has('DirectoryRecordSequence')) {
+    if (mediaClass === SOP_CLASS.mediaStorageDirectory || ds.has('DirectoryRecordSequence')) {
       skipped.push({ file, reason: 'DICOMDIR (a media directory, not an image or RT object)' });
       continue;
     }

@@ -1,6 +1,7 @@
 /**
  * Modules every written object shares (PS3.3): Patient, General Study, (RT / General) Series,
- * Frame of Reference, General Equipment, SOP Common, and the image-plane geometry of a grid.
+ * Frame of Reference, General Equipment, SOP Common; and those of the image objects (CT, RT Dose):
+ * the image-plane geometry of a grid and greyscale Image Pixel.
  *
  * Input: the identity from the shared models (src/io/dicom/model.ts) and the writer options below.
  * Dates: only when the caller passes `date` (UTC, with TimezoneOffsetFromUTC "+0000"); otherwise
@@ -8,14 +9,15 @@
  *
  * Reference: DICOM PS3.3 C.7.1.1 (Patient), C.7.2.1 (General Study), C.7.3.1 (General Series),
  * C.8.8.1 (RT Series), C.7.4.1 (Frame of Reference), C.7.5.1 (General Equipment),
- * C.7.6.2 (Image Plane), C.12.1 (SOP Common).
+ * C.7.6.2 (Image Plane), C.7.6.3 (Image Pixel), C.12.1 (SOP Common).
  */
 
 import { DicomError, GeometryError, fmt } from '../../../core/errors.js';
 import { column, cross, norm, type MutVec3 } from '../../../core/vec3.js';
 import { indexToLps, type Grid } from '../../../geometry/grid.js';
 import type { DicomIdentity } from '../model.js';
-import { put, type Dataset } from './encode.js';
+import { assertValidUid } from '../uid.js';
+import { put, type Dataset, type SopInstance } from './encode.js';
 import { formatDA, formatDSList, formatIS, formatTM } from './values.js';
 
 /** Options every writer accepts. */
@@ -44,8 +46,46 @@ export const DEFAULT_MANUFACTURER = 'lattice-rt';
 
 type PatientStudy = Pick<DicomIdentity, 'patientId' | 'patientName' | 'studyInstanceUid' | 'studyDescription'>;
 
+/** The identity fields of `x` and nothing else (absent descriptions left out), for the models returned. */
+export function identityOf(x: DicomIdentity): DicomIdentity {
+  return {
+    patientId: x.patientId,
+    patientName: x.patientName,
+    studyInstanceUid: x.studyInstanceUid,
+    seriesInstanceUid: x.seriesInstanceUid,
+    frameOfReferenceUid: x.frameOfReferenceUid,
+    ...(x.studyDescription !== undefined ? { studyDescription: x.studyDescription } : {}),
+    ...(x.seriesDescription !== undefined ? { seriesDescription: x.seriesDescription } : {}),
+  };
+}
+
+/** Throws DicomError unless the study, series and frame-of-reference UIDs are valid. */
+export function assertIdentityUids(id: Pick<DicomIdentity, 'studyInstanceUid' | 'seriesInstanceUid' | 'frameOfReferenceUid'>): void {
+  assertValidUid(id.studyInstanceUid, 'StudyInstanceUID');
+  assertValidUid(id.seriesInstanceUid, 'SeriesInstanceUID');
+  assertValidUid(id.frameOfReferenceUid, 'FrameOfReferenceUID');
+}
+
+/**
+ * The modules every object starts with: SOP Common, Patient, General Study, General (CT) or RT
+ * Series, Frame of Reference, General Equipment.
+ */
+export function putCommonModules(
+  d: Dataset,
+  sop: SopInstance,
+  modality: 'CT' | 'RTSTRUCT' | 'RTDOSE',
+  id: DicomIdentity,
+  options: WriteOptions,
+): void {
+  putSopCommon(d, sop.sopClassUid, sop.sopInstanceUid, options);
+  putPatientAndStudy(d, id, options);
+  putSeries(d, modality, id.seriesInstanceUid, id.seriesDescription, options);
+  putFrameOfReference(d, id.frameOfReferenceUid);
+  putEquipment(d, options);
+}
+
 /** Patient and General Study modules. */
-export function putPatientAndStudy(d: Dataset, id: PatientStudy, options: WriteOptions): void {
+function putPatientAndStudy(d: Dataset, id: PatientStudy, options: WriteOptions): void {
   put(d, 'PatientName', id.patientName);
   put(d, 'PatientID', id.patientId);
   put(d, 'PatientBirthDate', options.patientBirthDate ?? '');
@@ -60,7 +100,7 @@ export function putPatientAndStudy(d: Dataset, id: PatientStudy, options: WriteO
 }
 
 /** General Series (CT) or RT Series module. */
-export function putSeries(
+function putSeries(
   d: Dataset,
   modality: 'CT' | 'RTSTRUCT' | 'RTDOSE',
   seriesInstanceUid: string,
@@ -81,19 +121,19 @@ export function putSeries(
 }
 
 /** Frame of Reference module. */
-export function putFrameOfReference(d: Dataset, frameOfReferenceUid: string): void {
+function putFrameOfReference(d: Dataset, frameOfReferenceUid: string): void {
   put(d, 'FrameOfReferenceUID', frameOfReferenceUid);
   put(d, 'PositionReferenceIndicator', '');
 }
 
 /** General Equipment module. */
-export function putEquipment(d: Dataset, options: WriteOptions): void {
+function putEquipment(d: Dataset, options: WriteOptions): void {
   put(d, 'Manufacturer', options.manufacturer ?? DEFAULT_MANUFACTURER);
   put(d, 'ManufacturerModelName', 'lattice-rt');
 }
 
 /** SOP Common module (SpecificCharacterSet is added by encodeFile when needed). */
-export function putSopCommon(d: Dataset, sopClassUid: string, sopInstanceUid: string, options: WriteOptions): void {
+function putSopCommon(d: Dataset, sopClassUid: string, sopInstanceUid: string, options: WriteOptions): void {
   put(d, 'SOPClassUID', sopClassUid);
   put(d, 'SOPInstanceUID', sopInstanceUid);
   if (options.date) {
@@ -122,12 +162,14 @@ export interface SliceFrame {
 }
 
 /**
- * The image frame of a grid written as a stack of DICOM slices. DICOM has no field for the slice
- * direction: readers take it as row x column (ImageOrientationPatient) and order slices by
- * position along it, so the grid's k axis must equal that cross product. Throws GeometryError
- * otherwise (a left-handed grid: flip it, or reverse k, before writing).
+ * The image frame of a grid written as a stack of DICOM slices. Rows and Columns are US, so a grid
+ * wider than 65535 voxels is a DicomError. DICOM has no field for the slice direction: readers take
+ * it as row x column (ImageOrientationPatient) and order slices by position along it, so the grid's
+ * k axis must equal that cross product. Throws GeometryError otherwise (a left-handed grid: flip
+ * it, or reverse k, before writing).
  */
 export function sliceFrame(grid: Grid, what: string): SliceFrame {
+  checkImageSize(grid, what);
   const rowCosines = column(grid.direction, 0);
   const columnCosines = column(grid.direction, 1);
   const k = column(grid.direction, 2);
@@ -141,13 +183,16 @@ export function sliceFrame(grid: Grid, what: string): SliceFrame {
   return { rowCosines, columnCosines, normal };
 }
 
-/** Image Plane values of slice k: ImagePositionPatient, ImageOrientationPatient, PixelSpacing. */
-export function imagePlane(grid: Grid, k: number, frame: SliceFrame): {
+export interface ImagePlane {
   readonly imagePositionPatient: string[];
   readonly imageOrientationPatient: string[];
   readonly pixelSpacing: string[];
+  /** Position along the slice normal (mm). */
   readonly positionMm: number;
-} {
+}
+
+/** Image Plane values of slice k: ImagePositionPatient, ImageOrientationPatient, PixelSpacing. */
+export function imagePlane(grid: Grid, k: number, frame: SliceFrame): ImagePlane {
   const p = indexToLps(grid, [0, 0, k]);
   return {
     imagePositionPatient: formatDSList(p, 'ImagePositionPatient'),
@@ -158,8 +203,31 @@ export function imagePlane(grid: Grid, k: number, frame: SliceFrame): {
   };
 }
 
+/** Image Plane module (the slice thickness and location are the caller's). */
+export function putImagePlane(d: Dataset, plane: ImagePlane): void {
+  put(d, 'ImagePositionPatient', plane.imagePositionPatient);
+  put(d, 'ImageOrientationPatient', plane.imageOrientationPatient);
+  put(d, 'PixelSpacing', plane.pixelSpacing);
+}
+
+/**
+ * Image Pixel module of greyscale pixels, one frame or several (frames of `grid.size[1]` rows of
+ * `grid.size[0]` columns), every allocated bit stored: `pixelBytes` in little-endian order.
+ */
+export function putGreyscalePixels(d: Dataset, grid: Grid, bits: 16 | 32, signed: boolean, pixelBytes: Uint8Array): void {
+  put(d, 'SamplesPerPixel', 1);
+  put(d, 'PhotometricInterpretation', 'MONOCHROME2');
+  put(d, 'Rows', grid.size[1]);
+  put(d, 'Columns', grid.size[0]);
+  put(d, 'BitsAllocated', bits);
+  put(d, 'BitsStored', bits);
+  put(d, 'HighBit', bits - 1);
+  put(d, 'PixelRepresentation', signed ? 1 : 0);
+  put(d, 'PixelData', pixelBytes);
+}
+
 /** Rows and Columns are US: a grid wider than 65535 voxels cannot be written. */
-export function checkImageSize(grid: Grid, what: string): void {
+function checkImageSize(grid: Grid, what: string): void {
   if (grid.size[0] > 0xffff || grid.size[1] > 0xffff) {
     throw new DicomError(`${what}: expected at most 65535 rows and columns, found ${grid.size[1]} x ${grid.size[0]}`);
   }

@@ -22,21 +22,19 @@ import { voxelCount } from '../../../geometry/grid.js';
 import type { ScalarVolume } from '../../../geometry/volume.js';
 import { writeFileAtomic } from '../../atomic.js';
 import type { CtSeries, CtSlice, DicomIdentity } from '../model.js';
-import { assertValidUid, sopInstanceUidFor } from '../uid.js';
+import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, sopInstanceUidFor } from '../uid.js';
 import {
-  checkImageSize,
+  assertIdentityUids,
+  identityOf,
   imagePlane,
+  putCommonModules,
   putContentDateTime,
-  putEquipment,
-  putFrameOfReference,
-  putPatientAndStudy,
-  putSeries,
-  putSopCommon,
+  putGreyscalePixels,
+  putImagePlane,
   sliceFrame,
   type WriteOptions,
 } from './common.js';
 import { dataset, encodeFile, put } from './encode.js';
-import { SOP_CLASS, TRANSFER_SYNTAX } from './tags.js';
 import { formatDS, formatIS } from './values.js';
 
 /** What writeCtSeries needs: a CtSeries read earlier fits, as does a new volume with its identity. */
@@ -93,14 +91,7 @@ export function writeCtSeries(input: CtWriteInput, dir: string, options: CtWrite
   if (input.slices !== undefined && input.slices.length !== nz) {
     throw new DicomError(`CT series: expected ${nz} slice UIDs (one per slice), found ${input.slices.length}`);
   }
-  for (const [uid, what] of [
-    [input.studyInstanceUid, 'StudyInstanceUID'],
-    [input.seriesInstanceUid, 'SeriesInstanceUID'],
-    [input.frameOfReferenceUid, 'FrameOfReferenceUID'],
-  ] as const) {
-    assertValidUid(uid, what);
-  }
-  checkImageSize(grid, 'CT series');
+  assertIdentityUids(input);
   const frame = sliceFrame(grid, 'CT series');
   const patientPosition =
     options.patientPosition ?? inferPatientPosition(frame.rowCosines, frame.columnCosines);
@@ -134,41 +125,28 @@ export function writeCtSeries(input: CtWriteInput, dir: string, options: CtWrite
       );
     assertValidUid(sopInstanceUid, `SOPInstanceUID of CT slice ${k}`);
 
+    const sop = { sopClassUid: SOP_CLASS.ctImage, sopInstanceUid };
     const d = dataset((d) => {
-      putSopCommon(d, SOP_CLASS.ctImage, sopInstanceUid, options);
-      putPatientAndStudy(d, input, options);
-      putSeries(d, 'CT', input.seriesInstanceUid, input.seriesDescription, options);
+      putCommonModules(d, sop, 'CT', input, options);
       put(d, 'PatientPosition', patientPosition);
-      putFrameOfReference(d, input.frameOfReferenceUid);
-      putEquipment(d, options);
       // General Image, Image Plane.
       put(d, 'ImageType', ['DERIVED', 'SECONDARY', 'AXIAL']);
       put(d, 'InstanceNumber', formatIS(k + 1));
       putContentDateTime(d, options);
       put(d, 'AcquisitionNumber', '');
-      put(d, 'ImagePositionPatient', plane.imagePositionPatient);
-      put(d, 'ImageOrientationPatient', plane.imageOrientationPatient);
-      put(d, 'PixelSpacing', plane.pixelSpacing);
+      putImagePlane(d, plane);
       put(d, 'SliceThickness', formatDS(grid.spacingMm[2], 'SliceThickness'));
       put(d, 'SliceLocation', formatDS(plane.positionMm, 'SliceLocation'));
       // CT Image, Image Pixel.
       put(d, 'KVP', options.kvp === undefined ? '' : formatDS(options.kvp, 'KVP'));
-      put(d, 'SamplesPerPixel', 1);
-      put(d, 'PhotometricInterpretation', 'MONOCHROME2');
-      put(d, 'Rows', ny);
-      put(d, 'Columns', nx);
-      put(d, 'BitsAllocated', 16);
-      put(d, 'BitsStored', 16);
-      put(d, 'HighBit', 15);
-      put(d, 'PixelRepresentation', 1);
+      putGreyscalePixels(d, grid, 16, true, pixelBytes);
       put(d, 'RescaleIntercept', '0');
       put(d, 'RescaleSlope', '1');
-      put(d, 'PixelData', pixelBytes);
     });
     const path = join(dir, fileName(k));
     encoded.push({
       path,
-      bytes: encodeFile({ sopClassUid: SOP_CLASS.ctImage, sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.explicitLittle }, d),
+      bytes: encodeFile({ ...sop, transferSyntaxUid: TRANSFER_SYNTAX.explicitLittle }, d),
       slice: { sopInstanceUid, positionMm: plane.positionMm, k, file: path },
     });
   }
@@ -193,13 +171,7 @@ export function writeCtSeries(input: CtWriteInput, dir: string, options: CtWrite
     files: written,
     series: {
       modality: 'CT',
-      patientId: input.patientId,
-      patientName: input.patientName,
-      studyInstanceUid: input.studyInstanceUid,
-      seriesInstanceUid: input.seriesInstanceUid,
-      frameOfReferenceUid: input.frameOfReferenceUid,
-      ...(input.studyDescription !== undefined ? { studyDescription: input.studyDescription } : {}),
-      ...(input.seriesDescription !== undefined ? { seriesDescription: input.seriesDescription } : {}),
+      ...identityOf(input),
       hu,
       slices: encoded.map((e) => e.slice),
     },

@@ -2,30 +2,22 @@
  * The writers' thin layer over dcmjs: build a dataset element by element (each value checked
  * against its VR here, so dcmjs never has to guess or reformat), then encode a Part 10 file.
  *
- * Input: keywords from tags.ts and already-formatted text (DS and IS through values.ts, never JS
- * numbers); binary VRs as numbers or bytes. Output: the file's bytes (preamble, "DICM", file meta
- * in explicit VR little endian, then the dataset in the requested transfer syntax).
- *
- * dcmjs ships no types and another module owns the shared wrapper, so this file loads dcmjs through
- * createRequire and describes only the two members it uses.
+ * Input: keywords from ../tags.ts (each with its VR, so `put` is checked at compile time) and
+ * already-formatted text (DS and IS through values.ts, never JS numbers); binary VRs as numbers or
+ * bytes. Output: the file's bytes (preamble, "DICM", file meta in explicit VR little endian, then
+ * the dataset in the requested transfer syntax), encoded by dcmjs through ../dcmjs.ts.
  *
  * Reference: DICOM PS3.5 (value representations, encoding), PS3.10 (file format).
  */
 
-import { createRequire } from 'node:module';
 import { DicomError, fmt } from '../../../core/errors.js';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, isValidUid } from '../uid.js';
+import { dcmjsWrite, type RawDataset } from '../dcmjs.js';
+import { SHORT_LENGTH_VRS, TAGS, formatTag, tagHex, tagLabel, vrOf, type TagKeyword, type VrOf } from '../tags.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX, isValidUid } from '../uid.js';
 import { DS_MAX_LENGTH } from './values.js';
-import { TAGS, TRANSFER_SYNTAX, describeTag, type Keyword, type VrOf } from './tags.js';
 
-/** One element as dcmjs's denaturalised datasets hold it. */
-export interface Element {
-  readonly vr: string;
-  readonly Value: unknown[];
-}
-
-/** A dataset keyed by tag (8 upper-case hex digits). */
-export type Dataset = Record<string, Element>;
+/** A dataset keyed by tag (8 upper-case hex digits), as dcmjs holds it: what `put` fills. */
+export type Dataset = RawDataset;
 
 type StringVr = 'AE' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'PN' | 'SH' | 'ST' | 'LT' | 'TM' | 'UI';
 
@@ -37,7 +29,7 @@ export type ValueFor<V> = V extends 'SQ'
     : V extends 'OB' | 'OW'
       ? Uint8Array
       : V extends 'AT'
-        ? Keyword
+        ? TagKeyword
         : V extends StringVr
           ? string | readonly string[]
           : never;
@@ -62,10 +54,10 @@ const TEXT_RULES: Record<StringVr, { readonly max: number; readonly pattern?: Re
 const CONTROL = /[\u0000-\u001a\u001c-\u001f\u007f]/;
 const CONTROL_FREE_TEXT = /[\u0000-\u0008\u000b\u000e-\u001a\u001c-\u001f\u007f]/;
 
-function checkText(keyword: Keyword, vr: StringVr, value: string): void {
+function checkText(keyword: TagKeyword, vr: StringVr, value: string): void {
   const rule = TEXT_RULES[vr];
   const fail = (expected: string): never => {
-    throw new DicomError(`${describeTag(keyword)}: expected ${expected}, found "${value}"`, { tag: describeTag(keyword) });
+    throw new DicomError(`${tagLabel(keyword)}: expected ${expected}, found "${value}"`, { tag: tagLabel(keyword) });
   };
   if (value.length === 0) return;
   if ([...value].length > rule.max) fail(`a ${vr} value of at most ${rule.max} characters`);
@@ -75,17 +67,17 @@ function checkText(keyword: Keyword, vr: StringVr, value: string): void {
   if (vr === 'UI' && !isValidUid(value)) fail('a UID (dot-separated numbers without leading zeros)');
 }
 
-function checkUnsigned(keyword: Keyword, value: number, max: number): void {
+function checkUnsigned(keyword: TagKeyword, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new DicomError(`${describeTag(keyword)}: expected an integer in 0..${max}, found ${fmt(value)}`, {
-      tag: describeTag(keyword),
+    throw new DicomError(`${tagLabel(keyword)}: expected an integer in 0..${max}, found ${fmt(value)}`, {
+      tag: tagLabel(keyword),
     });
   }
 }
 
 /** Set one element of `dataset`, checking the value against the element's VR. */
-export function put<K extends Keyword>(dataset: Dataset, keyword: K, value: ValueFor<VrOf<K>>): void {
-  const [tag, vr] = TAGS[keyword] as readonly [string, string];
+export function put<K extends TagKeyword>(dataset: Dataset, keyword: K, value: ValueFor<VrOf<K>>): void {
+  const vr: string = vrOf(keyword);
   let values: unknown[];
   switch (vr) {
     case 'SQ':
@@ -105,7 +97,7 @@ export function put<K extends Keyword>(dataset: Dataset, keyword: K, value: Valu
       break;
     }
     case 'AT':
-      values = [Number.parseInt(TAGS[value as Keyword][0], 16)];
+      values = [TAGS[value as TagKeyword]];
       break;
     default: {
       const list = typeof value === 'string' ? (value === '' ? [] : [value]) : [...(value as readonly string[])];
@@ -113,7 +105,7 @@ export function put<K extends Keyword>(dataset: Dataset, keyword: K, value: Valu
       values = vr === 'PN' ? list.map((name) => ({ Alphabetic: name })) : list;
     }
   }
-  dataset[tag] = { vr, Value: values };
+  dataset[tagHex(keyword)] = { vr, Value: values };
 }
 
 /** A new dataset built by `fill`. */
@@ -123,45 +115,34 @@ export function dataset(fill: (d: Dataset) => void): Dataset {
   return d;
 }
 
-/** VRs whose length is a 16-bit field in explicit VR (PS3.5 7.1.2). */
-const SHORT_LENGTH_VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US']);
-
 /** Walk a dataset: non-ASCII text (needs a character set) and, for explicit VR, values too long for 16 bits. */
 function inspect(d: Dataset, explicit: boolean, found: { nonAscii: boolean }): void {
   for (const [tag, el] of Object.entries(d)) {
+    const value = el.Value ?? [];
     if (el.vr === 'SQ') {
-      for (const item of el.Value as Dataset[]) inspect(item, explicit, found);
+      for (const item of value as Dataset[]) inspect(item, explicit, found);
       continue;
     }
-    const text = el.Value.map((v) => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && 'Alphabetic' in v ? String(v.Alphabetic) : ''));
+    const text = value.map((v) => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && 'Alphabetic' in v ? String(v.Alphabetic) : ''));
     const joined = text.join('\\');
-        if (/[^\u0000-\u007f]/.test(joined)) found.nonAscii = true;
+    if (/[^\u0000-\u007f]/.test(joined)) found.nonAscii = true;
     if (explicit && SHORT_LENGTH_VRS.has(el.vr) && Buffer.byteLength(joined, 'utf8') > 0xfffe) {
       throw new DicomError(
-        `(${tag.slice(0, 4)},${tag.slice(4)}): value of ${Buffer.byteLength(joined, 'utf8')} bytes does not fit the 16-bit length of VR ${el.vr} in explicit VR; use implicit VR little endian`,
+        `${formatTag(Number.parseInt(tag, 16))}: value of ${Buffer.byteLength(joined, 'utf8')} bytes does not fit the 16-bit length of VR ${el.vr} in explicit VR; use implicit VR little endian`,
       );
     }
   }
 }
 
-interface DcmjsDicomDict {
-  dict: Dataset;
-  write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
-}
-interface DcmjsWriteApi {
-  readonly data: { readonly DicomDict: new (meta: Dataset) => DcmjsDicomDict };
-}
-
-let dcmjsApi: DcmjsWriteApi | undefined;
-function dcmjs(): DcmjsWriteApi {
-  dcmjsApi ??= createRequire(import.meta.url)('dcmjs') as DcmjsWriteApi;
-  return dcmjsApi;
-}
-
-export interface FileHeader {
+/** The SOP instance a file holds. */
+export interface SopInstance {
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
-  readonly transferSyntaxUid: (typeof TRANSFER_SYNTAX)[keyof typeof TRANSFER_SYNTAX];
+}
+
+export interface FileHeader extends SopInstance {
+  /** The writers' two: implicit VR little endian (RT Structure Set), explicit VR little endian. */
+  readonly transferSyntaxUid: typeof TRANSFER_SYNTAX.implicitLittle | typeof TRANSFER_SYNTAX.explicitLittle;
 }
 
 /**
@@ -181,7 +162,5 @@ export function encodeFile(header: FileHeader, data: Dataset): Uint8Array {
     put(m, 'ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
     put(m, 'ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
   });
-  const dict = new (dcmjs().data.DicomDict)(meta);
-  dict.dict = body;
-  return new Uint8Array(dict.write({ allowInvalidVRLength: false }));
+  return dcmjsWrite(meta, body);
 }

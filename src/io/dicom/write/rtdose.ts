@@ -19,21 +19,18 @@ import { voxelCount } from '../../../geometry/grid.js';
 import type { ScalarVolume } from '../../../geometry/volume.js';
 import { writeFileAtomic } from '../../atomic.js';
 import type { DicomIdentity, DoseSummationType } from '../model.js';
-import { assertValidUid, deriveUid } from '../uid.js';
+import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, deriveUid } from '../uid.js';
 import {
-  checkImageSize,
+  assertIdentityUids,
   imagePlane,
+  putCommonModules,
   putContentDateTime,
-  putEquipment,
-  putFrameOfReference,
-  putPatientAndStudy,
-  putSeries,
-  putSopCommon,
+  putGreyscalePixels,
+  putImagePlane,
   sliceFrame,
   type WriteOptions,
 } from './common.js';
 import { dataset, encodeFile, put, type Dataset } from './encode.js';
-import { SOP_CLASS, TRANSFER_SYNTAX } from './tags.js';
 import { formatDS, formatDSList, formatIS } from './values.js';
 
 /** What writeRtDose needs: a DoseGrid read earlier fits. */
@@ -143,14 +140,7 @@ export function writeRtDose(input: RtDoseWriteInput, path: string, options: RtDo
   if (dose.data.length !== n) {
     throw new DicomError(`dose volume: expected ${n} values for its grid, found ${dose.data.length}`, { file: path });
   }
-  for (const [uid, what] of [
-    [input.studyInstanceUid, 'StudyInstanceUID'],
-    [input.seriesInstanceUid, 'SeriesInstanceUID'],
-    [input.frameOfReferenceUid, 'FrameOfReferenceUID'],
-  ] as const) {
-    assertValidUid(uid, what);
-  }
-  checkImageSize(grid, 'RT Dose');
+  assertIdentityUids(input);
   const frame = sliceFrame(grid, 'RT Dose');
   const plans = referencedPlans(input, options, path);
 
@@ -189,30 +179,18 @@ export function writeRtDose(input: RtDoseWriteInput, path: string, options: RtDo
     );
   assertValidUid(sopInstanceUid, 'RT Dose SOPInstanceUID');
 
+  const sop = { sopClassUid: SOP_CLASS.rtDose, sopInstanceUid };
   const d = dataset((d) => {
-    putSopCommon(d, SOP_CLASS.rtDose, sopInstanceUid, options);
-    putPatientAndStudy(d, input, options);
-    putSeries(d, 'RTDOSE', input.seriesInstanceUid, input.seriesDescription, options);
-    putFrameOfReference(d, input.frameOfReferenceUid);
-    putEquipment(d, options);
+    putCommonModules(d, sop, 'RTDOSE', input, options);
     // General Image, Image Plane, Multi-frame.
     put(d, 'InstanceNumber', '1');
     putContentDateTime(d, options);
-    put(d, 'ImagePositionPatient', first.imagePositionPatient);
-    put(d, 'ImageOrientationPatient', first.imageOrientationPatient);
-    put(d, 'PixelSpacing', first.pixelSpacing);
+    putImagePlane(d, first);
     put(d, 'SliceThickness', nz > 1 ? formatDS(grid.spacingMm[2], 'SliceThickness') : '');
     put(d, 'NumberOfFrames', formatIS(nz));
     put(d, 'FrameIncrementPointer', 'GridFrameOffsetVector');
     // Image Pixel and RT Dose.
-    put(d, 'SamplesPerPixel', 1);
-    put(d, 'PhotometricInterpretation', 'MONOCHROME2');
-    put(d, 'Rows', ny);
-    put(d, 'Columns', nx);
-    put(d, 'BitsAllocated', bits);
-    put(d, 'BitsStored', bits);
-    put(d, 'HighBit', bits - 1);
-    put(d, 'PixelRepresentation', 0);
+    putGreyscalePixels(d, grid, bits, false, pixelBytes);
     put(d, 'DoseUnits', input.units ?? 'GY');
     put(d, 'DoseType', input.doseType ?? 'PHYSICAL');
     if (options.doseComment !== undefined && options.doseComment !== '') put(d, 'DoseComment', options.doseComment);
@@ -220,11 +198,7 @@ export function writeRtDose(input: RtDoseWriteInput, path: string, options: RtDo
     if (plans.length > 0) put(d, 'ReferencedRTPlanSequence', plans);
     put(d, 'GridFrameOffsetVector', formatDSList(offsets, 'GridFrameOffsetVector'));
     put(d, 'DoseGridScaling', scalingText);
-    put(d, 'PixelData', pixelBytes);
   });
-  writeFileAtomic(
-    path,
-    encodeFile({ sopClassUid: SOP_CLASS.rtDose, sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.explicitLittle }, d),
-  );
+  writeFileAtomic(path, encodeFile({ ...sop, transferSyntaxUid: TRANSFER_SYNTAX.explicitLittle }, d));
   return { file: path, sopInstanceUid, doseGridScaling: scaling, bitsAllocated: bits };
 }

@@ -21,11 +21,10 @@ import type { Vec3 } from '../../../core/vec3.js';
 import { column, norm } from '../../../core/vec3.js';
 import type { ContourStructure, PlanarContour } from '../../../geometry/structure.js';
 import { writeFileAtomic } from '../../atomic.js';
-import type { CtSeries, StructureSet } from '../model.js';
-import { assertValidUid, deriveUid, seriesInstanceUidFor } from '../uid.js';
-import { putEquipment, putFrameOfReference, putPatientAndStudy, putSeries, putSopCommon, type WriteOptions } from './common.js';
+import type { CtSeries, DicomIdentity, StructureSet } from '../model.js';
+import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, deriveUid, seriesInstanceUidFor } from '../uid.js';
+import { identityOf, putCommonModules, type WriteOptions } from './common.js';
 import { dataset, encodeFile, put, type Dataset } from './encode.js';
-import { SOP_CLASS, TRANSFER_SYNTAX } from './tags.js';
 import { formatDA, formatDSList, formatIS, formatTM } from './values.js';
 
 /** The CT series a structure set refers to. */
@@ -97,16 +96,9 @@ export interface AddRoisOptions extends StructureSetWriteOptions {
   readonly sopInstanceUid?: string;
 }
 
-/** Everything one structure-set file holds. */
-interface StructureSetContent {
-  readonly patientId: string;
-  readonly patientName: string;
-  readonly studyInstanceUid: string;
-  readonly studyDescription?: string;
-  readonly frameOfReferenceUid: string;
+/** Everything one structure-set file holds: its identity (its own series) and content. */
+interface StructureSetContent extends DicomIdentity {
   readonly ct: ReferencedCt | undefined;
-  readonly seriesInstanceUid: string;
-  readonly seriesDescription?: string;
   readonly sopInstanceUid: string;
   readonly label: string;
   readonly name?: string;
@@ -219,13 +211,10 @@ function encodeStructureSet(c: StructureSetContent, options: StructureSetWriteOp
       put(d, 'ReferencedSOPInstanceUID', sopInstanceUid);
     });
 
+  const sop = { sopClassUid: SOP_CLASS.rtStructureSet, sopInstanceUid: c.sopInstanceUid };
   const d = dataset((d) => {
-    putSopCommon(d, SOP_CLASS.rtStructureSet, c.sopInstanceUid, options);
-    putPatientAndStudy(d, c, options);
-    putSeries(d, 'RTSTRUCT', c.seriesInstanceUid, c.seriesDescription, options);
-    // Frame of Reference module: part of the RT Structure Set IOD since PS3.3 2021 (dciodvfy checks it).
-    putFrameOfReference(d, c.frameOfReferenceUid);
-    putEquipment(d, options);
+    // Includes the Frame of Reference module: part of the RT Structure Set IOD since PS3.3 2021 (dciodvfy checks it).
+    putCommonModules(d, sop, 'RTSTRUCT', c, options);
 
     // Structure Set module.
     put(d, 'InstanceNumber', '1');
@@ -309,22 +298,13 @@ function encodeStructureSet(c: StructureSetContent, options: StructureSetWriteOp
       ),
     );
   });
-  return encodeFile(
-    { sopClassUid: SOP_CLASS.rtStructureSet, sopInstanceUid: c.sopInstanceUid, transferSyntaxUid: TRANSFER_SYNTAX.implicitLittle },
-    d,
-  );
+  return encodeFile({ ...sop, transferSyntaxUid: TRANSFER_SYNTAX.implicitLittle }, d);
 }
 
 function modelOf(c: StructureSetContent, path: string): StructureSet {
   return {
     modality: 'RTSTRUCT',
-    patientId: c.patientId,
-    patientName: c.patientName,
-    studyInstanceUid: c.studyInstanceUid,
-    seriesInstanceUid: c.seriesInstanceUid,
-    frameOfReferenceUid: c.frameOfReferenceUid,
-    ...(c.studyDescription !== undefined ? { studyDescription: c.studyDescription } : {}),
-    ...(c.seriesDescription !== undefined ? { seriesDescription: c.seriesDescription } : {}),
+    ...identityOf(c),
     sopInstanceUid: c.sopInstanceUid,
     label: c.label,
     ...(c.ct !== undefined ? { referencedSeriesInstanceUid: c.ct.seriesInstanceUid } : {}),
@@ -349,14 +329,9 @@ export function writeStructureSet(
   assertValidUid(seriesInstanceUid, 'RT Structure Set SeriesInstanceUID');
   assertValidUid(sopInstanceUid, 'RT Structure Set SOPInstanceUID');
   const content: StructureSetContent = {
-    patientId: ct.patientId,
-    patientName: ct.patientName,
-    studyInstanceUid: ct.studyInstanceUid,
-    ...(ct.studyDescription !== undefined ? { studyDescription: ct.studyDescription } : {}),
-    frameOfReferenceUid: ct.frameOfReferenceUid,
+    // The CT's patient, study and frame of reference; a series of its own.
+    ...identityOf({ ...ct, seriesInstanceUid, seriesDescription: input.seriesDescription }),
     ct,
-    seriesInstanceUid,
-    ...(input.seriesDescription !== undefined ? { seriesDescription: input.seriesDescription } : {}),
     sopInstanceUid,
     label: input.label,
     ...(input.name !== undefined ? { name: input.name } : {}),
@@ -422,14 +397,8 @@ export function addRoisToStructureSet(
     throw new DicomError('adding ROIs: expected a new SOP Instance UID, found the existing one', { file: existing.file });
   }
   const content: StructureSetContent = {
-    patientId: existing.patientId,
-    patientName: existing.patientName,
-    studyInstanceUid: existing.studyInstanceUid,
-    ...(existing.studyDescription !== undefined ? { studyDescription: existing.studyDescription } : {}),
-    frameOfReferenceUid: existing.frameOfReferenceUid,
+    ...identityOf({ ...existing, seriesInstanceUid }),
     ct,
-    seriesInstanceUid,
-    ...(existing.seriesDescription !== undefined ? { seriesDescription: existing.seriesDescription } : {}),
     sopInstanceUid,
     label: options.label ?? existing.label,
     structures,

@@ -1,0 +1,33 @@
+/**
+ * lattice-rt public API. Research use only, not a medical device.
+ *
+ * The library is laid out as the pipeline a physicist follows; each stage imports only earlier ones:
+ * core -> geometry -> io -> phantom -> lattice -> dose -> optimise -> evaluate -> report.
+ */
+
+export * from './core/errors.js';
+export * from './core/units.js';
+export * from './core/vec3.js';
+
+export * from './geometry/grid.js';
+export * from './geometry/volume.js';
+export * from './geometry/structure.js';
+export * from './geometry/structure-set.js';
+export * from './geometry/distance.js';
+export * from './geometry/margins.js';
+export * from './geometry/booleans.js';
+export * from './geometry/resample.js';
+export * from './geometry/rasterize.js';
+export * from './geometry/contour.js';
+
+export * from './io/atomic.js';
+export * from './io/nrrd.js';
+export * from './io/volume-set.js';
+export type * from './io/dicom/model.js';
+export * from './io/dicom/read/index.js';
+export * from './io/dicom/write/index.js';
+export * from './io/dicom/case.js';
+export * from './io/dicom/info.js';
+export * from './io/dicom/uid.js';
+
+export * from './phantom/index.js';
