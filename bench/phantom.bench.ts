@@ -30,11 +30,14 @@ export const suite: BenchSuite = {
   run(): Measurement[] {
     const fine = timeIt(() => buildSeedPhantom(), 3);
     const coarse = timeIt(() => buildSeedPhantom({ voxelSizeMm: 3 }), 3);
+    // CT-like resolution, as the foundation issue's benchmark grid (0.98 x 0.98 x 2.5 mm).
+    const ctLike = timeIt(() => buildSeedPhantom({ voxelSizeMm: [0.98, 0.98, 2.5] }), 1);
     const p = fine.result;
     const mask = (name: string): Mask => p.structures.find((s) => s.name === name)!.mask;
     return [
       underSeconds('buildSeedPhantom, 2.5 mm (160x120x120)', fine.seconds, 2),
       underSeconds('buildSeedPhantom, 3 mm', coarse.seconds, 2),
+      underSeconds(`buildSeedPhantom, 0.98 x 0.98 x 2.5 mm (${ctLike.result.grid.size.join('x')})`, ctLike.seconds, 2),
       within('PTV_2000 volume (2.5 mm)', volumeCc(mask('PTV_2000')), 1639.97, 0.03),
       within('Liver minus GTV volume (2.5 mm)', volumeCc(mask('Liver'), mask('GTV')), 504.5, 0.05),
       within('Kidney_L volume (2.5 mm)', volumeCc(mask('Kidney_L')), 200.0, 0.05),

@@ -37,6 +37,25 @@ export function cavityF(x: number, y: number, z: number): number {
   return h < 0 ? 1000 : Math.abs(x) - h;
 }
 
+/**
+ * cavityF with a one-row memory: the cavity half-width depends on (y, z) only, and painting
+ * evaluates whole rows at a time, so it is computed once per row. Same values as cavityF; one
+ * instance per shape (its memory is its own).
+ */
+export function cavityTest(): (x: number, y: number, z: number) => number {
+  let rowY = NaN;
+  let rowZ = NaN;
+  let h = -1;
+  return (x, y, z) => {
+    if (y !== rowY || z !== rowZ) {
+      h = bodyHalfWidthMm(y, z, CAVITY_INSET_MM);
+      rowY = y;
+      rowZ = z;
+    }
+    return h < 0 ? 1000 : Math.abs(x) - h;
+  };
+}
+
 /** Height (mm) of the abdominal surface of the diaphragm at (x, y). */
 export function diaphragmHeightMm(x: number, y: number): number {
   const yr = y - 5;

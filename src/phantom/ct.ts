@@ -53,11 +53,22 @@ export function synthesiseCt(canvas: LabelCanvas, gas: Uint8Array, prng: Prng): 
   const tumourWaves = planeWaves(prng);
   const liverWaves = planeWaves(prng);
   const plane = nx * ny;
+  const noise = new Float64Array(nx);
   let p = 0;
   for (let k = 0; k < nz; k++) {
     const z = z0 + k * sz;
     for (let j = 0; j < ny; j++) {
       const y = y0 + j * sy;
+      // The row's noise in one batch: one deviate per voxel inside the body, in raster order.
+      let inBody = 0;
+      for (let i = 0; i < nx; i++) if (labels[p + i] !== Label.AIR) inBody++;
+      if (inBody === 0) {
+        hu.fill(TISSUE_HU.AIR, p, p + nx);
+        p += nx;
+        continue;
+      }
+      prng.normals(noise, inBody);
+      let n = 0;
       for (let i = 0; i < nx; i++, p++) {
         const l = labels[p]!;
         if (l === Label.AIR) {
@@ -81,7 +92,7 @@ export function synthesiseCt(canvas: LabelCanvas, gas: Uint8Array, prng: Prng): 
         } else if (l === Label.LIVER) {
           v += LIVER_TEXTURE_HU * waveSum(liverWaves, x0 + i * sx, y, z);
         }
-        hu[p] = v + NOISE_SIGMA_HU * prng.normal();
+        hu[p] = v + NOISE_SIGMA_HU * noise[n++]!;
       }
     }
   }

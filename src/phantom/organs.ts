@@ -10,7 +10,7 @@
  */
 
 import type { Vec3 } from '../core/vec3.js';
-import { aboveDiaphragmF, belowDiaphragmF, cavityF, DIAPHRAGM_THICKNESS_MM, diaphragmHeightMm } from './body.js';
+import { aboveDiaphragmF, belowDiaphragmF, cavityTest, DIAPHRAGM_THICKNESS_MM, diaphragmHeightMm } from './body.js';
 import { Label } from './labels.js';
 import {
   axesFromAngles,
@@ -48,7 +48,7 @@ export function liverShapes(): Shape[] {
   const rightLobe = superellipsoid(gtvLocalToAnatomy(4, 6, 24), [86, 46, 100], 2.4, GTV_AXES);
   const medial = ellipsoid([-25, -40, 72], [34, 30, 30]);
   const left = ellipsoid([18, -64, 84], [58, 21.5, 27.5], axesFromAngles(-12));
-  return [rightLobe, medial, left].map((s) => intersect(below(s), cavityF));
+  return [rightLobe, medial, left].map((s) => intersect(below(s), cavityTest()));
 }
 
 export function spleenShape(): Shape {
@@ -205,6 +205,7 @@ export function heartShape(): Shape {
 export function lungShapes(): { left: Shape; right: Shape } {
   const heart = ellipsoid([18, -34, 182], [82, 62, 76]);
   const thorax = (side: 1 | -1, medialMm: number): Shape => {
+    const cavityF = cavityTest();
     const box: Shape = {
       min: side > 0 ? [medialMm, -130, 40] : [-180, -130, 40],
       max: side > 0 ? [180, 130, 200] : [-medialMm, 130, 200],
@@ -217,6 +218,7 @@ export function lungShapes(): { left: Shape; right: Shape } {
 
 /** The diaphragm muscle sheet: the cavity between zd and zd + thickness. */
 export function diaphragmShape(): Shape {
+  const cavityF = cavityTest();
   return {
     min: [-180, -130, 40],
     max: [180, 130, 130],

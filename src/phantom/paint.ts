@@ -64,7 +64,14 @@ export function overwriteTable(labels: readonly number[]): Uint8Array {
   return t;
 }
 
-/** Paint `shape` with `label` where allowed. Returns the number of voxels painted. */
+/**
+ * Paint `shape` with `label` where allowed. Returns the number of voxels painted.
+ *
+ * When the shape has row bounds (shapes.ts), each row is cut to its outer interval and the voxels in
+ * its inner interval are decided without evaluating f (by the residual clip test alone, if any):
+ * the same voxels as testing every centre in the box, since the bounds hold with a margin far above
+ * floating-point rounding.
+ */
 export function paintShape(canvas: LabelCanvas, shape: Shape, label: number, overwritable: Uint8Array): number {
   const [nx, ny] = canvas.grid.size;
   const [sx, sy, sz] = canvas.grid.spacingMm;
@@ -72,17 +79,40 @@ export function paintShape(canvas: LabelCanvas, shape: Shape, label: number, ove
   const [i0, i1, j0, j1, k0, k1] = shapeIndexBox(canvas, shape);
   const labels = canvas.labels;
   const f = shape.f;
+  const rows = shape.rows;
+  const residual = rows?.residual;
+  const span = new Float64Array(2);
   let painted = 0;
   for (let k = k0; k <= k1; k++) {
     const z = z0 + k * sz;
     for (let j = j0; j <= j1; j++) {
       const y = y0 + j * sy;
       const row = nx * (j + ny * k);
-      for (let i = i0; i <= i1; i++) {
+      let a = i0;
+      let b = i1;
+      // Voxels a .. b may be inside; in c .. d (empty when c > d) f <= 0 holds, so only the residual
+      // clip, if any, is left to test.
+      let c = 1;
+      let d = 0;
+      if (rows !== undefined) {
+        rows.outer(y, z, 0, span);
+        if (!(span[0]! <= span[1]!)) continue;
+        a = Math.max(a, Math.ceil((span[0]! - x0) / sx - 1e-9));
+        b = Math.min(b, Math.floor((span[1]! - x0) / sx + 1e-9));
+        rows.inner(y, z, 0, span);
+        if (span[0]! <= span[1]!) {
+          c = Math.ceil((span[0]! - x0) / sx + 1e-9);
+          d = Math.floor((span[1]! - x0) / sx - 1e-9);
+        }
+      }
+      for (let i = a; i <= b; i++) {
         const p = row + i;
         const current = labels[p]!;
         if (current === label || overwritable[current] === 0) continue;
-        if (f(x0 + i * sx, y, z) <= 0) {
+        const x = x0 + i * sx;
+        const inside =
+          i >= c && i <= d ? residual === undefined || residual(x, y, z) <= 0 : f(x, y, z) <= 0;
+        if (inside) {
           labels[p] = label;
           painted++;
         }

@@ -152,6 +152,29 @@ export function paintSeedLabels(grid: Grid): LabelCanvas {
   return canvas;
 }
 
+/**
+ * One mask per structure (1 where the voxel's label is one of the structure's labels), in one pass
+ * over the label map: runs of equal labels are filled into the masks of the structures they belong to.
+ */
+function structureMasks(labels: Uint8Array, defs: readonly { readonly labels: readonly number[] }[]): Uint8Array[] {
+  const n = labels.length;
+  const data = defs.map(() => new Uint8Array(n));
+  const byLabel: Uint8Array[][] = Array.from({ length: 256 }, () => []);
+  defs.forEach((def, s) => {
+    for (const l of new Set(def.labels)) byLabel[l]!.push(data[s]!);
+  });
+  let p = 0;
+  while (p < n) {
+    const l = labels[p]!;
+    let q = p + 1;
+    while (q < n && labels[q] === l) q++;
+    const targets = byLabel[l]!;
+    for (let t = 0; t < targets.length; t++) targets[t]!.fill(1, p, q);
+    p = q;
+  }
+  return data;
+}
+
 /** Build the seed-case phantom. Same options -> identical bytes. */
 export function buildSeedPhantom(options: SeedPhantomOptions = {}): SeedPhantom {
   const spacing = voxelSize(options.voxelSizeMm);
@@ -164,13 +187,10 @@ export function buildSeedPhantom(options: SeedPhantomOptions = {}): SeedPhantom 
   const ct = createScalarVolume(grid, synthesiseCt(canvas, gas, prng));
 
   const structures: MaskStructure[] = [];
-  const labels = canvas.labels;
-  for (const def of SEED_STRUCTURES) {
-    const member = new Uint8Array(256);
-    for (const l of def.labels) member[l] = 1;
-    const data = new Uint8Array(labels.length);
-    for (let p = 0; p < labels.length; p++) data[p] = member[labels[p]!]!;
-    const mask = createMask(grid, data);
+  const masksData = structureMasks(canvas.labels, SEED_STRUCTURES);
+  for (let s = 0; s < SEED_STRUCTURES.length; s++) {
+    const def = SEED_STRUCTURES[s]!;
+    const mask = createMask(grid, masksData[s]!);
     structures.push({ name: def.name, interpretedType: def.interpretedType, colorRgb: def.colorRgb, mask });
     if (def.name === 'GTV') {
       structures.push({

@@ -24,6 +24,91 @@ export interface Shape {
   /** Upper corner of that box. */
   readonly max: Vec3;
   readonly f: ImplicitFn;
+  /** Optional per-row bounds, so that painting evaluates f only near the surface (paint.ts). */
+  readonly rows?: RowBounds;
+}
+
+/**
+ * Bounds of a shape along one row (the line through (0, y, z) parallel to x), at a level L of f.
+ * Each writes an x-interval [out[0], out[1]] (mm, anatomy frame; out[0] > out[1] when empty):
+ * - outer: contains every x with f(x, y, z) <= L;
+ * - inner: every x in it has f(x, y, z) < L, with a margin (ROW_MARGIN_MM) that dwarfs rounding, so
+ *   that f evaluated in floating point at a voxel centre there is <= L too.
+ * - residual (optional, for clipped shapes): inside the inner interval, f <= L exactly when
+ *   residual <= L (a cheaper test: the clip alone); absent, f <= L holds there outright.
+ * Used to paint exactly the voxels a full evaluation of f would, evaluating f only between the two.
+ */
+export interface RowBounds {
+  outer(y: number, z: number, level: number, out: Float64Array): void;
+  inner(y: number, z: number, level: number, out: Float64Array): void;
+  readonly residual?: ImplicitFn;
+}
+
+/** Level margin (mm) of row bounds: far above floating-point rounding of f, far below a voxel. */
+export const ROW_MARGIN_MM = 1e-6;
+
+function setEmpty(out: Float64Array): void {
+  out[0] = Infinity;
+  out[1] = -Infinity;
+}
+
+/** Row interval of a sphere of radius r about (cx, cy, cz) (empty when r < 0 or the row misses). */
+function rowSphere(cx: number, cy: number, cz: number, r: number, y: number, z: number, out: Float64Array): void {
+  const dy = y - cy;
+  const dz = z - cz;
+  const h2 = r * r - dy * dy - dz * dz;
+  if (!(r >= 0) || h2 < 0) {
+    setEmpty(out);
+    return;
+  }
+  const h = Math.sqrt(h2);
+  out[0] = cx - h;
+  out[1] = cx + h;
+}
+
+/**
+ * Row bounds of q <= rho^2, where q = a^2 + b^2 + c^2 is the squared norm of the local coordinates
+ * a = ((x - cx) u0 + (y - cy) u1 + (z - cz) u2) / sa (and b, c with v, w): a quadratic in x. Writes
+ * the interval of x (empty when rho < 0 or the row misses).
+ */
+class LocalQuadric {
+  private readonly au: number;
+  private readonly av: number;
+  private readonly aw: number;
+  private readonly qa: number;
+  constructor(
+    private readonly centre: Vec3,
+    private readonly axes: Axes,
+    private readonly inv: Vec3,
+  ) {
+    this.au = axes.u[0] * inv[0];
+    this.av = axes.v[0] * inv[1];
+    this.aw = axes.w[0] * inv[2];
+    this.qa = this.au * this.au + this.av * this.av + this.aw * this.aw;
+  }
+  interval(y: number, z: number, rho: number, out: Float64Array): void {
+    if (!(rho >= 0)) {
+      setEmpty(out);
+      return;
+    }
+    const { u, v, w } = this.axes;
+    const dy = y - this.centre[1];
+    const dz = z - this.centre[2];
+    const bu = (dy * u[1] + dz * u[2]) * this.inv[0];
+    const bv = (dy * v[1] + dz * v[2]) * this.inv[1];
+    const bw = (dy * w[1] + dz * w[2]) * this.inv[2];
+    const b = this.au * bu + this.av * bv + this.aw * bw;
+    const c = bu * bu + bv * bv + bw * bw - rho * rho;
+    const disc = b * b - this.qa * c;
+    if (disc < 0) {
+      setEmpty(out);
+      return;
+    }
+    const s = Math.sqrt(disc);
+    const cx = this.centre[0];
+    out[0] = cx + (-b - s) / this.qa;
+    out[1] = cx + (-b + s) / this.qa;
+  }
 }
 
 /** An orthonormal frame: the shape's local axes u, v, w as unit vectors in the anatomy frame. */
@@ -93,6 +178,8 @@ export function ellipsoid(centre: Vec3, semiMm: Vec3, axes: Axes = AXIS_ALIGNED)
     Math.hypot(semiMm[0] * u[1], semiMm[1] * v[1], semiMm[2] * w[1]),
     Math.hypot(semiMm[0] * u[2], semiMm[1] * v[2], semiMm[2] * w[2]),
   ];
+  // f <= L  <=>  sqrt(q) <= 1 + L / scale; f >= -scale everywhere.
+  const quadric = new LocalQuadric(centre, axes, [ia, ib, ic]);
   return {
     ...boxAround(centre, half),
     f: (x, y, z) => {
@@ -103,6 +190,10 @@ export function ellipsoid(centre: Vec3, semiMm: Vec3, axes: Axes = AXIS_ALIGNED)
       const b = (dx * v[0] + dy * v[1] + dz * v[2]) * ib;
       const c = (dx * w[0] + dy * w[1] + dz * w[2]) * ic;
       return (Math.sqrt(a * a + b * b + c * c) - 1) * scale;
+    },
+    rows: {
+      outer: (y, z, level, out) => quadric.interval(y, z, 1 + (level + ROW_MARGIN_MM) / scale, out),
+      inner: (y, z, level, out) => quadric.interval(y, z, 1 + (level - ROW_MARGIN_MM) / scale, out),
     },
   };
 }
@@ -120,8 +211,22 @@ export function superellipsoid(centre: Vec3, semiMm: Vec3, exponent: number, axe
   const p = exponent;
   const ip = 1 / p;
   const scale = Math.min(semiMm[0], semiMm[1], semiMm[2]);
+  // f <= L  <=>  s <= 1 + L / scale, with s the p-norm of the local coordinates. Between the 2-norm
+  // and a p-norm of 3-vectors (p >= 1): min(1, g) |.|_2 <= |.|_p <= max(1, g) |.|_2, g = 3^(1/p - 1/2).
+  const quadric = new LocalQuadric(centre, axes, [ia, ib, ic]);
+  const g = 3 ** (ip - 0.5);
+  const gLo = Math.min(1, g);
+  const gHi = Math.max(1, g);
+  const rows: RowBounds | undefined =
+    p >= 1
+      ? {
+          outer: (y, z, level, out) => quadric.interval(y, z, (1 + (level + ROW_MARGIN_MM) / scale) / gLo, out),
+          inner: (y, z, level, out) => quadric.interval(y, z, (1 + (level - ROW_MARGIN_MM) / scale) / gHi, out),
+        }
+      : undefined;
   return {
     ...boxAround(centre, boxHalfExtent(semiMm, axes)),
+    ...(rows === undefined ? {} : { rows }),
     f: (x, y, z) => {
       const dx = x - cx;
       const dy = y - cy;
@@ -148,7 +253,18 @@ export function capsule(a: Vec3, b: Vec3, ra: number, rb: number): Shape {
   const inv = len2 > 0 ? 1 / len2 : 0;
   const dr = rb - ra;
   const r = Math.max(ra, rb);
+  // |q| is the distance to the nearest point of the segment, and the radius lies in [rMin, r], so
+  // the capsule lies within len/2 + r of the midpoint and contains the ball of radius rMin there.
+  const rMin = Math.min(ra, rb);
+  const mx = ax + ex / 2;
+  const my = ay + ey / 2;
+  const mz = az + ez / 2;
+  const halfLen = Math.sqrt(len2) / 2;
   return {
+    rows: {
+      outer: (y, z, level, out) => rowSphere(mx, my, mz, halfLen + r + level + ROW_MARGIN_MM, y, z, out),
+      inner: (y, z, level, out) => rowSphere(mx, my, mz, rMin + level - ROW_MARGIN_MM, y, z, out),
+    },
     min: [Math.min(ax, b[0]) - r, Math.min(ay, b[1]) - r, Math.min(az, b[2]) - r],
     max: [Math.max(ax, b[0]) + r, Math.max(ay, b[1]) + r, Math.max(az, b[2]) + r],
     f: (x, y, z) => {
@@ -240,9 +356,17 @@ export function smoothUnion(shapes: readonly Shape[], kMm: number): Shape {
     }
   }
   const ik = 1 / kMm;
+  // The smooth minimum never exceeds the minimum, and (each step being monotone in its arguments)
+  // never falls more than min(k, (count - 1) k / 4) below it.
+  const slack = kMm * Math.min(1, (count - 1) / 4);
+  const children = shapes.map((s) => s.rows);
+  const rows: RowBounds | undefined = children.every((r) => r !== undefined)
+    ? unionRows(children as RowBounds[], slack)
+    : undefined;
   return {
     min,
     max,
+    ...(rows === undefined ? {} : { rows }),
     f: (x, y, z) => {
       let d = fs[0]!(x, y, z);
       for (let s = 1; s < count; s++) {
@@ -255,6 +379,71 @@ export function smoothUnion(shapes: readonly Shape[], kMm: number): Shape {
   };
 }
 
+/** Row bounds of a union: outer is the hull of the children's outer intervals at level + slack; inner
+ * the longest child inner interval, merged with those that overlap it. */
+function unionRows(children: readonly RowBounds[], slack: number): RowBounds {
+  const tmp = new Float64Array(2);
+  const ends = new Float64Array(2 * children.length);
+  return {
+    outer: (y, z, level, out) => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const c of children) {
+        c.outer(y, z, level + slack, tmp);
+        if (tmp[0]! > tmp[1]!) continue;
+        if (tmp[0]! < lo) lo = tmp[0]!;
+        if (tmp[1]! > hi) hi = tmp[1]!;
+      }
+      out[0] = lo;
+      out[1] = hi;
+    },
+    inner: (y, z, level, out) => {
+      const n = children.length;
+      let best = -1;
+      for (let c = 0; c < n; c++) {
+        if (children[c]!.residual !== undefined) {
+          ends[2 * c] = Infinity;
+          ends[2 * c + 1] = -Infinity;
+          continue;
+        }
+        children[c]!.inner(y, z, level, tmp);
+        ends[2 * c] = tmp[0]!;
+        ends[2 * c + 1] = tmp[1]!;
+        if (tmp[0]! <= tmp[1]! && (best < 0 || tmp[1]! - tmp[0]! > ends[2 * best + 1]! - ends[2 * best]!)) best = c;
+      }
+      if (best < 0) {
+        setEmpty(out);
+        return;
+      }
+      let lo = ends[2 * best]!;
+      let hi = ends[2 * best + 1]!;
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (let c = 0; c < n; c++) {
+          const a = ends[2 * c]!;
+          const b = ends[2 * c + 1]!;
+          if (a > b || b < lo || a > hi || (a >= lo && b <= hi)) continue;
+          lo = Math.min(lo, a);
+          hi = Math.max(hi, b);
+          grew = true;
+        }
+      }
+      out[0] = lo;
+      out[1] = hi;
+    },
+  };
+}
+
+/** Row bounds of max(f, clip) (an intersection, or a difference with clip = -hole): f's bounds, and
+ * inside f's inner interval the result is decided by the clip (and f's own residual) alone. */
+function clippedRows(rows: RowBounds | undefined, clip: ImplicitFn): RowBounds | undefined {
+  if (rows === undefined) return undefined;
+  const before = rows.residual;
+  const residual: ImplicitFn =
+    before === undefined ? clip : (x, y, z) => Math.max(before(x, y, z), clip(x, y, z));
+  return { outer: rows.outer, inner: rows.inner, residual };
+}
+
 /** A shape whose surface is pushed out by bump(x, y, z) mm (|bump| <= maxBumpMm); the box grows by
  * maxBumpMm. */
 export function displaced(shape: Shape, bump: ImplicitFn, maxBumpMm: number): Shape {
@@ -262,6 +451,15 @@ export function displaced(shape: Shape, bump: ImplicitFn, maxBumpMm: number): Sh
   return {
     min: [shape.min[0] - maxBumpMm, shape.min[1] - maxBumpMm, shape.min[2] - maxBumpMm],
     max: [shape.max[0] + maxBumpMm, shape.max[1] + maxBumpMm, shape.max[2] + maxBumpMm],
+    // f - bump <= L needs f <= L + maxBump; f < L - maxBump gives f - bump < L.
+    ...(shape.rows === undefined || shape.rows.residual !== undefined
+      ? {}
+      : {
+          rows: {
+            outer: (y, z, level, out) => shape.rows!.outer(y, z, level + maxBumpMm, out),
+            inner: (y, z, level, out) => shape.rows!.inner(y, z, level - maxBumpMm, out),
+          } satisfies RowBounds,
+        }),
     f: (x, y, z) => f(x, y, z) - bump(x, y, z),
   };
 }
@@ -269,13 +467,25 @@ export function displaced(shape: Shape, bump: ImplicitFn, maxBumpMm: number): Sh
 /** The part of `shape` where `clip` is also <= 0 (box of `shape`). */
 export function intersect(shape: Shape, clip: ImplicitFn): Shape {
   const f = shape.f;
-  return { min: shape.min, max: shape.max, f: (x, y, z) => Math.max(f(x, y, z), clip(x, y, z)) };
+  const rows = clippedRows(shape.rows, clip);
+  return {
+    min: shape.min,
+    max: shape.max,
+    ...(rows === undefined ? {} : { rows }),
+    f: (x, y, z) => Math.max(f(x, y, z), clip(x, y, z)),
+  };
 }
 
 /** The part of `shape` outside `hole`. */
 export function subtract(shape: Shape, hole: ImplicitFn): Shape {
   const f = shape.f;
-  return { min: shape.min, max: shape.max, f: (x, y, z) => Math.max(f(x, y, z), -hole(x, y, z)) };
+  const rows = clippedRows(shape.rows, (x, y, z) => -hole(x, y, z));
+  return {
+    min: shape.min,
+    max: shape.max,
+    ...(rows === undefined ? {} : { rows }),
+    f: (x, y, z) => Math.max(f(x, y, z), -hole(x, y, z)),
+  };
 }
 
 /**
