@@ -3,22 +3,12 @@
  * lives here.
  */
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInfo } from './commands/info.js';
 import { registerPhantom } from './commands/phantom.js';
+import { DISCLAIMER } from './options.js';
 import { EXIT_ERROR } from './run-command.js';
-
-export const DISCLAIMER = 'lattice-rt is a research tool, not a medical device: do not use it for clinical decisions.';
-
-/** Parse a positive number option (mm, Gy, ...), with a message naming the option. */
-export function positiveNumber(option: string): (value: string) => number {
-  return (value: string) => {
-    const v = Number(value);
-    if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${option} expects a positive number, found '${value}'`);
-    return v;
-  };
-}
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
-import { DISCLAIMER } from '../main.js';
+import { DISCLAIMER } from '../options.js';
 import { runCommand } from '../run-command.js';
 import { printStructureTable } from './structure-table.js';
 

@@ -2,7 +2,7 @@
 
 import { Option, type Command } from 'commander';
 import { buildSeedPhantom, PHANTOM_FORMATS, writePhantom, type PhantomFormat } from '../../src/phantom/index.js';
-import { positiveNumber } from '../main.js';
+import { positiveNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 import { printStructureTable } from './structure-table.js';
 
