@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInfo } from './commands/info.js';
+import { registerPlace } from './commands/place.js';
 import { registerPhantom } from './commands/phantom.js';
 import { DISCLAIMER } from './options.js';
 import { EXIT_ERROR } from './run-command.js';
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDemo(program, setExit);
   registerPhantom(program, setExit);
   registerInfo(program, setExit);
+  registerPlace(program, setExit);
   return program;
 }
 

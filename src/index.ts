@@ -31,3 +31,5 @@ export * from './io/dicom/info.js';
 export * from './io/dicom/uid.js';
 
 export * from './phantom/index.js';
+
+export * from './lattice/index.js';

@@ -132,7 +132,12 @@ export function targetToSourceIndexAffine(source: Grid, target: Grid): Float64Ar
  * Trilinear value of `data` (nx * ny * nz, x fastest) at continuous index (ci, cj, ck), with the
  * footprint rule of this module. Allocates nothing.
  */
-function interpolate(
+/**
+ * Trilinear interpolation of a flat x-fastest array at a fractional index (ci, cj, ck): points up to
+ * half a voxel beyond the outer voxel centres take the edge value, points beyond that `outside`.
+ * Allocates nothing; the building block of every sampler here and of other modules' field lookups.
+ */
+export function interpolateAtIndex(
   data: Float32Array,
   nx: number,
   ny: number,
@@ -193,7 +198,7 @@ export function resampleTrilinear(volume: ScalarVolume, target: Grid, options?: 
   const m20 = m[8]!, m21 = m[9]!, m22 = m[10]!, t2 = m[11]!;
   const src = volume.data;
   const out = new Float32Array(tx * ty * tz);
-  // The body of `interpolate`, inlined by hand with its per-volume constants hoisted (faster than
+  // The body of `interpolateAtIndex`, inlined by hand with its per-volume constants hoisted (faster than
   // the call in bench/resample.bench.ts); keep the two in step.
   const loI = -0.5 - INSIDE_EPS, hiI = nx - 0.5 + INSIDE_EPS, maxI = nx - 1, topI = Math.max(nx - 2, 0);
   const loJ = -0.5 - INSIDE_EPS, hiJ = ny - 0.5 + INSIDE_EPS, maxJ = ny - 1, topJ = Math.max(ny - 2, 0);
@@ -256,7 +261,7 @@ export function trilinearSampler(
   const b20 = b[8]!, b21 = b[9]!, b22 = b[10]!, u2 = b[11]!;
   const data = volume.data;
   return (x: number, y: number, z: number): number =>
-    interpolate(
+    interpolateAtIndex(
       data,
       nx,
       ny,

@@ -1,0 +1,161 @@
+/**
+ * Vertex placement on a planning case, end to end: structures in (masks on the CT grid), the
+ * placement, its audit, and the new structures out (the sphere union, e.g. PTV_6670; optionally each
+ * vertex; the valley; optionally an avoidance ring). `runPlacementForCase` reads a DICOM case and
+ * writes, into a folder, a new RTSTRUCT holding every input ROI plus the new ones and vertices.json
+ * (the audit). The CLI (`lattice place`) and `lattice demo` call these.
+ */
+
+import { join } from 'node:path';
+import { DicomError, InputError, fmt } from '../core/errors.js';
+import { maskToContours } from '../geometry/contour.js';
+import { findStructure, rasterizeStructures } from '../geometry/structure-set.js';
+import type { ContourStructure, MaskStructure, Rgb } from '../geometry/structure.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { readDicomCase } from '../io/dicom/case.js';
+import type { StructureSet } from '../io/dicom/model.js';
+import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
+import { buildAudit, summaryLines, type VertexAudit } from './audit.js';
+import { selectOars, type OarSelection } from './oars.js';
+import { resolvePlacementParams, type PlacementParams } from './params.js';
+import { placeVertices, type PlacementResult } from './placement.js';
+import { avoidanceRingMask, sphereMask, sphereUnionMask, valleyMask } from './spheres.js';
+
+export interface LatticeOutputOptions {
+  /** Name of the sphere union. Default from boostGy: PTV_6670 for 66.7 Gy. */
+  readonly unionName?: string;
+  /** Boost dose level (Gy) that names the union; default 66.7 (the case report's SIB). */
+  readonly boostGy?: number;
+  /** Crop the union (and each vertex ROI) to the target. Default true. */
+  readonly cropToTarget?: boolean;
+  /** Write each vertex as its own ROI (V01, V02, ... prefixed by vertexPrefix). Default false. */
+  readonly vertexRois?: boolean;
+  readonly vertexPrefix?: string;
+  /** Valley = target minus the spheres grown by this margin, mm; default 5; null: no valley. */
+  readonly valleyMarginMm?: number | null;
+  readonly valleyName?: string;
+  /** Avoidance ring between radius + inner and radius + outer (mm) around each sphere; none by default. */
+  readonly ring?: { readonly innerMm: number; readonly outerMm: number };
+  readonly ringName?: string;
+}
+
+export interface StructurePlacement {
+  readonly result: PlacementResult;
+  readonly selection: OarSelection;
+  readonly audit: VertexAudit;
+  /** The new structures, in output order. */
+  readonly newStructures: readonly MaskStructure[];
+  readonly summary: readonly string[];
+}
+
+const COLOURS: Record<string, Rgb> = { union: [255, 0, 255], vertex: [255, 105, 180], valley: [0, 128, 255], ring: [255, 255, 0] };
+
+/** Default union name for a boost dose: PTV_6670 for 66.7 Gy (dose in cGy, as clinics name them). */
+export function unionNameForDose(boostGy: number): string {
+  if (!(boostGy > 0) || !Number.isFinite(boostGy)) throw new InputError(`boost dose must be a positive number of Gy, found ${fmt(boostGy)}`);
+  return `PTV_${Math.round(boostGy * 100)}`;
+}
+
+/** Placement on mask structures: target by name, organs 'auto' or named. */
+export function placeInStructures(
+  structures: readonly MaskStructure[],
+  targetName: string,
+  oarSpec: 'auto' | readonly string[],
+  params: Partial<PlacementParams> = {},
+  output: LatticeOutputOptions = {},
+): StructurePlacement {
+  const target = findStructure(structures, targetName, 'target');
+  const selection = selectOars(structures, target, oarSpec);
+  const result = placeVertices(target, selection.oars, params);
+  const audit = buildAudit(result, selection, target);
+  const p = result.context.params;
+  const grid = target.mask.grid;
+  const kept = result.best.candidates.filter((c) => c.status === 'intact' || c.status === 'partial').map((c) => c.centreLps);
+  const crop = output.cropToTarget ?? true;
+  const clip = crop ? target.mask : undefined;
+  const unionName = output.unionName ?? unionNameForDose(output.boostGy ?? 66.7);
+  const out: MaskStructure[] = [];
+  const existing = new Set(structures.map((s) => s.name));
+  const add = (s: MaskStructure): void => {
+    if (existing.has(s.name) || out.some((o) => o.name === s.name)) {
+      throw new InputError(`output structure name "${s.name}" already exists in the structure set; choose another name`);
+    }
+    out.push(s);
+  };
+  if (kept.length > 0) {
+    add({ name: unionName, interpretedType: 'PTV', colorRgb: COLOURS.union!, mask: sphereUnionMask(grid, kept, p.radiusMm, clip) });
+    if (output.vertexRois === true) {
+      const prefix = output.vertexPrefix ?? 'Vertex_';
+      kept.forEach((c, n) =>
+        add({ name: `${prefix}${String(n + 1).padStart(2, '0')}`, interpretedType: 'PTV', colorRgb: COLOURS.vertex!, mask: sphereMask(grid, c, p.radiusMm, clip) }),
+      );
+    }
+    const margin = output.valleyMarginMm === undefined ? 5 : output.valleyMarginMm;
+    if (margin !== null) {
+      add({ name: output.valleyName ?? `Valley_${target.name}`, interpretedType: 'CONTROL', colorRgb: COLOURS.valley!, mask: valleyMask(target.mask, kept, p.radiusMm, margin) });
+    }
+    if (output.ring !== undefined) {
+      add({
+        name: output.ringName ?? 'Lattice_Ring',
+        interpretedType: 'AVOIDANCE',
+        colorRgb: COLOURS.ring!,
+        mask: avoidanceRingMask(grid, kept, p.radiusMm, output.ring.innerMm, output.ring.outerMm),
+      });
+    }
+  }
+  return { result, selection, audit, newStructures: out, summary: summaryLines(audit) };
+}
+
+export interface CasePlacementOptions {
+  readonly target: string;
+  readonly oars?: 'auto' | readonly string[];
+  readonly params?: Partial<PlacementParams>;
+  readonly output?: LatticeOutputOptions;
+  /** Output folder: RTSTRUCT.dcm (input ROIs + new ones) and vertices.json. */
+  readonly outDir: string;
+}
+
+export interface CasePlacementResult extends StructurePlacement {
+  readonly rtstructFile: string | undefined;
+  readonly verticesFile: string;
+  readonly structureSet: StructureSet | undefined;
+}
+
+/** Read a DICOM case, place vertices, write RTSTRUCT.dcm and vertices.json into options.outDir. */
+export function runPlacementForCase(casePath: string, options: CasePlacementOptions): CasePlacementResult {
+  // Parameters first: bad input fails before the case is read.
+  resolvePlacementParams(options.params);
+  if (options.output?.boostGy !== undefined) unionNameForDose(options.output.boostGy);
+  const dc = readDicomCase(casePath);
+  if (dc.structureSet === undefined) {
+    throw new DicomError('vertex placement: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
+  }
+  const grid = dc.ct.hu.grid;
+  const masks = rasterizeStructures(dc.structureSet.structures, grid);
+  // An unknown target lists every ROI of the structure set (not only those with contours).
+  const named = findStructure(dc.structureSet.structures, options.target, 'target');
+  if (!masks.some((m) => m.name === named.name)) {
+    throw new InputError(`target "${named.name}" has no closed planar contours to place vertices in`, { file: dc.structureSet.file });
+  }
+  const placed = placeInStructures(masks, named.name, options.oars ?? 'auto', options.params, options.output);
+  const verticesFile = join(options.outDir, 'vertices.json');
+  let rtstructFile: string | undefined;
+  let written: StructureSet | undefined;
+  if (placed.newStructures.length > 0) {
+    const next = Math.max(0, ...dc.structureSet.structures.map((s) => s.roiNumber)) + 1;
+    const rois: ContourStructure[] = placed.newStructures.map((s, n) => ({
+      roiNumber: next + n,
+      name: s.name,
+      interpretedType: s.interpretedType,
+      colorRgb: s.colorRgb,
+      contours: maskToContours(s.mask),
+    }));
+    rtstructFile = join(options.outDir, 'RTSTRUCT.dcm');
+    written = addRoisToStructureSet(dc.structureSet, rois, rtstructFile, {
+      referencedCt: referencedCtOf(dc.ct),
+      roiGenerationAlgorithm: 'AUTOMATIC',
+    });
+  }
+  writeFileAtomic(verticesFile, `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null }, null, 2)}\n`);
+  return { ...placed, rtstructFile, verticesFile, structureSet: written };
+}
