@@ -5,6 +5,7 @@
 
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
 import { registerPlace } from './commands/place.js';
 import { registerPhantom } from './commands/phantom.js';
@@ -23,6 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerPhantom(program, setExit);
   registerInfo(program, setExit);
   registerPlace(program, setExit);
+  registerEvaluate(program, setExit);
   return program;
 }
 

@@ -33,3 +33,4 @@ export * from './io/dicom/uid.js';
 export * from './phantom/index.js';
 
 export * from './lattice/index.js';
+export * from './evaluate/index.js';

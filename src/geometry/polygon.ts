@@ -132,14 +132,7 @@ export function removeCollinear(xy: Float64Array, relTol = 1e-9): Float64Array {
       }
     }
   }
-  const out = new Float64Array(2 * kept);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    if (keep[i] === 0) continue;
-    out[o++] = xy[2 * i]!;
-    out[o++] = xy[2 * i + 1]!;
-  }
-  return out;
+  return keptPoints(xy, keep, kept);
 }
 
 /** Squared distance from (px, py) to the segment (ax, ay)-(bx, by). */
@@ -223,14 +216,7 @@ export function simplifyRing(xy: Float64Array, tolerance: number): Float64Array 
     if (best >= 0) keep[best] = 1;
     kept = 3;
   }
-  const out = new Float64Array(2 * kept);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    if (keep[i] === 0) continue;
-    out[o++] = xy[2 * i]!;
-    out[o++] = xy[2 * i + 1]!;
-  }
-  return out;
+  return keptPoints(xy, keep, kept);
 }
 
 const orient = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number =>
@@ -315,4 +301,15 @@ export function ringIntersectionFlags(rings: readonly Float64Array[]): Uint8Arra
     }
   }
   return flags;
+}
+
+/** The `kept` points of a flat (x, y) ring whose flags in `keep` are non-zero, in order. */
+function keptPoints(xy: Float64Array, keep: Uint8Array, kept: number): Float64Array {
+  const out = new Float64Array(2 * kept);
+  for (let i = 0, o = 0; o < out.length; i++) {
+    if (keep[i] === 0) continue;
+    out[o++] = xy[2 * i]!;
+    out[o++] = xy[2 * i + 1]!;
+  }
+  return out;
 }

@@ -1,0 +1,155 @@
+/**
+ * `lattice evaluate PATH`: DVHs, metrics, constraints, EQD2 and SFRT metrics for a DICOM case, written
+ * as report.json, report.md and report.html in --out. Argument parsing and file I/O only; the
+ * computation is src/evaluate/plan.ts.
+ *
+ * The dose is the case's RT Dose (or --dose FILE), read as the PLANNED total: a dose of summation
+ * type FRACTION is multiplied by the planned fractions. Planned fractions come from
+ * --fractions-planned, else the RT Plan's first fraction group. Dose and structures must share the
+ * CT's frame of reference (readDicomCase checks it; --dose is checked here).
+ */
+
+import { join } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DicomError, InputError } from '../../src/core/errors.js';
+import { resolveConstraintSet } from '../../src/evaluate/constraints/custom.js';
+import { readNameMapping } from '../../src/evaluate/constraints/names.js';
+import { evaluatePlan } from '../../src/evaluate/plan.js';
+import { renderHtml } from '../../src/evaluate/report/html.js';
+import { renderJson } from '../../src/evaluate/report/json.js';
+import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
+import type { ScalarVolume } from '../../src/geometry/volume.js';
+import { writeFileAtomic } from '../../src/io/atomic.js';
+import { readDicomCase } from '../../src/io/dicom/case.js';
+import type { DoseGrid } from '../../src/io/dicom/model.js';
+import { readRtDose } from '../../src/io/dicom/read/index.js';
+import { runCommand } from '../run-command.js';
+
+interface EvaluateOptions {
+  readonly dose?: string;
+  readonly constraints?: string;
+  readonly basis?: 'planned' | 'eqd2';
+  readonly fractionsPlanned?: number;
+  readonly fractionsDelivered?: number;
+  readonly alphaBeta: Record<string, number>;
+  readonly mapping?: string;
+  readonly metrics?: string[];
+  readonly prescription: Record<string, number>;
+  readonly out: string;
+  readonly json?: boolean;
+}
+
+const integerOption = (option: string, min: number) => (value: string): number => {
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${option} expects an integer >= ${min}, found '${value}'`);
+  return v;
+};
+
+/** Collect repeated NAME=VALUE pairs (Gy, > 0) for an option. */
+const namedGy = (option: string, what: string) => (value: string, previous: Record<string, number>): Record<string, number> => {
+  const m = /^(.+)=([^=]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`${option} expects NAME=VALUE (Gy), found '${value}'`);
+  const v = Number(m[2]);
+  if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${option} ${m[1]}: ${what} must be a number > 0 Gy, found '${m[2]}'`);
+  return { ...previous, [m[1]!.trim()]: v };
+};
+
+export function registerEvaluate(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('evaluate')
+    .description('evaluate a plan: DVHs, metrics, TG-101 or custom constraints, EQD2, delivered fractions, SFRT metrics')
+    .argument('<path>', 'DICOM file or folder with the CT, RTSTRUCT and RTDOSE')
+    .option('--dose <file>', 'RT Dose file to evaluate (default: the one in PATH)')
+    .option('--constraints <set>', 'tg101-1fx, tg101-3fx, tg101-5fx or a YAML/JSON constraint file')
+    .addOption(
+      new Option('--basis <basis>', 'check constraints on the planned physical dose or in delivered EQD2 (default: planned when the set matches the planned fractions, else eqd2)').choices(['planned', 'eqd2']),
+    )
+    .option('--fractions-planned <n>', 'planned fractions (default: from the RT Plan)', integerOption('--fractions-planned', 1))
+    .option('--fractions-delivered <n>', 'delivered fractions (default: all planned)', integerOption('--fractions-delivered', 0))
+    .option('--alpha-beta <name=value>', 'α/β in Gy for a structure or TG-263 organ (repeatable)', namedGy('--alpha-beta', 'α/β'), {})
+    .option('--prescription <name=gy>', 'prescription (planned total, Gy) of a target, for CI / Paddick / GI / HI (repeatable)', namedGy('--prescription', 'the prescription'), {})
+    .option('--mapping <file>', 'YAML/JSON mapping of structure names to TG-263 names')
+    .option('--metrics <list>', 'extra metrics per structure, comma-separated (e.g. D95%,V20Gy,V<21Gy)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
+    .option('--json', 'also print report.json to standard output')
+    .action(async (path: string, opts: EvaluateOptions) => {
+      setExit(await runCommand(() => runEvaluate(path, opts)));
+    });
+}
+
+function pickDose(path: string, opts: EvaluateOptions, frameOfReferenceUid: string, doses: readonly DoseGrid[]): DoseGrid {
+  if (opts.dose !== undefined) {
+    const d = readRtDose(opts.dose);
+    if (d.frameOfReferenceUid !== frameOfReferenceUid) {
+      throw new DicomError(
+        `dose is in frame of reference ${d.frameOfReferenceUid || '(none)'}, expected the structures' ${frameOfReferenceUid}; register the two first`,
+        { file: opts.dose },
+      );
+    }
+    return d;
+  }
+  if (doses.length === 0) throw new InputError(`no RT Dose found in ${path}; give one with --dose`);
+  if (doses.length > 1) {
+    throw new InputError(`${doses.length} RT Doses found in ${path} (${doses.map((d) => d.file ?? d.sopInstanceUid).join(', ')}); choose one with --dose`);
+  }
+  return doses[0]!;
+}
+
+function runEvaluate(path: string, opts: EvaluateOptions): void {
+  const dicomCase = readDicomCase(path);
+  for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
+  const structureSet = dicomCase.structureSet;
+  if (structureSet === undefined) throw new InputError(`no RT Structure Set found in ${path}`);
+  const doseGrid = pickDose(path, opts, dicomCase.ct.frameOfReferenceUid, dicomCase.doses);
+  if (doseGrid.units !== 'GY') {
+    throw new InputError(`dose units must be GY to evaluate, found ${doseGrid.units}`, doseGrid.file !== undefined ? { file: doseGrid.file } : {});
+  }
+  const planFractions = dicomCase.plans[0]?.fractionGroups[0]?.fractionsPlanned;
+  const fractionsPlanned = opts.fractionsPlanned ?? planFractions;
+  if (fractionsPlanned === undefined) {
+    throw new InputError('the number of planned fractions is not in an RT Plan here; give --fractions-planned');
+  }
+  const schedule = { fractionsPlanned, fractionsDelivered: opts.fractionsDelivered ?? fractionsPlanned };
+  let dose: ScalarVolume = doseGrid.dose;
+  if (doseGrid.summationType === 'FRACTION') {
+    const data = new Float32Array(dose.data.length);
+    for (let i = 0; i < data.length; i++) data[i] = dose.data[i]! * fractionsPlanned;
+    dose = { grid: dose.grid, data };
+  }
+  const constraintSet = opts.constraints !== undefined ? resolveConstraintSet(opts.constraints) : undefined;
+  const evaluation = evaluatePlan(structureSet.structures, dose, {
+    schedule,
+    ...(constraintSet !== undefined ? { constraintSet } : {}),
+    ...(opts.basis !== undefined ? { constraintBasis: opts.basis === 'planned' ? 'planned-physical' : 'eqd2' } : {}),
+    alphaBeta: opts.alphaBeta,
+    ...(opts.mapping !== undefined ? { mapping: readNameMapping(opts.mapping) } : {}),
+    ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
+    prescriptions: Object.entries(opts.prescription).map(([structure, doseGy]) => ({ structure, doseGy })),
+  });
+  const json = renderJson(evaluation, {
+    input: {
+      path,
+      doseFile: doseGrid.file ?? null,
+      doseSummationType: doseGrid.summationType,
+      frameOfReferenceUid: dicomCase.ct.frameOfReferenceUid,
+      structureSetLabel: structureSet.label,
+      constraintSet: constraintSet?.name ?? null,
+    },
+  });
+  const title = `Plan evaluation: ${structureSet.patientName || structureSet.patientId} (${structureSet.label})`;
+  writeFileAtomic(join(opts.out, 'report.json'), json);
+  writeFileAtomic(join(opts.out, 'report.md'), renderMarkdown(evaluation, title));
+  writeFileAtomic(join(opts.out, 'report.html'), renderHtml(evaluation, title));
+  for (const w of evaluation.warnings) console.error(`lattice: warning: ${w}`);
+  if (opts.json === true) process.stdout.write(json);
+  else {
+    console.log(evaluation.disclaimer);
+    const c = evaluation.constraints;
+    if (c !== undefined) {
+      const fails = c.results.filter((r) => r.status === 'fail' || r.status === 'not achievable');
+      console.log(`${c.set}: ${c.results.length} checks, ${fails.length} failed or not achievable`);
+      for (const r of fails) console.log(`  ${r.label} ${r.metric}: ${r.status} (${r.value.toFixed(2)} ${r.unit}, limit ${r.comparison} ${r.limit.toFixed(2)} ${r.unit})`);
+    }
+    console.log(`wrote ${join(opts.out, 'report.json')}, report.md, report.html`);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * One plan evaluated end to end: every structure's DVH and metrics in physical dose and EQD2
+ * (planned and delivered fractions), the constraint set, and the SFRT metrics. Pure: data in,
+ * a JSON-ready `PlanEvaluation` out (report/ renders it; the CLI reads files and writes reports).
+ *
+ * Inputs: contoured structures (LPS, mm), the PLANNED physical dose (total over the planned
+ * fractions, Gy, any grid), the schedule (planned / delivered fractions) and options. Structures
+ * without closed contours are skipped with a warning. A negative or non-finite dose anywhere in
+ * the grid is an InputError.
+ * Per structure: α/β (radiobiology.ts defaults or overrides), volume, the part outside the dose
+ * grid, min / max / mean, the near-maximum doses (each labelled), D98 / D95 / D50 / D2, requested
+ * metrics; the same key figures in planned EQD2, delivered physical dose and delivered EQD2.
+ * Conformity, for each target given a prescription: RTOG CI, Paddick CI, gradient index (isodose
+ * volumes by voxel counting on the dose grid, whole grid) and the ICRU 83 homogeneity index.
+ * SFRT: GTV (interpreted type GTV, else a name starting 'GTV'), spheres (names matching
+ * `spherePattern`, default /^(sphere|vertex)/i), valley (name matching /valley/i).
+ */
+
+import { InputError, fmt } from '../core/errors.js';
+import type { ContourStructure } from '../geometry/structure.js';
+import type { ScalarVolume } from '../geometry/volume.js';
+import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
+import { matchTg263, type NameMapping } from './constraints/names.js';
+import type { ConstraintSet } from './constraints/types.js';
+import { computeDvh, cumulativeDvh, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
+import { checkSchedule, deliveredEqd2Samples, deliveredSamples, type Schedule } from './fractions.js';
+import {
+  conformity,
+  doseAtVolumePercent,
+  evaluateMetric,
+  homogeneityIndexIcru83,
+  isodoseVolumeCc,
+  nearMaxima,
+  parseMetric,
+  volumeAtDoseCc,
+} from './metrics.js';
+import { alphaBetaFor, eqd2Samples } from './radiobiology.js';
+import { sfrtPhysicalAndEqd2, type SfrtMetrics } from './sfrt.js';
+
+export const DISCLAIMER =
+  'Research use only. lattice-rt is not a medical device and must not be used to make clinical decisions.';
+
+export interface PlanEvaluationOptions {
+  readonly schedule: Schedule;
+  readonly constraintSet?: ConstraintSet;
+  /** Default: 'planned-physical' when the set's fractions equal the planned fractions, else 'eqd2'. */
+  readonly constraintBasis?: ConstraintBasis;
+  readonly alphaBeta?: Readonly<Record<string, number>>;
+  readonly mapping?: NameMapping;
+  /** Extra metrics per structure, e.g. ['D95%', 'V20Gy', 'V<21Gy']. */
+  readonly metrics?: readonly string[];
+  readonly spherePattern?: RegExp;
+  /** Targets with their prescription (Gy, planned total) for conformity, gradient and homogeneity. */
+  readonly prescriptions?: readonly { readonly structure: string; readonly doseGy: number }[];
+  readonly binWidthGy?: number;
+  /** Points per structure in the stored cumulative DVH curves (default 200). */
+  readonly curvePoints?: number;
+}
+
+/** Key figures of one structure in one quantity (Gy). */
+export interface KeyFigures {
+  readonly quantity: string;
+  readonly minGy: number;
+  readonly maxGy: number;
+  readonly meanGy: number;
+  readonly D0_03ccGy: number;
+  readonly D0_035ccGy: number;
+  readonly D2pctGy: number;
+  readonly D50pctGy: number;
+  readonly D95pctGy: number;
+  readonly D98pctGy: number;
+}
+
+export interface StructureEvaluation {
+  readonly name: string;
+  readonly interpretedType: string;
+  readonly tg263?: string;
+  readonly alphaBetaGy: number;
+  readonly alphaBetaSource: string;
+  readonly volumeCc: number;
+  readonly dosedVolumeCc: number;
+  readonly outsideFraction: number;
+  readonly sampling: Omit<SamplingInfo, 'grid'> & { readonly points: number };
+  readonly planned: KeyFigures;
+  readonly plannedEqd2: KeyFigures;
+  readonly delivered: KeyFigures;
+  readonly deliveredEqd2: KeyFigures;
+  /** Requested metrics on the planned physical dose. */
+  readonly requested: Readonly<Record<string, { readonly value: number; readonly unit: string }>>;
+  /** Cumulative DVH of the planned physical dose: dose (Gy) and volume (cc) pairs. */
+  readonly curve: { readonly doseGy: readonly number[]; readonly volumeCc: readonly number[] };
+}
+
+export interface TargetConformity {
+  readonly structure: string;
+  readonly prescriptionGy: number;
+  readonly targetCc: number;
+  /** Target volume receiving >= the prescription. */
+  readonly targetCoveredCc: number;
+  /** Dose-grid volume >= the prescription (voxel counting), and >= half of it. */
+  readonly prescriptionIsodoseCc: number;
+  readonly halfPrescriptionIsodoseCc: number;
+  readonly rtogCi: number;
+  readonly paddickCi: number;
+  readonly gradientIndex: number;
+  /** ICRU 83: (D2% - D98%) / D50%. */
+  readonly homogeneityIndexIcru83: number;
+  readonly coveragePct: number;
+}
+
+export interface PlanEvaluation {
+  readonly disclaimer: string;
+  readonly schedule: Schedule;
+  readonly conventions: readonly string[];
+  readonly structures: readonly StructureEvaluation[];
+  readonly constraints?: ConstraintEvaluation;
+  readonly conformity?: readonly TargetConformity[];
+  readonly sfrt?: {
+    readonly gtv: string;
+    readonly spheres: readonly string[];
+    readonly valley?: string;
+    readonly alphaBetaGy: number;
+    readonly planned: { readonly physical: SfrtMetrics; readonly eqd2: SfrtMetrics };
+    readonly delivered: { readonly physical: SfrtMetrics; readonly eqd2: SfrtMetrics };
+  };
+  readonly warnings: readonly string[];
+}
+
+const CONVENTIONS = [
+  'Cumulative DVH: volume receiving >= dose; relative volumes are of the part inside the dose grid.',
+  'Structures sampled from contours with the rasterisation conventions (even-odd fill, slab per contour plane with half-spacing end caps), dose by trilinear interpolation, each point spread over the dose range of its sampling box.',
+  'Dmax: maximum over sampling points whose voxel centre is inside; D0.03cc (NRG), D0.035cc (the usual reading of a TG-101 maximum point dose) and D2% (ICRU 83) are reported separately.',
+  'EQD2 and BED: linear-quadratic model, voxel by voxel from each point\'s dose per fraction; α/β stated per structure.',
+  'Delivered dose: planned dose x delivered / planned fractions, voxel by voxel, identical fractions assumed.',
+];
+
+/** Throws InputError on a negative or non-finite dose value anywhere in the grid. */
+export function checkDoseVolume(dose: ScalarVolume, file?: string): void {
+  const d = dose.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    if (!(v >= 0) || v === Infinity) {
+      throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(v)} Gy at voxel ${i}`, file !== undefined ? { file } : {});
+    }
+  }
+}
+
+function keyFigures(dvh: Dvh): KeyFigures {
+  const nm = nearMaxima(dvh);
+  return {
+    quantity: dvh.quantity,
+    minGy: dvh.minGy,
+    maxGy: dvh.maxGy,
+    meanGy: dvh.meanGy,
+    D0_03ccGy: nm.D0_03ccGy,
+    D0_035ccGy: nm.D0_035ccGy,
+    D2pctGy: nm.D2pctGy,
+    D50pctGy: doseAtVolumePercent(dvh, 50),
+    D95pctGy: doseAtVolumePercent(dvh, 95),
+    D98pctGy: doseAtVolumePercent(dvh, 98),
+  };
+}
+
+function curveOf(dvh: Dvh, points: number): { doseGy: number[]; volumeCc: number[] } {
+  const cum = cumulativeDvh(dvh);
+  const n = cum.doseGy.length;
+  const doseGy: number[] = [];
+  const volumeCc: number[] = [];
+  const step = Math.max(1, Math.ceil(n / points));
+  for (let b = 0; b < n; b += step) {
+    doseGy.push(Number(cum.doseGy[b]!.toFixed(4)));
+    volumeCc.push(Number(cum.volumeCc[b]!.toPrecision(6)));
+  }
+  if ((n - 1) % step !== 0) {
+    doseGy.push(Number(cum.doseGy[n - 1]!.toFixed(4)));
+    volumeCc.push(Number(cum.volumeCc[n - 1]!.toPrecision(6)));
+  }
+  return { doseGy, volumeCc };
+}
+
+export function evaluatePlan(
+  structures: readonly ContourStructure[],
+  plannedDose: ScalarVolume,
+  options: PlanEvaluationOptions,
+): PlanEvaluation {
+  const schedule = options.schedule;
+  checkSchedule(schedule);
+  checkDoseVolume(plannedDose);
+  const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
+  const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
+  const warnings: string[] = [];
+  const evaluated: StructureEvaluation[] = [];
+  const planStructures: PlanStructure[] = [];
+  const samplesByName = new Map<string, DoseSamples>();
+
+  for (const s of structures) {
+    const hasClosed = s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
+    if (!hasClosed) {
+      warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
+      continue;
+    }
+    const sampling = sampleStructure(s, plannedDose.grid);
+    const samples = sampleDose(sampling, plannedDose);
+    warnings.push(...samples.warnings);
+    if (samples.doseGy.length === 0) {
+      warnings.push(`structure "${s.name}" lies entirely outside the dose grid; not evaluated`);
+      continue;
+    }
+    samplesByName.set(s.name, samples);
+    planStructures.push({ name: s.name, interpretedType: s.interpretedType, samples });
+    const ab = alphaBetaFor(s, options.alphaBeta);
+    const planned = computeDvh(samples, bin);
+    const requested: Record<string, { value: number; unit: string }> = {};
+    for (const [text, spec] of specs) requested[text] = evaluateMetric(planned, spec);
+    const tg = matchTg263(s.name, options.mapping);
+    const { grid: _grid, ...info } = sampling.info;
+    evaluated.push({
+      name: s.name,
+      interpretedType: s.interpretedType,
+      ...(tg !== undefined ? { tg263: tg.tg263 } : {}),
+      alphaBetaGy: ab.alphaBetaGy,
+      alphaBetaSource: ab.source,
+      volumeCc: planned.volumeCc,
+      dosedVolumeCc: planned.dosedVolumeCc,
+      outsideFraction: planned.outsideFraction,
+      sampling: { ...info, points: sampling.index.length },
+      planned: keyFigures(planned),
+      plannedEqd2: keyFigures(computeDvh(eqd2Samples(samples, schedule.fractionsPlanned, ab.alphaBetaGy), bin)),
+      delivered: keyFigures(computeDvh(deliveredSamples(samples, schedule), bin)),
+      deliveredEqd2: keyFigures(
+        schedule.fractionsDelivered > 0
+          ? computeDvh(deliveredEqd2Samples(samples, schedule, ab.alphaBetaGy), bin)
+          : computeDvh(deliveredSamples(samples, schedule), bin),
+      ),
+      requested,
+      curve: curveOf(planned, options.curvePoints ?? 200),
+    });
+  }
+
+  const conformityRows: TargetConformity[] = [];
+  for (const rx of options.prescriptions ?? []) {
+    const samples = samplesByName.get(rx.structure);
+    if (samples === undefined) {
+      throw new InputError(`prescription given for structure "${rx.structure}", which is not among the evaluated structures`);
+    }
+    if (!(rx.doseGy > 0 && Number.isFinite(rx.doseGy))) {
+      throw new InputError(`prescription dose must be > 0 Gy, found ${fmt(rx.doseGy)}`, { structure: rx.structure });
+    }
+    const dvh = computeDvh(samples, bin);
+    const piv = isodoseVolumeCc(plannedDose, rx.doseGy);
+    const half = isodoseVolumeCc(plannedDose, rx.doseGy / 2);
+    const covered = volumeAtDoseCc(dvh, rx.doseGy);
+    const c = conformity({ targetCc: dvh.dosedVolumeCc, targetCoveredCc: covered, prescriptionIsodoseCc: piv, halfPrescriptionIsodoseCc: half });
+    conformityRows.push({
+      structure: rx.structure,
+      prescriptionGy: rx.doseGy,
+      targetCc: dvh.dosedVolumeCc,
+      targetCoveredCc: covered,
+      prescriptionIsodoseCc: piv,
+      halfPrescriptionIsodoseCc: half,
+      rtogCi: c.rtogCi,
+      paddickCi: c.paddickCi,
+      gradientIndex: c.gradientIndex!,
+      homogeneityIndexIcru83: homogeneityIndexIcru83(dvh),
+      coveragePct: (100 * covered) / dvh.dosedVolumeCc,
+    });
+  }
+
+  let constraints: ConstraintEvaluation | undefined;
+  if (options.constraintSet !== undefined) {
+    const set = options.constraintSet;
+    const basis = options.constraintBasis ?? (set.fractions === schedule.fractionsPlanned ? 'planned-physical' : 'eqd2');
+    constraints = evaluateConstraints(set, planStructures, {
+      basis,
+      schedule,
+      ...(options.alphaBeta !== undefined ? { alphaBeta: options.alphaBeta } : {}),
+      ...(options.mapping !== undefined ? { mapping: options.mapping } : {}),
+      ...bin,
+    });
+    warnings.push(...constraints.warnings);
+  }
+
+  // SFRT.
+  let sfrt: PlanEvaluation['sfrt'];
+  const gtv = structures.find((s) => s.interpretedType === 'GTV' && samplesByName.has(s.name)) ??
+    structures.find((s) => /^gtv/i.test(s.name) && samplesByName.has(s.name));
+  const pattern = options.spherePattern ?? /^(sphere|vertex)/i;
+  const spheres = structures.filter((s) => pattern.test(s.name) && samplesByName.has(s.name));
+  if (gtv !== undefined && spheres.length > 0) {
+    const valley = structures.find((s) => /valley/i.test(s.name) && samplesByName.has(s.name));
+    const input = {
+      gtv: samplesByName.get(gtv.name)!,
+      spheres: spheres.map((s) => samplesByName.get(s.name)!),
+      ...(valley !== undefined ? { valley: samplesByName.get(valley.name)! } : {}),
+    };
+    const ab = alphaBetaFor(gtv, options.alphaBeta).alphaBetaGy;
+    const deliveredInput = {
+      gtv: deliveredSamples(input.gtv, schedule),
+      spheres: input.spheres.map((s) => deliveredSamples(s, schedule)),
+      ...(input.valley ? { valley: deliveredSamples(input.valley, schedule) } : {}),
+    };
+    const planned = sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, ...bin });
+    const delivered =
+      schedule.fractionsDelivered > 0
+        ? {
+            physical: sfrtPhysicalAndEqd2(deliveredInput, { fractions: schedule.fractionsDelivered, alphaBetaGy: ab, ...bin }).physical,
+            eqd2: sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, schedule, ...bin }).eqd2,
+          }
+        : planned;
+    sfrt = {
+      gtv: gtv.name,
+      spheres: spheres.map((s) => s.name),
+      ...(valley !== undefined ? { valley: valley.name } : {}),
+      alphaBetaGy: ab,
+      planned,
+      delivered,
+    };
+  } else if (spheres.length > 0) {
+    warnings.push('lattice spheres found but no GTV: SFRT metrics not computed');
+  }
+  return {
+    disclaimer: DISCLAIMER,
+    schedule,
+    conventions: CONVENTIONS,
+    structures: evaluated,
+    ...(constraints !== undefined ? { constraints } : {}),
+    ...(conformityRows.length > 0 ? { conformity: conformityRows } : {}),
+    ...(sfrt !== undefined ? { sfrt } : {}),
+    warnings,
+  };
+}

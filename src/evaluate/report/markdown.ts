@@ -1,0 +1,34 @@
+/** Plan evaluation -> Markdown (report.md): the disclaimer, the tables of tables.ts, warnings, conventions. */
+
+import type { PlanEvaluation } from '../plan.js';
+import { conformityTable, constraintTable, sfrtTable, structureTable, type Table } from './tables.js';
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(t: Table): string {
+  const lines = [`## ${t.title}`, '', `| ${t.headers.map(cell).join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`];
+  for (const r of t.rows) lines.push(`| ${r.map(cell).join(' | ')} |`);
+  if (t.notes && t.notes.length > 0) lines.push('', ...t.notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}
+
+export function renderMarkdown(ev: PlanEvaluation, title = 'Plan evaluation'): string {
+  const parts = [
+    `# ${title}`,
+    '',
+    `> **${ev.disclaimer}**`,
+    '',
+    `Schedule: ${ev.schedule.fractionsPlanned} fractions planned, ${ev.schedule.fractionsDelivered} delivered.`,
+    '',
+    table(structureTable(ev)),
+  ];
+  const cf = conformityTable(ev);
+  if (cf) parts.push('', table(cf));
+  const c = constraintTable(ev);
+  if (c) parts.push('', table(c));
+  const s = sfrtTable(ev);
+  if (s) parts.push('', table(s));
+  if (ev.warnings.length > 0) parts.push('', '## Warnings', '', ...ev.warnings.map((w) => `- ${w}`));
+  parts.push('', '## Conventions', '', ...ev.conventions.map((c2) => `- ${c2}`), '');
+  return parts.join('\n');
+}
