@@ -30,7 +30,7 @@ export interface SfrtInput {
   readonly valley?: DoseSamples;
 }
 
-export interface DoseSummary {
+export interface PeakDoseSummary {
   readonly name: string;
   readonly volumeCc: number;
   readonly meanGy: number;
@@ -42,8 +42,8 @@ export interface SfrtMetrics {
   readonly quantity: string;
   readonly vertexCount: number;
   /** All spheres together. */
-  readonly peak: DoseSummary | undefined;
-  readonly perSphere: readonly DoseSummary[];
+  readonly peak: PeakDoseSummary | undefined;
+  readonly perSphere: readonly PeakDoseSummary[];
   readonly valley: { readonly name: string; readonly volumeCc: number; readonly meanGy: number; readonly D50Gy: number } | undefined;
   /** GTV D90%, the valley surrogate. */
   readonly valleyGtvD90Gy: number;
@@ -60,7 +60,7 @@ export interface SfrtMetrics {
   readonly peakVolumeFraction: number;
 }
 
-const summary = (d: Dvh): DoseSummary => ({
+const summary = (d: Dvh): PeakDoseSummary => ({
   name: d.name,
   volumeCc: d.volumeCc,
   meanGy: d.meanGy,
