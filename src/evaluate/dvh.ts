@@ -424,6 +424,10 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   const loJ = -0.5 - eps, hiJ = ny - 0.5 + eps, maxJ = ny - 1, topJ = Math.max(ny - 2, 0);
   const loK = -0.5 - eps, hiK = nz - 0.5 + eps, maxK = nz - 1, topK = Math.max(nz - 2, 0);
   const di = nx > 1 ? 1 : 0, dj = ny > 1 ? nx : 0, dk = nz > 1 ? nx * ny : 0;
+  // Half-extent of a sampling box along each dose index axis (dose index units).
+  const boxI = 0.5 * (Math.abs(m00) + Math.abs(m01) + Math.abs(m02));
+  const boxJ = 0.5 * (Math.abs(m10) + Math.abs(m11) + Math.abs(m12));
+  const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
   const n = sampling.index.length;
   const off = sampling.offset;
   const doseAll = new Float32Array(n);
@@ -491,8 +495,29 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     const dB = gI * m01 + gJ * m11 + gK * m21;
     const dC = gI * m02 + gJ * m12 + gK * m22;
     const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
-    loAll[q] = v - half > 0 ? v - half : 0;
-    hiAll[q] = v + half;
+    // The trilinear field never leaves the range of the grid values at the nodes of the cells it
+    // is read from. Clamp the spread to the range over the nodes of every cell the sampling box
+    // touches: a linear field is untouched, while at a dose maximum or minimum the linear model no
+    // longer overshoots (a near-maximum such as D0.035cc never exceeds the highest dose value there).
+    const iLo = Math.max(0, Math.floor(x - boxI)), iHi = Math.min(maxI, Math.ceil(x + boxI));
+    const jLo = Math.max(0, Math.floor(y - boxJ)), jHi = Math.min(maxJ, Math.ceil(y + boxJ));
+    const kLo = Math.max(0, Math.floor(z - boxK)), kHi = Math.min(maxK, Math.ceil(z + boxK));
+    let cMin = Infinity;
+    let cMax = -Infinity;
+    for (let kc = kLo; kc <= kHi; kc++) {
+      for (let jc = jLo; jc <= jHi; jc++) {
+        const row = nx * (jc + ny * kc);
+        for (let ic = iLo; ic <= iHi; ic++) {
+          const w = src[row + ic]!;
+          if (w < cMin) cMin = w;
+          if (w > cMax) cMax = w;
+        }
+      }
+    }
+    const lo = v - half;
+    const hi = v + half;
+    loAll[q] = lo < cMin ? cMin : lo > 0 ? lo : 0;
+    hiAll[q] = hi > cMax ? cMax : hi;
   }
   let doseGy = doseAll;
   let loGy = loAll;

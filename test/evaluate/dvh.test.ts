@@ -241,3 +241,43 @@ describe('DVH engine conventions', () => {
     expect(dvh.volumeCc).toBeCloseTo((Math.PI * (400 - 100) * 20) / 1000, 1);
   });
 });
+
+describe('DVH near a dose maximum', () => {
+  it('never reads a near-maximum above the highest dose value of the grid (Gaussian peak on 3 mm voxels)', () => {
+    // The trilinear dose field never exceeds its grid values, so neither may D0.035cc or D2%:
+    // a first-order spread of each sampling box would overshoot at the peak.
+    const grid = doseGridAround(C, 40, [3, 3, 3]);
+    const peak = createScalarVolume(grid);
+    const [nx, ny, nz] = grid.size;
+    let gridMax = 0;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const p = [grid.originMm[0] + 3 * i - C[0] - 0.7, grid.originMm[1] + 3 * j - C[1] + 1.1, grid.originMm[2] + 3 * k - C[2] - 0.4];
+          let v = 4;
+          // Eight peaks 21 mm apart (a multiple of the 3 mm spacing: every peak sits at the same
+          // sub-voxel position, so all reach the same grid maximum).
+          for (const a of [-15, 15]) for (const b of [-15, 15]) for (const c of [-15, 15]) {
+            v += 10 * Math.exp(-((p[0]! - a) ** 2 + (p[1]! - b) ** 2 + (p[2]! - c) ** 2) / (2 * 7 * 7));
+          }
+          peak.data[i + nx * (j + ny * k)] = v;
+          gridMax = Math.max(gridMax, v);
+        }
+      }
+    }
+    const dvh = structureDvh({ name: 'sphere', contours: sphereContours(C, 34, 2.5, 0.3) }, peak);
+    expect(doseAtVolumeCc(dvh, 0.035)).toBeLessThanOrEqual(gridMax + 1e-4);
+    expect(doseAtVolumePercent(dvh, 2)).toBeLessThanOrEqual(gridMax + 1e-4);
+    // ... and not below the field around the peak: the 8 cells around the hottest node (216 mm³,
+    // all inside the 20 mm sphere, a structure over 20 cc sampled on 2.5 mm boxes) hold more than 0.035 cc, and the trilinear field there is at
+    // least the lowest of their 27 nodes.
+    let hot = 0;
+    for (let n = 0; n < peak.data.length; n++) if (peak.data[n]! > peak.data[hot]!) hot = n;
+    const hi = hot % nx, hj = Math.floor(hot / nx) % ny, hk = Math.floor(hot / (nx * ny));
+    let around = Infinity;
+    for (let dk = -1; dk <= 1; dk++)
+      for (let dj = -1; dj <= 1; dj++)
+        for (let di = -1; di <= 1; di++) around = Math.min(around, peak.data[hi + di + nx * (hj + dj + ny * (hk + dk))]!);
+    expect(doseAtVolumeCc(dvh, 0.035)).toBeGreaterThanOrEqual(around);
+  });
+});

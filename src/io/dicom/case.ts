@@ -5,7 +5,8 @@
  * - exactly one CT series (or the one asked for); several are listed by UID;
  * - a structure set, dose or plan whose frame of reference differs from the CT's is an error naming
  *   the file and both UIDs;
- * - several structure sets: the one referencing the CT series, else an error listing them;
+ * - several structure sets: the one referencing the CT series; among several, the one holding every
+ *   ROI of the others (a derived set, e.g. written by `lattice place`); else an error listing them;
  * - a dose grid that does not cover a structure's contours: a warning naming both and the fraction
  *   of contour points outside.
  */
@@ -99,7 +100,20 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
   }
   for (const s of structureSets) checkFrame('structure set', s.file, s.frameOfReferenceUid, ct);
   if (structureSets.length > 1) {
-    const referencing = structureSets.filter((s) => s.referencedSeriesInstanceUid === ct.seriesInstanceUid);
+    let referencing = structureSets.filter((s) => s.referencedSeriesInstanceUid === ct.seriesInstanceUid);
+    // A structure set derived from another (ROIs added, as `lattice place` writes) holds every ROI of
+    // the others: it supersedes them.
+    const names = (s: StructureSet): Set<string> => new Set(s.structures.map((r) => r.name));
+    const superset = referencing.filter((a) =>
+      referencing.every((b) => a === b || ([...names(b)].every((n) => names(a).has(n)) && names(a).size > names(b).size)),
+    );
+    if (referencing.length > 1 && superset.length === 1) {
+      warnings.push(
+        `${referencing.length} structure sets reference the CT; using ${superset[0]!.file ?? superset[0]!.sopInstanceUid}, ` +
+          'which holds every ROI of the others',
+      );
+      referencing = superset;
+    }
     if (referencing.length !== 1) {
       throw new DicomError(
         `expected one structure set for CT series ${ct.seriesInstanceUid}, found ${structureSets.length}: ` +
