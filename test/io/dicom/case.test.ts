@@ -13,7 +13,7 @@ import type { ContourStructure } from '../../../src/geometry/structure.js';
 import { createMask, createScalarVolume } from '../../../src/geometry/volume.js';
 import { readDicomCase } from '../../../src/io/dicom/case.js';
 import { describeDicomWithVolumes } from '../../../src/io/dicom/info.js';
-import { referencedCtOf, writeCase, writeRtDose, writeStructureSet } from '../../../src/io/dicom/write/index.js';
+import { addRoisToStructureSet, referencedCtOf, writeCase, writeRtDose, writeStructureSet } from '../../../src/io/dicom/write/index.js';
 
 /** A cylinder of radius r along z from z0 to z1, contoured as exact 180-gons on planes every dz. */
 function cylinder(r: number, z0: number, z1: number, dz: number): ContourStructure {
@@ -79,6 +79,27 @@ describe('readDicomCase', () => {
     );
     expect(() => readDicomCase(dir)).toThrow(DicomError);
     expect(() => readDicomCase(dir)).toThrow(new RegExp(`frame of reference 1\\.2\\.3\\.4, expected the CT's ${w.series.frameOfReferenceUid.replace(/\./g, '\\.')}.*RTDOSE\\.dcm`));
+  });
+
+  it('uses the structure set that holds every ROI of the others (ROIs added to a copy), and says so', () => {
+    const w = writeCtOnly('d');
+    const derived = join(dir, 'derived', 'RTSTRUCT.dcm');
+    addRoisToStructureSet(w.structureSet, [{ ...cylinder(10, -6, 6, 2), roiNumber: 2 }], derived, {
+      referencedCt: referencedCtOf(w.series),
+    });
+    const c = readDicomCase(dir);
+    expect(c.structureSet?.file).toBe(derived);
+    expect(c.structureSet?.structures.map((s) => s.name)).toEqual(['BODY', 'Cylinder']);
+    expect(c.warnings.some((m) => /2 structure sets reference the CT; using .*derived/.test(m))).toBe(true);
+  });
+
+  it('refuses two unrelated structure sets for one CT, listing both', () => {
+    const w = writeCtOnly('e');
+    writeStructureSet(
+      { label: 'OTHER', structures: [cylinder(10, -6, 6, 2)], referencedCt: referencedCtOf(w.series) },
+      join(dir, 'other', 'RTSTRUCT.dcm'),
+    );
+    expect(() => readDicomCase(dir)).toThrow(/expected one structure set for CT series .*, found 2: .*label TEST.*label OTHER|expected one structure set for CT series .*, found 2: .*label OTHER.*label TEST/);
   });
 
   it('says there is no CT series in a folder without one', () => {
