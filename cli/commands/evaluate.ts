@@ -35,6 +35,8 @@ interface EvaluateOptions {
   readonly mapping?: string;
   readonly metrics?: string[];
   readonly prescription: Record<string, number>;
+  readonly peak?: string[];
+  readonly valley?: string;
   readonly out: string;
   readonly json?: boolean;
 }
@@ -60,7 +62,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .description('evaluate a plan: DVHs, metrics, TG-101 or custom constraints, EQD2, delivered fractions, SFRT metrics')
     .argument('<path>', 'DICOM file or folder with the CT, RTSTRUCT and RTDOSE')
     .option('--dose <file>', 'RT Dose file to evaluate (default: the one in PATH)')
-    .option('--constraints <set>', 'tg101-1fx, tg101-3fx, tg101-5fx or a YAML/JSON constraint file')
+    .option('--constraints <set>', 'tg101-1fx, tg101-3fx, tg101-5fx or a YAML/JSON constraint file (default: the TG-101 table of the planned fractions, for 1, 3 or 5)')
     .addOption(
       new Option('--basis <basis>', 'check constraints on the planned physical dose or in delivered EQD2 (default: planned when the set matches the planned fractions, else eqd2)').choices(['planned', 'eqd2']),
     )
@@ -70,6 +72,8 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--prescription <name=gy>', 'prescription (planned total, Gy) of a target, for CI / Paddick / GI / HI (repeatable)', namedGy('--prescription', 'the prescription'), {})
     .option('--mapping <file>', 'YAML/JSON mapping of structure names to TG-263 names')
     .option('--metrics <list>', 'extra metrics per structure, comma-separated (e.g. D95%,V20Gy,V<21Gy)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .option('--peak <names>', 'peak (sphere) structures, comma-separated (default: ROIs named Sphere* or Vertex*; e.g. PTV_6670)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .option('--valley <name>', 'valley structure (default: the first ROI whose name contains "valley")')
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')
     .action(async (path: string, opts: EvaluateOptions) => {
@@ -116,7 +120,9 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
     for (let i = 0; i < data.length; i++) data[i] = dose.data[i]! * fractionsPlanned;
     dose = { grid: dose.grid, data };
   }
-  const constraintSet = opts.constraints !== undefined ? resolveConstraintSet(opts.constraints) : undefined;
+  // Default: the TG-101 table of the planned schedule, where TG-101 has one (1, 3 or 5 fractions).
+  const constraintName = opts.constraints ?? ([1, 3, 5].includes(fractionsPlanned) ? `tg101-${fractionsPlanned}fx` : undefined);
+  const constraintSet = constraintName !== undefined ? resolveConstraintSet(constraintName) : undefined;
   const evaluation = evaluatePlan(structureSet.structures, dose, {
     schedule,
     ...(constraintSet !== undefined ? { constraintSet } : {}),
@@ -125,6 +131,8 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
     ...(opts.mapping !== undefined ? { mapping: readNameMapping(opts.mapping) } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     prescriptions: Object.entries(opts.prescription).map(([structure, doseGy]) => ({ structure, doseGy })),
+    ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),
+    ...(opts.valley !== undefined ? { valleyStructure: opts.valley } : {}),
   });
   const json = renderJson(evaluation, {
     input: {

@@ -16,6 +16,7 @@
  * `spherePattern`, default /^(sphere|vertex)/i), valley (name matching /valley/i).
  */
 
+import { findStructure } from '../geometry/structure-set.js';
 import { InputError, fmt } from '../core/errors.js';
 import type { ContourStructure } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
@@ -50,6 +51,10 @@ export interface PlanEvaluationOptions {
   /** Extra metrics per structure, e.g. ['D95%', 'V20Gy', 'V<21Gy']. */
   readonly metrics?: readonly string[];
   readonly spherePattern?: RegExp;
+  /** Peak (sphere) structures by name; overrides spherePattern (e.g. the union PTV_6670). */
+  readonly peakStructures?: readonly string[];
+  /** Valley structure by name; default: the first structure whose name contains "valley". */
+  readonly valleyStructure?: string;
   /** Targets with their prescription (Gy, planned total) for conformity, gradient and homogeneity. */
   readonly prescriptions?: readonly { readonly structure: string; readonly doseGy: number }[];
   readonly binWidthGy?: number;
@@ -285,9 +290,15 @@ export function evaluatePlan(
   const gtv = structures.find((s) => s.interpretedType === 'GTV' && samplesByName.has(s.name)) ??
     structures.find((s) => /^gtv/i.test(s.name) && samplesByName.has(s.name));
   const pattern = options.spherePattern ?? /^(sphere|vertex)/i;
-  const spheres = structures.filter((s) => pattern.test(s.name) && samplesByName.has(s.name));
+  const spheres =
+    options.peakStructures !== undefined
+      ? options.peakStructures.map((name) => findStructure(structures, name, 'peak structure'))
+      : structures.filter((s) => pattern.test(s.name) && samplesByName.has(s.name));
   if (gtv !== undefined && spheres.length > 0) {
-    const valley = structures.find((s) => /valley/i.test(s.name) && samplesByName.has(s.name));
+    const valley =
+      options.valleyStructure !== undefined
+        ? findStructure(structures, options.valleyStructure, 'valley structure')
+        : structures.find((s) => /valley/i.test(s.name) && samplesByName.has(s.name));
     const input = {
       gtv: samplesByName.get(gtv.name)!,
       spheres: spheres.map((s) => samplesByName.get(s.name)!),

@@ -130,6 +130,21 @@ describe('constraint evaluation', () => {
     expect(ev.missing).toContain('Duodenum');
   });
 
+  it('counts the part of an organ outside the dose grid as below a critical-volume threshold, and says so', () => {
+    // A 1000 cc liver mask on a larger grid whose dose grid covers only x < 100 mm: the 500 cc at
+    // x in [0, 100) mm gets 0.2 Gy/mm x <= 19.8 Gy < 21 Gy, the other 500 cc has no calculated dose.
+    const big = createGrid({ size: [100, 50, 50], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const m = createMask(big);
+    for (let z = 0; z < 25; z++) for (let y = 0; y < 50; y++) for (let x = 0; x < 100; x++) m.data[x + 100 * (y + 50 * z)] = 1;
+    const halfGrid = createGrid({ size: [50, 50, 50], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const liverBig = { name: 'Liver', samples: sampleDose(sampleOccupancy('Liver', m), linearDose(halfGrid, 0, [0.2, 0, 0], [0, 0, 0])) };
+    const ev = evaluateConstraints(tg101Set(5), [liverBig]);
+    const r = ev.results.find((x) => x.organ === 'Liver')!;
+    expect(r.value).toBeCloseTo(1000, 3);
+    expect(r.status).toBe('pass');
+    expect(r.note).toMatch(/500 cc outside the dose grid counted as below 21 Gy/);
+  });
+
   it('checks in EQD2 on the delivered fractions when asked, converting the limit and saying so', () => {
     const schedule = { fractionsPlanned: 5, fractionsDelivered: 2 };
     const ev = evaluateConstraints(tg101Set(5), plan, { basis: 'eqd2', schedule });

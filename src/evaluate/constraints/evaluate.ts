@@ -180,7 +180,12 @@ function checkOne(
     case 'critical-volume': {
       const thr = toBasis(c.thresholdGy, ab);
       const metric = `V(<${fmt(Number(thr.toFixed(2)))} Gy)`;
-      const value = volumeBelowDoseCc(dvh, thr);
+      // The part of the organ outside the dose grid receives no calculated dose: it counts as
+      // below the threshold (as a planning system's zero dose outside its grid would), said in a note.
+      const value = volumeBelowDoseCc(dvh, thr) + dvh.outsideCc;
+      if (dvh.outsideCc > 0) {
+        row.notes.push(`${fmt(Number(dvh.outsideCc.toFixed(1)))} cc outside the dose grid counted as below ${fmt(Number(thr.toFixed(2)))} Gy`);
+      }
       if (dvh.volumeCc < c.criticalVolumeCc) {
         row.notes.push(
           `organ volume ${fmt(Number(dvh.volumeCc.toFixed(1)))} cc is smaller than the critical volume ${fmt(c.criticalVolumeCc)} cc: cannot be met at any dose`,
