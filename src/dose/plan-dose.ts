@@ -1,0 +1,176 @@
+/**
+ * Forward dose of a DICOM RT plan (static fields and dynamic / VMAT control points) on a dose grid.
+ *
+ * Input: an RtPlan (src/io/dicom/model.ts: angles in degrees, jaws and MLC in mm at the isocentre
+ * plane, isocentre in LPS), the CT it was planned on (HU) and a dose grid (LPS). Output: dose per
+ * fraction in Gy on the dose grid (0 in air: dose voxels whose CT voxel has RED < 0.05 or lie outside the CT). Every beam's MU are split over its control-point segments by the
+ * cumulative meterset weights; each segment with a positive weight is delivered at its midpoint
+ * (mean gantry angle, mean MLC and jaw positions; equal to the control point itself for step-and-shoot).
+ *
+ * Bad input raises a PlanError naming the beam and control point: a frame of reference other than the
+ * CT's, beams with no MU, radiation other than photons, energies the machine does not model,
+ * isocentres outside the CT, MLC data inconsistent with the leaf boundaries or with crossing leaves.
+ */
+
+import { PlanError, fmt } from '../core/errors.js';
+import { boundsLps, indexToLps, linearIndex, lpsToIndex, voxelCount, type Grid } from '../geometry/grid.js';
+import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
+import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js';
+import type { Aperture } from './fluence.js';
+import { staticFieldDose, type StaticField } from './field-dose.js';
+import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
+import type { PhotonMachine } from './machine.js';
+import type { KernelCache } from './pencil-beam.js';
+
+export interface PlanDoseOptions {
+  readonly hlut?: Hlut;
+  /** Fluence pixel side, mm (default 2.5). */
+  readonly pixelMm?: number;
+  /** Segments computed together (memory vs. set-up cost; default 8). */
+  readonly batchSize?: number;
+}
+
+/** Below this RED a dose voxel counts as air and is not computed (dose 0). */
+const AIR_RED = 0.05;
+
+/** Jaw opening when a device is absent: wide open (mm). */
+const OPEN_JAW_MM = 200;
+
+const where = (beam: Beam, cp?: ControlPoint): string =>
+  `beam ${beam.number} "${beam.name}"` + (cp !== undefined ? `, control point ${cp.index}` : '');
+
+function jaws(cp: ControlPoint, axis: 'X' | 'Y'): [number, number] {
+  const j = cp.jawsMm[`ASYM${axis}`] ?? cp.jawsMm[axis];
+  return j === undefined ? [-OPEN_JAW_MM, OPEN_JAW_MM] : [j[0], j[1]];
+}
+
+/** Checks one beam against the machine and the CT; returns its MU. */
+function checkBeam(machine: PhotonMachine, plan: RtPlan, beam: Beam, ctBounds: ReturnType<typeof boundsLps>): number {
+  if (beam.radiationType.toUpperCase() !== 'PHOTON') {
+    throw new PlanError(`${where(beam)}: radiation type ${beam.radiationType} is not supported (photons only)`, { file: plan.file });
+  }
+  if (beam.nominalEnergy !== undefined && Math.abs(beam.nominalEnergy - machine.energyMv) > 1e-6) {
+    throw new PlanError(`${where(beam)}: nominal energy ${fmt(beam.nominalEnergy)} MV is not modelled (machine: ${machine.energyMv} MV)`, { file: plan.file });
+  }
+  const mu = beam.metersetMu ?? plan.fractionGroups.flatMap((g) => g.beamMetersets).find((m) => m.beamNumber === beam.number)?.metersetMu;
+  if (mu === undefined || !(mu > 0) || !Number.isFinite(mu)) {
+    throw new PlanError(`${where(beam)}: no beam meterset (MU) in the fraction group, found ${mu === undefined ? 'none' : fmt(mu)}`, { file: plan.file });
+  }
+  if (beam.controlPoints.length === 0) throw new PlanError(`${where(beam)}: no control points`, { file: plan.file });
+  if (!(beam.finalCumulativeMetersetWeight > 0)) {
+    throw new PlanError(`${where(beam)}: final cumulative meterset weight must be > 0, found ${fmt(beam.finalCumulativeMetersetWeight)}`, { file: plan.file });
+  }
+  let prevW = -Infinity;
+  for (const cp of beam.controlPoints) {
+    const iso = cp.isocenterLps;
+    if (iso === undefined) throw new PlanError(`${where(beam, cp)}: no isocentre position`, { file: plan.file });
+    for (let a = 0; a < 3; a++) {
+      if (!(iso[a]! >= ctBounds.min[a]! && iso[a]! <= ctBounds.max[a]!)) {
+        throw new PlanError(`${where(beam, cp)}: isocentre [${iso.map(fmt).join(', ')}] mm lies outside the CT`, { file: plan.file });
+      }
+    }
+    if (!(cp.cumulativeMetersetWeight >= prevW)) {
+      throw new PlanError(`${where(beam, cp)}: cumulative meterset weight decreases (${fmt(prevW)} -> ${fmt(cp.cumulativeMetersetWeight)})`, { file: plan.file });
+    }
+    prevW = cp.cumulativeMetersetWeight;
+    for (const [type, pos] of Object.entries(cp.mlcMm ?? {})) {
+      if (type !== 'MLCX') throw new PlanError(`${where(beam, cp)}: MLC device ${type} is not supported (MLCX only)`, { file: plan.file });
+      const bd = beam.leafBoundariesMm[type];
+      if (bd === undefined) throw new PlanError(`${where(beam, cp)}: ${type} positions but no leaf boundaries for that device`, { file: plan.file });
+      const n = bd.length - 1;
+      if (pos.length !== 2 * n) {
+        throw new PlanError(`${where(beam, cp)}: ${type} has ${pos.length} leaf positions, expected ${2 * n} for ${n} leaf pairs`, { file: plan.file });
+      }
+      for (let i = 0; i < n; i++) {
+        if (!(pos[i]! <= pos[n + i]! + 1e-6)) {
+          throw new PlanError(`${where(beam, cp)}: ${type} leaf pair ${i + 1} crosses (bank A ${fmt(pos[i]!)} > bank B ${fmt(pos[n + i]!)} mm)`, { file: plan.file });
+        }
+      }
+    }
+  }
+  return mu;
+}
+
+/** Mean of two angles in degrees along the shorter arc. */
+function meanAngle(a: number, b: number): number {
+  let d = ((b - a) % 360 + 540) % 360 - 180;
+  return (a + d / 2 + 360) % 360;
+}
+
+/** The static fields (one per segment with MU) of a beam. */
+export function beamSegments(machine: PhotonMachine, plan: RtPlan, beam: Beam, mu: number): StaticField[] {
+  const cps = beam.controlPoints;
+  const final = beam.finalCumulativeMetersetWeight;
+  const out: StaticField[] = [];
+  const apertureOf = (a: ControlPoint, b: ControlPoint): Aperture => {
+    const x1 = jaws(a, 'X'), x2 = jaws(b, 'X'), y1 = jaws(a, 'Y'), y2 = jaws(b, 'Y');
+    const ma = a.mlcMm?.MLCX, mb = b.mlcMm?.MLCX;
+    const base: Aperture = { jawXMm: [(x1[0] + x2[0]) / 2, (x1[1] + x2[1]) / 2], jawYMm: [(y1[0] + y2[0]) / 2, (y1[1] + y2[1]) / 2] };
+    if (ma === undefined || mb === undefined) return base;
+    const n = ma.length / 2;
+    const bankA = new Float64Array(n), bankB = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      bankA[i] = (ma[i]! + mb[i]!) / 2;
+      bankB[i] = (ma[n + i]! + mb[n + i]!) / 2;
+    }
+    return { ...base, mlc: { boundariesMm: beam.leafBoundariesMm.MLCX!, bankA, bankB } };
+  };
+  if (cps.length === 1) {
+    const cp = cps[0]!;
+    out.push({ geometry: { gantryDeg: cp.gantryAngleDeg, collimatorDeg: cp.collimatorAngleDeg, couchDeg: cp.couchAngleDeg, isocenterLps: cp.isocenterLps!, sadMm: beam.sadMm ?? machine.sadMm }, aperture: apertureOf(cp, cp), mu, name: where(beam, cp) });
+    return out;
+  }
+  for (let i = 0; i + 1 < cps.length; i++) {
+    const a = cps[i]!, b = cps[i + 1]!;
+    const dw = b.cumulativeMetersetWeight - a.cumulativeMetersetWeight;
+    if (!(dw > 0)) continue;
+    out.push({
+      geometry: {
+        gantryDeg: meanAngle(a.gantryAngleDeg, b.gantryAngleDeg),
+        collimatorDeg: meanAngle(a.collimatorAngleDeg, b.collimatorAngleDeg),
+        couchDeg: meanAngle(a.couchAngleDeg, b.couchAngleDeg),
+        isocenterLps: a.isocenterLps!,
+        sadMm: beam.sadMm ?? machine.sadMm,
+      },
+      aperture: apertureOf(a, b),
+      mu: (mu * dw) / final,
+      name: `${where(beam, a)}-${b.index}`,
+    });
+  }
+  return out;
+}
+
+/** Dose per fraction (Gy) of the plan on the dose grid. */
+export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, doseGrid: Grid, options: PlanDoseOptions = {}): ScalarVolume {
+  if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
+    throw new PlanError(`plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`, { file: plan.file });
+  }
+  if (plan.beams.length === 0) throw new PlanError('the plan has no beams', { file: plan.file });
+  const bounds = boundsLps(ct.hu.grid);
+  const fields = plan.beams.flatMap((beam) => beamSegments(machine, plan, beam, checkBeam(machine, plan, beam, bounds)));
+  const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
+  // dose points: dose-grid voxels whose nearest CT voxel is not air (RED >= AIR_RED); air gets 0
+  const n = voxelCount(doseGrid);
+  const [nx, ny, nz] = doseGrid.size;
+  const idx: number[] = [];
+  const xyz: number[] = [];
+  let p = 0;
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
+    const x = indexToLps(doseGrid, [i, j, k]);
+    const c = lpsToIndex(red.grid, x);
+    if (c === undefined || red.data[linearIndex(red.grid, c[0], c[1], c[2])]! < AIR_RED) continue;
+    idx.push(p);
+    xyz.push(x[0], x[1], x[2]);
+  }
+  const pts = Float64Array.from(xyz);
+  const dose = new Float32Array(n);
+  const batch = options.batchSize ?? 8;
+  if (idx.length > 0) {
+    const kernelCache: KernelCache = new Map();
+    for (let s = 0; s < fields.length; s += batch) {
+      const part = staticFieldDose(machine, red, pts, fields.slice(s, s + batch), { pixelMm: options.pixelMm ?? 2.5, kernelCache });
+      for (let q = 0; q < idx.length; q++) dose[idx[q]!] = dose[idx[q]!]! + part[q]!;
+    }
+  }
+  return createScalarVolume(doseGrid, dose);
+}
