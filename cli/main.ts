@@ -5,6 +5,7 @@
 
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerDose } from './commands/dose.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
 import { registerPlace } from './commands/place.js';
@@ -25,6 +26,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerInfo(program, setExit);
   registerPlace(program, setExit);
   registerEvaluate(program, setExit);
+  registerDose(program, setExit);
   return program;
 }
 

@@ -1,0 +1,126 @@
+/**
+ * `lattice dose PATH [--plan RTPLAN] --out DIR [--grid-mm 3] [--compare RTDOSE] [--gamma 3/3]`:
+ * recalculate a plan's dose on its CT with lattice-rt's 6 MV pencil-beam engine (an independent dose
+ * check), write it as RTDOSE.dcm (the planned total, summation type PLAN), and with --compare report
+ * the 3D gamma pass rate of our dose against the given one (gamma.json).
+ */
+
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError } from '../../src/core/errors.js';
+import { gamma3d } from '../../src/dose/gamma.js';
+import { recalculatePlan } from '../../src/dose/recalculate.js';
+import { writeFileAtomic } from '../../src/io/atomic.js';
+import { readDicomCase } from '../../src/io/dicom/case.js';
+import { readRtDose, readRtPlan } from '../../src/io/dicom/read/index.js';
+import { seriesInstanceUidFor } from '../../src/io/dicom/uid.js';
+import { writeRtDose } from '../../src/io/dicom/write/index.js';
+import { DISCLAIMER, positiveNumber } from '../options.js';
+import { runCommand } from '../run-command.js';
+
+interface DoseOptions {
+  readonly plan?: string;
+  readonly out: string;
+  readonly gridMm: number;
+  readonly compare?: string;
+  readonly gamma: readonly [number, number];
+  readonly local?: boolean;
+  readonly threshold: number;
+}
+
+function gammaCriteria(value: string): [number, number] {
+  const m = /^([0-9.]+)\s*%?\s*\/\s*([0-9.]+)\s*(mm)?$/.exec(value);
+  const dd = Number(m?.[1]);
+  const dta = Number(m?.[2]);
+  if (m === null || !(dd > 0) || !(dta > 0)) throw new InvalidArgumentError(`--gamma expects DOSE%/DTAmm such as 3/2, found '${value}'`);
+  return [dd, dta];
+}
+
+function percent(value: string): number {
+  const v = Number(value);
+  if (!(v >= 0 && v < 100)) throw new InvalidArgumentError(`--threshold expects a percentage in [0, 100), found '${value}'`);
+  return v;
+}
+
+export function registerDose(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('dose')
+    .description('recalculate a plan (static fields or VMAT) on its CT with the 6 MV pencil-beam engine; optionally gamma-compare with another dose')
+    .argument('<path>', 'DICOM folder with the CT (and the plan)')
+    .option('--plan <file>', 'RT Plan file (default: the one plan in PATH)')
+    .requiredOption('--out <dir>', 'output folder: RTDOSE.dcm, gamma.json')
+    .option('--grid-mm <mm>', 'dose grid spacing in mm', positiveNumber('--grid-mm'), 3)
+    .option('--compare <rtdose>', 'reference RT Dose (e.g. the planning system\'s) for a 3D gamma comparison')
+    .option('--gamma <criteria>', 'dose difference (%) / distance to agreement (mm)', gammaCriteria, [3, 2] as [number, number])
+    .option('--local', 'local dose-difference normalisation (default global, to the reference maximum)')
+    .option('--threshold <pct>', 'low-dose threshold, percent of the reference maximum', percent, 10)
+    .action(async (path: string, opts: DoseOptions) => {
+      setExit(await runCommand(() => runDose(path, opts)));
+    });
+}
+
+function runDose(path: string, opts: DoseOptions): void {
+  const dicomCase = readDicomCase(path);
+  for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
+  let plan = opts.plan !== undefined ? readRtPlan(opts.plan) : dicomCase.plans[0];
+  if (opts.plan === undefined && dicomCase.plans.length !== 1) {
+    throw new InputError(
+      dicomCase.plans.length === 0
+        ? `no RT Plan in ${path}; give one with --plan`
+        : `${dicomCase.plans.length} RT Plans in ${path}; choose one with --plan`,
+    );
+  }
+  plan = plan!;
+  const t0 = performance.now();
+  const r = recalculatePlan(dicomCase.ct, plan, { gridSpacingMm: opts.gridMm });
+  for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
+  const doseFile = join(opts.out, 'RTDOSE.dcm');
+  writeRtDose(
+    {
+      patientId: dicomCase.ct.patientId,
+      patientName: dicomCase.ct.patientName,
+      studyInstanceUid: dicomCase.ct.studyInstanceUid,
+      ...(dicomCase.ct.studyDescription !== undefined ? { studyDescription: dicomCase.ct.studyDescription } : {}),
+      seriesInstanceUid: seriesInstanceUidFor(dicomCase.ct.studyInstanceUid, `lattice-rt dose of ${plan.sopInstanceUid}`),
+      seriesDescription: 'lattice-rt recalculation',
+      frameOfReferenceUid: dicomCase.ct.frameOfReferenceUid,
+      dose: r.totalDoseGy,
+      summationType: 'PLAN',
+      referencedPlanSopInstanceUid: plan.sopInstanceUid,
+    },
+    doseFile,
+    { doseComment: 'lattice-rt 6 MV pencil beam (research use only)' },
+  );
+  let max = 0;
+  for (const v of r.totalDoseGy.data) if (v > max) max = v;
+  console.log(DISCLAIMER);
+  console.log(
+    `plan "${plan.label}": ${plan.beams.length} beam(s), ${r.fractionsPlanned} fraction(s); dose grid ${r.doseGrid.size.join(' x ')} at ${opts.gridMm} mm; ` +
+      `maximum ${max.toFixed(3)} Gy (planned total); ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  console.log(`wrote ${doseFile}`);
+  if (opts.compare !== undefined) {
+    const reference = readRtDose(opts.compare);
+    if (reference.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
+      throw new InputError(
+        `the dose to compare is in frame of reference ${reference.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`,
+        { file: opts.compare },
+      );
+    }
+    if (reference.units !== 'GY') throw new InputError(`the dose to compare must be in GY, found ${reference.units}`, { file: opts.compare });
+    const [dd, dta] = opts.gamma;
+    const g = gamma3d(reference.dose, r.totalDoseGy, { doseDiffPct: dd, dtaMm: dta, local: opts.local === true, lowDoseThresholdPct: opts.threshold });
+    const summary = {
+      reference: opts.compare,
+      evaluated: doseFile,
+      criteria: `${dd} % / ${dta} mm, ${opts.local === true ? 'local' : 'global'}, low-dose threshold ${opts.threshold} %`,
+      evaluatedPoints: g.evaluated,
+      passRatePct: Number(g.passRatePct.toFixed(3)),
+      meanGamma: Number(g.meanGamma.toFixed(4)),
+      maxGamma: Number(g.maxGamma.toFixed(4)),
+      disclaimer: DISCLAIMER,
+    };
+    writeFileAtomic(join(opts.out, 'gamma.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`gamma ${summary.criteria}: ${summary.passRatePct} % of ${g.evaluated} points pass (mean ${summary.meanGamma}, max ${summary.maxGamma})`);
+  }
+}
