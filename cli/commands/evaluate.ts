@@ -84,6 +84,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
 function pickDose(path: string, opts: EvaluateOptions, frameOfReferenceUid: string, doses: readonly DoseGrid[]): DoseGrid {
   if (opts.dose !== undefined) {
     const d = readRtDose(opts.dose);
+    for (const w of d.warnings ?? []) console.error(`lattice: warning: ${w}`);
     if (d.frameOfReferenceUid !== frameOfReferenceUid) {
       throw new DicomError(
         `dose is in frame of reference ${d.frameOfReferenceUid || '(none)'}, expected the structures' ${frameOfReferenceUid}; register the two first`,
@@ -108,10 +109,24 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
   if (doseGrid.units !== 'GY') {
     throw new InputError(`dose units must be GY to evaluate, found ${doseGrid.units}`, doseGrid.file !== undefined ? { file: doseGrid.file } : {});
   }
-  const planFractions = dicomCase.plans[0]?.fractionGroups[0]?.fractionsPlanned;
+  if (doseGrid.summationType !== 'PLAN' && doseGrid.summationType !== 'FRACTION') {
+    throw new InputError(
+      `expected a dose of summation type PLAN (the planned total) or FRACTION (one fraction), found ${doseGrid.summationType || '(none)'}`,
+      doseGrid.file !== undefined ? { file: doseGrid.file } : {},
+    );
+  }
+  // The planned fractions come from the plan the dose references (or the only plan here).
+  const plan =
+    dicomCase.plans.find((p) => p.sopInstanceUid === doseGrid.referencedPlanSopInstanceUid) ??
+    (dicomCase.plans.length === 1 ? dicomCase.plans[0] : undefined);
+  const planFractions = plan?.fractionGroups[0]?.fractionsPlanned;
   const fractionsPlanned = opts.fractionsPlanned ?? planFractions;
   if (fractionsPlanned === undefined) {
-    throw new InputError('the number of planned fractions is not in an RT Plan here; give --fractions-planned');
+    throw new InputError(
+      dicomCase.plans.length > 1
+        ? `${dicomCase.plans.length} RT Plans here and the dose references none of them; give --fractions-planned`
+        : 'the number of planned fractions is not in an RT Plan here; give --fractions-planned',
+    );
   }
   const schedule = { fractionsPlanned, fractionsDelivered: opts.fractionsDelivered ?? fractionsPlanned };
   let dose: ScalarVolume = doseGrid.dose;

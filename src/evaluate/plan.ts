@@ -299,10 +299,17 @@ export function evaluatePlan(
       options.valleyStructure !== undefined
         ? findStructure(structures, options.valleyStructure, 'valley structure')
         : structures.find((s) => /valley/i.test(s.name) && samplesByName.has(s.name));
+    const samplesOf = (s: { readonly name: string }, role: string): DoseSamples => {
+      const found = samplesByName.get(s.name);
+      if (found === undefined) {
+        throw new InputError(`${role} "${s.name}" has no dose samples (no closed contour inside the dose grid)`, { structure: s.name });
+      }
+      return found;
+    };
     const input = {
-      gtv: samplesByName.get(gtv.name)!,
-      spheres: spheres.map((s) => samplesByName.get(s.name)!),
-      ...(valley !== undefined ? { valley: samplesByName.get(valley.name)! } : {}),
+      gtv: samplesOf(gtv, 'GTV'),
+      spheres: spheres.map((s) => samplesOf(s, 'peak structure')),
+      ...(valley !== undefined ? { valley: samplesOf(valley, 'valley structure') } : {}),
     };
     const ab = alphaBetaFor(gtv, options.alphaBeta).alphaBetaGy;
     const deliveredInput = {
@@ -311,13 +318,12 @@ export function evaluatePlan(
       ...(input.valley ? { valley: deliveredSamples(input.valley, schedule) } : {}),
     };
     const planned = sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, ...bin });
-    const delivered =
-      schedule.fractionsDelivered > 0
-        ? {
-            physical: sfrtPhysicalAndEqd2(deliveredInput, { fractions: schedule.fractionsDelivered, alphaBetaGy: ab, ...bin }).physical,
-            eqd2: sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, schedule, ...bin }).eqd2,
-          }
-        : planned;
+    // Delivered: physical from the delivered samples (all zero when no fraction was given), EQD2
+    // voxel by voxel from the planned dose per fraction and the delivered count.
+    const delivered = {
+      physical: sfrtPhysicalAndEqd2(deliveredInput, { fractions: Math.max(1, schedule.fractionsDelivered), alphaBetaGy: ab, ...bin }).physical,
+      eqd2: sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, schedule, ...bin }).eqd2,
+    };
     sfrt = {
       gtv: gtv.name,
       spheres: spheres.map((s) => s.name),

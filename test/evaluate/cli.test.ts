@@ -6,6 +6,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerEvaluate } from '../../cli/commands/evaluate.js';
 import { TOOLS, have, runTool } from '../helpers/external.js';
 import { writeEvaluationCase, type WrittenEvaluationCase } from './dicom-case.js';
+import { readRtDose } from '../../src/io/dicom/read/index.js';
+import { writeRtDose } from '../../src/io/dicom/write/index.js';
 
 async function lattice(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let code = 0;
@@ -61,6 +63,16 @@ describe('lattice evaluate', () => {
     expect(report.conformity[0]).toMatchObject({ structure: 'GTV', prescriptionGy: 20 });
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('not a medical device');
     expect(r.out).toMatch(/tg101-5fx: \d+ checks/);
+  });
+
+  it('refuses a dose that is neither the planned total nor one fraction', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
+    const rec = join(out, 'record.dcm');
+    const d = readRtDose(written.rtdoseFile);
+    writeRtDose({ ...d, seriesInstanceUid: `${d.seriesInstanceUid}.7`, summationType: 'RECORD' }, rec);
+    const r = await lattice(['evaluate', written.dir, '--dose', rec, '--fractions-planned', '5', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/expected a dose of summation type PLAN .* or FRACTION .*, found RECORD/);
   });
 
   it('prints the JSON with --json and rejects bad input with a one-line error naming the value', async () => {

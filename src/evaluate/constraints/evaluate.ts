@@ -110,8 +110,16 @@ export function evaluateConstraints(
     const groups: string[][] = c.combine === 'sum' ? [present] : present.map((o) => [o]);
     for (const group of groups) {
       const members = group.map((o) => byName.get(byOrgan.get(o)!.structure)!);
-      const ab = abOf(members[0]!, group[0]!);
-      const dvhs = members.map((m) => dvhOf(m, abOf(m, group[0]!)));
+      // Each member with its own α/β; a summed limit (both kidneys, both lungs) needs one α/β.
+      const abs = members.map((m, n) => abOf(m, group[n]!));
+      const ab = abs[0]!;
+      if (basis === 'eqd2' && abs.some((x) => x !== ab)) {
+        throw new InputError(
+          `constraint "${c.label}" sums ${members.map((m, n) => `${m.name} (α/β ${fmt(abs[n]!)} Gy)`).join(' and ')}: ` +
+            'expected one α/β for the organs it adds up; give them the same --alpha-beta',
+        );
+      }
+      const dvhs = members.map((m, n) => dvhOf(m, abs[n]!));
       const dvh = dvhs.length === 1 ? dvhs[0]! : combineDvhs(group.join(' + '), dvhs);
       const notes: string[] = [];
       if (c.note !== undefined) notes.push(c.note);

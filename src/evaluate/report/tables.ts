@@ -97,11 +97,11 @@ export function sfrtTable(ev: PlanEvaluation): Table | undefined {
     rows.push(row(`${s.spheres[i]} mean (Gy)`, (m) => m.perSphere[i]?.meanGy));
   }
   return {
-    title: `SFRT metrics (GTV ${s.gtv}; ${s.spheres.length} vertices; valley ${s.valley ?? 'none'})`,
+    title: `SFRT metrics (GTV ${s.gtv}; peak structures ${s.spheres.join(', ')}; valley ${s.valley ?? 'none'})`,
     headers: ['Metric', 'Planned, physical', `Planned, EQD2 (α/β = ${s.alphaBetaGy} Gy)`, `Delivered ${sched}, physical`, `Delivered ${sched}, EQD2`],
     rows,
     notes: [
-      `Vertex count ${s.planned.physical.vertexCount}; peak fraction of GTV volume (V_spheres / V_GTV) ${(100 * s.planned.physical.peakVolumeFraction).toFixed(2)} %.`,
+      `Peak structures ${s.planned.physical.vertexCount} (one per vertex when each sphere is its own ROI; a sphere union counts once); peak fraction of GTV volume (V_spheres / V_GTV) ${(100 * s.planned.physical.peakVolumeFraction).toFixed(2)} %.`,
       ...s.planned.physical.perSphere.map((p) => `${p.name}: ${p.volumeCc.toFixed(3)} cc (a 15 mm sphere is 1.767 cc).`),
     ],
   };
