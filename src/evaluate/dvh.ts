@@ -37,7 +37,7 @@
  *    InputError.
  * 3. `computeDvh` -> `Dvh`: differential histogram with bins [b w, (b + 1) w), w = 0.01 Gy by
  *    default, each point weighted by its occupied volume (spread over its interval). min / max are over the points whose
- *    occupancy is >= 0.5 (voxel centre inside; all points if there are none), mean over all points
+ *    occupancy is >= 0.5 (partial-volume majority; all points if there are none), mean over all points
  *    weighted by volume: both exact, not from the bins.
  *
  * Conventions: cumulative V(D) = volume receiving >= D (physics reference §5.1). Relative volumes
@@ -93,7 +93,7 @@ export interface StructureSampling {
   readonly index: Uint32Array;
   /** Volume (cc) each point stands for: occupancy x voxel volume. */
   readonly weightCc: Float32Array;
-  /** 1 where the occupancy is >= 0.5 (the point's voxel centre is inside). */
+  /** 1 where the occupancy is >= 0.5 (partial-volume majority, as rasterizeToMask). */
   readonly core: Uint8Array;
   /** Sum of weightCc: the structure's volume (cc). */
   readonly volumeCc: number;
@@ -137,7 +137,7 @@ export interface Dvh {
   readonly outsideCc: number;
   /** outsideCc / volumeCc (0 for an empty structure). */
   readonly outsideFraction: number;
-  /** Exact minimum and maximum over the sampling points whose voxel centre is inside (Gy). */
+  /** Exact minimum and maximum over the sampling points of voxels at least half inside (occupancy >= 0.5) (Gy). */
   readonly minGy: number;
   readonly maxGy: number;
   /** Exact volume-weighted mean (Gy). */

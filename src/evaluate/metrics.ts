@@ -80,7 +80,7 @@ export function volumeBelowDoseCc(dvh: Dvh, doseGy: number): number {
 }
 
 export interface NearMaxima {
-  /** Maximum over the sampling points whose voxel centre is inside (Gy). */
+  /** Maximum over the sampling points of voxels at least half inside (occupancy >= 0.5) (Gy). */
   readonly DmaxGy: number;
   readonly D0_03ccGy: number;
   readonly D0_035ccGy: number;

@@ -134,7 +134,7 @@ export interface PlanEvaluation {
 const CONVENTIONS = [
   'Cumulative DVH: volume receiving >= dose; relative volumes are of the part inside the dose grid.',
   'Structures sampled from contours with the rasterisation conventions (even-odd fill, slab per contour plane with half-spacing end caps), dose by trilinear interpolation, each point spread over the dose range of its sampling box.',
-  'Dmax: maximum over sampling points whose voxel centre is inside; D0.03cc (NRG), D0.035cc (the usual reading of a TG-101 maximum point dose) and D2% (ICRU 83) are reported separately.',
+  'Dmax: maximum over sampling points of voxels at least half inside (occupancy >= 0.5); D0.03cc (NRG), D0.035cc (the usual reading of a TG-101 maximum point dose) and D2% (ICRU 83) are reported separately.',
   'EQD2 and BED: linear-quadratic model, voxel by voxel from each point\'s dose per fraction; α/β stated per structure.',
   'Delivered dose: planned dose x delivered / planned fractions, voxel by voxel, identical fractions assumed.',
 ];

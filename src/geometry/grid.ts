@@ -193,11 +193,13 @@ export function boundsLps(grid: Grid): { readonly min: PointLps; readonly max: P
 }
 
 /**
- * True when a and b have the same size and every voxel centre of a lies within tolMm of the same
- * voxel of b (checked at the corners, which covers origin, spacing and direction).
+ * True when a and b have the same size and spacing (within tolMm) and every voxel centre of a lies
+ * within tolMm of the same voxel of b (checked at the corners, which covers origin and direction).
  */
 export function sameGrid(a: Grid, b: Grid, tolMm = 1e-3): boolean {
   if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1] || a.size[2] !== b.size[2]) return false;
+  // Along an axis of one voxel the corners coincide: compare the spacing (the voxel's extent) too.
+  for (let ax = 0; ax < 3; ax++) if (Math.abs(a.spacingMm[ax]! - b.spacingMm[ax]!) > tolMm) return false;
   const ca = cornerPointsLps(a);
   const cb = cornerPointsLps(b);
   for (let c = 0; c < 8; c++) {

@@ -1,7 +1,7 @@
 /**
  * Volumes: a grid plus a flat typed array in x-fastest order (i + nx * (j + ny * k)).
  * - ScalarVolume (Float32): CT in HU, dose in Gy; the name of the variable says which.
- * - Mask (Uint8, 0 or 1): a structure's voxels (voxel centre inside).
+ * - Mask (Uint8, 0 or 1): a structure's voxels (from contours: occupancy >= 0.5; from shapes: centre inside).
  * - Occupancy (Float32, 0..1): the fraction of each voxel inside a structure, where partial volume
  *   matters (small spheres, DVHs).
  */

@@ -131,3 +131,12 @@ describe('grid descriptor', () => {
     expect(() => subGrid(createGrid(base), [0, 0, 0], [2, 1, 1])).toThrow(GeometryError);
   });
 });
+
+describe('same-grid check on single-slice grids', () => {
+  it('tells a 2 mm slice from a 5 mm slice at the same position', () => {
+    const a = createGrid({ size: [4, 4, 1], spacingMm: [1, 1, 2], originMm: [0, 0, 0] });
+    const b = createGrid({ size: [4, 4, 1], spacingMm: [1, 1, 5], originMm: [0, 0, 0] });
+    expect(sameGrid(a, b)).toBe(false);
+    expect(sameGrid(a, createGrid({ size: [4, 4, 1], spacingMm: [1, 1, 2], originMm: [0, 0, 0] }))).toBe(true);
+  });
+});

@@ -44,7 +44,7 @@ export function structureTable(ev: PlanEvaluation): Table {
       num(x.deliveredEqd2.D0_035ccGy),
     ]),
     notes: [
-      'Dmax: maximum over sampling points whose voxel centre is inside. D0.035cc: the usual reading of a TG-101 maximum point dose.',
+      'Dmax: maximum over sampling points of voxels at least half inside (occupancy >= 0.5). D0.035cc: the usual reading of a TG-101 maximum point dose.',
       'EQD2 columns: linear-quadratic model with the α/β shown.',
     ],
   };

@@ -12,7 +12,7 @@
  */
 
 import { DicomError } from '../../core/errors.js';
-import { boundsLps, type Grid } from '../../geometry/grid.js';
+import { lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
 import type { ContourStructure } from '../../geometry/structure.js';
 import type { CtSeries, DoseGrid, RtPlan, StructureSet } from './model.js';
 import { readCtSeries } from './read/ct.js';
@@ -49,22 +49,27 @@ function checkFrame(what: string, file: string | undefined, frameUid: string, ct
   }
 }
 
-/** Fraction of a structure's contour points that lie outside a grid's voxel-centre bounds (mm). */
-export function fractionOfContourOutside(structure: ContourStructure, grid: Grid, toleranceMm = 0.5): number {
-  const { min, max } = boundsLps(grid);
+/**
+ * Fraction of a structure's contour points outside a grid's footprint: beyond half a voxel past the
+ * outer voxel centres along any index axis (the DVH's rule for what a dose grid covers).
+ */
+export function fractionOfContourOutside(structure: ContourStructure, grid: Grid): number {
+  const b = lpsToIndexAffine(grid);
+  const [nx, ny, nz] = grid.size;
+  const eps = 1e-6;
   let n = 0;
   let outside = 0;
   for (const c of structure.contours) {
     const p = c.pointsLps;
     for (let i = 0; i < p.length; i += 3) {
       n++;
-      for (let a = 0; a < 3; a++) {
-        const v = p[i + a]!;
-        if (v < min[a]! - toleranceMm || v > max[a]! + toleranceMm) {
-          outside++;
-          break;
-        }
-      }
+      const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
+      const ci = b[0]! * x + b[1]! * y + b[2]! * z + b[3]!;
+      const cj = b[4]! * x + b[5]! * y + b[6]! * z + b[7]!;
+      const ck = b[8]! * x + b[9]! * y + b[10]! * z + b[11]!;
+      const inside =
+        ci >= -0.5 - eps && ci <= nx - 0.5 + eps && cj >= -0.5 - eps && cj <= ny - 0.5 + eps && ck >= -0.5 - eps && ck <= nz - 0.5 + eps;
+      if (!inside) outside++;
     }
   }
   return n === 0 ? 0 : outside / n;

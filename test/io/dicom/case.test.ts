@@ -64,6 +64,23 @@ describe('readDicomCase', () => {
     expect(c.warnings.some((m) => /does not cover structure "BODY"/.test(m))).toBe(true);
   });
 
+  it('does not warn for a structure that reaches exactly the edge of the dose grid footprint', () => {
+    // Dose voxel centres at -13.5 .. 13.5 mm (3 mm): the footprint is -15 .. 15 mm, the extent the
+    // DVH counts as covered. A 15 mm radius cylinder touches it and is covered.
+    const w = writeCtOnly('f');
+    writeStructureSet(
+      { label: 'EDGE', structures: [cylinder(15, -6, 6, 2)], referencedCt: referencedCtOf(w.series) },
+      join(dir, 'RTSTRUCT.dcm'),
+    );
+    const grid = createGrid({ size: [10, 10, 5], spacingMm: [3, 3, 3], originMm: [-13.5, -13.5, -6] });
+    writeRtDose(
+      { ...w.series, seriesInstanceUid: `${w.series.seriesInstanceUid}.9`, dose: createScalarVolume(grid, new Float32Array(500).fill(2)), summationType: 'RECORD' },
+      join(dir, 'RTDOSE.dcm'),
+    );
+    const c = readDicomCase(dir);
+    expect(c.warnings.filter((m) => /Cylinder/.test(m))).toEqual([]);
+  });
+
   it('refuses a dose in another frame of reference, naming the file and both UIDs', () => {
     const w = writeCtOnly('b');
     const grid = createGrid({ size: [4, 4, 4], spacingMm: [3, 3, 3], originMm: [0, 0, 0] });
