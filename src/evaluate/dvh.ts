@@ -50,7 +50,7 @@ import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
 import { createGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
 import { polygonAreaVector } from '../geometry/polygon.js';
-import { PLANE_TOLERANCE_MM, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
+import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
 import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { ContourStructure, PlanarContour } from '../geometry/structure.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
@@ -251,23 +251,11 @@ export function sampleStructure(
     ws.push(wSum / (p.length / 3));
     areaSum += norm(polygonAreaVector(p));
   }
-  ws.sort((a, b) => a - b);
-  const planes: number[] = [];
-  for (const w of ws) {
-    if (planes.length === 0 || w - planes[planes.length - 1]! > PLANE_TOLERANCE_MM) planes.push(w);
-  }
-  const gaps: number[] = [];
-  for (let i = 1; i < planes.length; i++) gaps.push(planes[i]! - planes[i - 1]!);
-  let s = options.planeSpacingMm;
-  if (s === undefined) {
-    if (gaps.length === 0) {
-      s = normalAxisOfDose >= 0 ? doseGrid.spacingMm[normalAxisOfDose]! : Math.min(...doseGrid.spacingMm);
-    } else {
-      const sorted = [...gaps].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      s = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    }
-  }
+  const planes = distinctPlanePositions(ws);
+  const s =
+    options.planeSpacingMm ??
+    contourPlaneSpacingMm(planes) ??
+    (normalAxisOfDose >= 0 ? doseGrid.spacingMm[normalAxisOfDose]! : Math.min(...doseGrid.spacingMm));
 
   // Sampling density by size.
   const estimateCc = (areaSum * s) / 1000;

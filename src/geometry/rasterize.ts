@@ -56,6 +56,30 @@ import { createMask, createOccupancy, type Mask, type Occupancy } from './volume
 export const PLANE_TOLERANCE_MM = 0.05;
 /** A gap up to this many contour-plane spacings is bridged (half to each side). */
 export const BRIDGE_GAP_FACTOR = 2.5;
+
+/**
+ * Distinct contour-plane positions (mm along the normal), ascending: positions within
+ * PLANE_TOLERANCE_MM of the previous plane belong to it.
+ */
+export function distinctPlanePositions(positionsMm: readonly number[]): number[] {
+  const sorted = [...positionsMm].sort((a, b) => a - b);
+  const planes: number[] = [];
+  for (const w of sorted) if (planes.length === 0 || w - planes[planes.length - 1]! > PLANE_TOLERANCE_MM) planes.push(w);
+  return planes;
+}
+
+/**
+ * A structure's contour-plane spacing s (mm) for the slab convention: the median gap between its
+ * distinct planes (ascending positions), or undefined for a single plane.
+ */
+export function contourPlaneSpacingMm(distinctPlanesMm: readonly number[]): number | undefined {
+  if (distinctPlanesMm.length < 2) return undefined;
+  const gaps: number[] = [];
+  for (let p = 1; p < distinctPlanesMm.length; p++) gaps.push(distinctPlanesMm[p]! - distinctPlanesMm[p - 1]!);
+  gaps.sort((x, y) => x - y);
+  const mid = gaps.length >> 1;
+  return gaps.length % 2 === 1 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
+}
 /** Target sub-row spacing (mm) of the adaptive default supersampling. */
 const SUB_ROW_TARGET_MM = 0.25;
 const MIN_SUPERSAMPLE = 4;
@@ -299,17 +323,7 @@ export function rasterizeStructureWithWarnings(
   }
 
   // 5. Slabs (in continuous index units along w).
-  const gaps: number[] = [];
-  for (let p = 1; p < planes.length; p++) gaps.push(planes[p]!.wMm - planes[p - 1]!.wMm);
-  let spacingS = options.planeSpacingMm;
-  if (spacingS === undefined) {
-    if (gaps.length === 0) spacingS = spacingW;
-    else {
-      const sorted = [...gaps].sort((x, y) => x - y);
-      const mid = sorted.length >> 1;
-      spacingS = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    }
-  }
+  const spacingS = options.planeSpacingMm ?? contourPlaneSpacingMm(planes.map((pl) => pl.wMm)) ?? spacingW;
   const half = (gap: number | undefined): number =>
     gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS! ? gap / 2 : spacingS! / 2;
 

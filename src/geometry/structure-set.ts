@@ -6,7 +6,7 @@
 
 import { GeometryError, InputError } from '../core/errors.js';
 import { createGrid, type Grid } from './grid.js';
-import { rasterizeStructure, rasterizeToMask } from './rasterize.js';
+import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructure, rasterizeToMask } from './rasterize.js';
 import { occupancyVolumeCc } from './volume.js';
 import type { ContourStructure, MaskStructure, Rgb } from './structure.js';
 
@@ -63,9 +63,8 @@ export function contourVolumeCc(structure: ContourStructure, inPlaneMm = 2): num
     }
     planes.push(p[2]!);
   }
-  const zs = [...new Set(planes.map((z) => Math.round(z * 1000) / 1000))].sort((a, b) => a - b);
-  const gaps = zs.slice(1).map((z, n) => z - zs[n]!).sort((a, b) => a - b);
-  const planeGapMm = gaps.length > 0 ? gaps[Math.floor(gaps.length / 2)]! : 1;
+  const zs = distinctPlanePositions(planes);
+  const planeGapMm = contourPlaneSpacingMm(zs) ?? 1;
   // One grid slice per contour-plane step: enough, since occupancy along the normal is the exact
   // overlap of each voxel with the slabs.
   const nz = Math.round((zs[zs.length - 1]! - zs[0]!) / planeGapMm) + 3;
