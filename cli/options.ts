@@ -2,7 +2,7 @@
 
 import { InvalidArgumentError } from 'commander';
 
-export const DISCLAIMER = 'lattice-rt is a research tool, not a medical device: do not use it for clinical decisions.';
+export { DISCLAIMER } from '../src/core/disclaimer.js';
 
 /** Parse a positive number option (mm, Gy, ...), with a message naming the option. */
 export function positiveNumber(option: string): (value: string) => number {

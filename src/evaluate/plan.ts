@@ -38,8 +38,9 @@ import {
 import { alphaBetaFor, eqd2Samples } from './radiobiology.js';
 import { sfrtPhysicalAndEqd2, type SfrtMetrics } from './sfrt.js';
 
-export const DISCLAIMER =
-  'Research use only. lattice-rt is not a medical device and must not be used to make clinical decisions.';
+import { DISCLAIMER } from '../core/disclaimer.js';
+
+export { DISCLAIMER };
 
 export interface PlanEvaluationOptions {
   readonly schedule: Schedule;

@@ -16,7 +16,9 @@ import type { OarSelection } from './oars.js';
 import type { Candidate, CandidateStatus, PlacementResult } from './placement.js';
 import { idealSphereVolumeCc, minCentreDistanceMm, sphereUnionMask, sphereVolumes } from './spheres.js';
 
-export const DISCLAIMER = 'lattice-rt is a research tool, not a medical device: do not use it for clinical decisions.';
+import { DISCLAIMER } from '../core/disclaimer.js';
+
+export { DISCLAIMER };
 
 export interface AuditCandidate {
   /** C001, C002, ... in order of z, then y, then x. */
