@@ -47,7 +47,7 @@
  */
 
 import { GeometryError, InputError, fmt } from '../core/errors.js';
-import { cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
+import { column, cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
 import { createGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
 import { polygonAreaVector } from '../geometry/polygon.js';
 import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
@@ -170,7 +170,6 @@ function checkPositive(value: number | undefined, what: string, name: string): v
 }
 
 /** Column c of a row-major 3x3 matrix. */
-const col = (m: Mat3, c: number): Vec3 => [m[c]!, m[3 + c]!, m[6 + c]!];
 
 function unit(v: Vec3): Vec3 {
   const n = norm(v);
@@ -214,12 +213,12 @@ export function sampleStructure(
   let e0: Vec3, e1: Vec3, e2: Vec3;
   let normalAxisOfDose = -1;
   for (let a = 0; a < 3; a++) {
-    if (Math.abs(Math.abs(dot(col(doseGrid.direction, a), normal)) - 1) <= AXIS_COS_TOL) normalAxisOfDose = a;
+    if (Math.abs(Math.abs(dot(column(doseGrid.direction, a), normal)) - 1) <= AXIS_COS_TOL) normalAxisOfDose = a;
   }
   if (normalAxisOfDose >= 0) {
     const a = normalAxisOfDose;
-    e2 = col(doseGrid.direction, a);
-    e0 = col(doseGrid.direction, (a + 1) % 3);
+    e2 = column(doseGrid.direction, a);
+    e0 = column(doseGrid.direction, (a + 1) % 3);
     e1 = cross(e2, e0);
     normal = e2;
   } else {

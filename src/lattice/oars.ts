@@ -10,6 +10,9 @@
  * the clearance rule under 'auto', since keeping vertices 15 mm from the organ that holds the tumour
  * would remove every vertex. An organ that overlaps the target only in part (a bowel loop the tumour
  * abuts or invades) is reported and KEPT: its clearance still applies, so no vertex lands next to it.
+ * An organ minus a target ('Liver-GTV', 'Lung_L-PTV', 'Liver_minus_GTV': an organ name, '-' or
+ * 'minus', then GTV/CTV/ITV/PTV) surrounds the target by construction, so under 'auto' it is reported
+ * and left out too: the rule for its host organ (the organ itself) applies instead.
  * Named organs are used as given, with any overlap reported.
  */
 
@@ -22,6 +25,14 @@ import type { MaskStructure, RoiInterpretedType } from '../geometry/structure.js
 const ORGAN_TYPES: ReadonlySet<RoiInterpretedType> = new Set(['ORGAN', 'AVOIDANCE']);
 const TARGET_NAME = /^(z?[_-]?)?(gtv|ctv|itv|ptv|igtv|iptv)|target/i;
 const BODY_NAME = /^(body|external|skin|outer[_ ]?contour|patient|couch.*|table.*)$/i;
+/** '<organ>-GTV', '<organ> - PTV', '<organ>_minus_CTV', '<organ> minus ITV_1'... */
+const ORGAN_MINUS_TARGET = /^(.+?)\s*(?:-|[\s_-]+minus[\s_-]+)\s*(z?(?:i?gtv|ctv|itv|i?ptv)(?![a-z]).*)$/i;
+
+/** The organ and target parts of a name that marks an organ minus a target, or undefined. */
+export function organMinusTarget(name: string): { readonly organ: string; readonly target: string } | undefined {
+  const m = ORGAN_MINUS_TARGET.exec(name.trim());
+  return m === null ? undefined : { organ: m[1]!, target: m[2]! };
+}
 
 export interface OverlapReport {
   readonly name: string;
@@ -91,15 +102,26 @@ export function selectOars(
   for (const s of candidates) {
     const { voxels, targetVoxels } = overlapOf(target, s);
     const fraction = targetVoxels === 0 ? 0 : voxels / targetVoxels;
-    const host = auto && fraction >= hostFraction;
-    if (host) {
+    const minus = auto ? organMinusTarget(s.name) : undefined;
+    const host = auto && minus === undefined && fraction >= hostFraction;
+    if (minus !== undefined) {
+      const hostOrgan = structures.find((h) => h.name.toLowerCase() === minus.organ.toLowerCase());
+      excluded.push({
+        name: s.name,
+        reason:
+          `organ minus target ("${minus.organ}" minus "${minus.target}"): it surrounds the target by construction, ` +
+          (hostOrgan !== undefined
+            ? `so its host organ rule applies (see "${hostOrgan.name}")`
+            : 'so its host organ rule applies (name it in the organ list to use it for clearance)'),
+      });
+    } else if (host) {
       excluded.push({
         name: s.name,
         reason: `contains ${(100 * fraction).toFixed(1)} % of target "${target.name}" (an organ hosting the target is not used for clearance)`,
       });
     } else oars.push(s);
     if (voxels > 0) {
-      overlapping.push({ name: s.name, overlapCc: mm3ToCc(voxels * vv), fractionOfTarget: fraction, usedForClearance: !host });
+      overlapping.push({ name: s.name, overlapCc: mm3ToCc(voxels * vv), fractionOfTarget: fraction, usedForClearance: minus === undefined && !host });
     }
   }
   return { oars, excluded, overlapping };

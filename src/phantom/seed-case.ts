@@ -12,8 +12,8 @@
  * isocentre would go, at (0, 0, 0), and (0, 0, 0) is a voxel centre whatever the voxel size.
  *
  * How: shapes (shapes.ts) in an anatomy frame (body.ts) are painted into a label map by priority
- * (paint.ts, labels.ts), so structures never overlap except by definition (Liver ⊃ GTV, GreatVessels
- * = Aorta ∪ IVC); CT numbers come from the labels (ct.ts); PTV_2000 = expandMask(GTV, 5 mm).
+ * (paint.ts, labels.ts), so structures never overlap except by definition (Liver ⊃ GTV, Liver-GTV =
+ * Liver minus GTV, GreatVessels = Aorta ∪ IVC); CT numbers come from the labels (ct.ts); PTV_2000 = expandMask(GTV, 5 mm).
  */
 
 import { InputError, fmt } from '../core/errors.js';
@@ -219,7 +219,7 @@ export function buildSeedPhantom(options: SeedPhantomOptions = {}): SeedPhantom 
       tissuesHu: TISSUE_HU,
       noiseSigmaHu: NOISE_SIGMA_HU,
       notes: [
-        'Liver includes the GTV; the liver outside the tumour is Liver minus GTV.',
+        'Liver includes the GTV; Liver-GTV is the liver outside the tumour (normal liver, for TG-101 liver limits).',
         'GreatVessels = Aorta ∪ IVC. PTV_2000 = GTV expanded by 5 mm (geometry/margins.ts).',
         'Structures other than these never share a voxel (priority painting).',
         'The seed changes CT texture, noise and gas pockets only; masks do not depend on it.',

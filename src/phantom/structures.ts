@@ -1,6 +1,8 @@
 /**
  * The seed phantom's structure list: TG-263-style names, DICOM RT ROI interpreted types, display
- * colours, and which labels (labels.ts) make up each structure's mask. Liver contains the GTV;
+ * colours, and which labels (labels.ts) make up each structure's mask. Liver contains the GTV (the
+ * lattice engine reads it as the organ hosting the target); Liver-GTV (TG-263 style: liver minus GTV)
+ * is the normal liver, the volume TG-101's liver limit applies to (physics reference §0, §2.2);
  * GreatVessels is Aorta ∪ IVC; BODY is every labelled voxel. PTV_2000 is not here: it is the GTV
  * expanded by 5 mm (seed-case.ts). Reference: AAPM TG-263, "Standardizing nomenclatures in radiation
  * oncology" (Mayo et al., IJROBP 100:1057, 2018).
@@ -27,6 +29,8 @@ export const SEED_STRUCTURES: readonly LabelStructure[] = [
   { name: 'BODY', interpretedType: 'EXTERNAL', colorRgb: [0, 128, 0], labels: allBodyLabels() },
   { name: 'GTV', interpretedType: 'GTV', colorRgb: [255, 0, 0], labels: [Label.GTV] },
   { name: 'Liver', interpretedType: 'ORGAN', colorRgb: [160, 82, 45], labels: [Label.LIVER, Label.GTV] },
+  // Liver minus GTV: every liver voxel not painted as tumour (labels never overlap, so [LIVER] alone).
+  { name: 'Liver-GTV', interpretedType: 'ORGAN', colorRgb: [205, 133, 63], labels: [Label.LIVER] },
   { name: 'Kidney_L', interpretedType: 'ORGAN', colorRgb: [255, 165, 0], labels: [Label.KIDNEY_L] },
   { name: 'Kidney_R', interpretedType: 'ORGAN', colorRgb: [255, 140, 0], labels: [Label.KIDNEY_R] },
   { name: 'Aorta', interpretedType: 'ORGAN', colorRgb: [220, 20, 60], labels: [Label.AORTA] },

@@ -77,6 +77,36 @@ describe('TG-263 names', () => {
     expect(ambiguous.map((m) => m.structure)).toEqual(['small bowel']);
   });
 
+  it('reads an organ minus a target as the organ, for the liver and lungs only (TG-101 limits normal tissue there)', () => {
+    for (const name of ['Liver-GTV', 'liver - ptv', 'Liver_minus_GTV', 'LIVER-CTV', 'Liver-PTV_2000', 'Liver minus ITV']) {
+      expect(matchTg263(name), name).toMatchObject({ structure: name, tg263: 'Liver', how: 'organ minus target' });
+    }
+    expect(matchTg263('Lung_L-ITV')).toMatchObject({ tg263: 'Lung_L', how: 'organ minus target' });
+    expect(matchTg263('Right Lung-GTV')).toMatchObject({ tg263: 'Lung_R', how: 'organ minus target' });
+    // A serial organ's maximum dose on "organ minus PTV" would hide the overlap: not matched.
+    expect(matchTg263('SpinalCord-PTV')).toBeUndefined();
+    expect(matchTg263('Stomach-GTV')).toBeUndefined();
+    expect(matchTg263('Liver-Ring')).toBeUndefined();
+  });
+
+  it('with both Liver and Liver-GTV, the liver limit uses Liver-GTV and says so; a lone Liver gets a note that it may hold the target', () => {
+    const both = matchStructures(['GTV', 'Liver', 'Liver-GTV', 'Stomach']);
+    const m = both.byOrgan.get('Liver')!;
+    expect(m).toMatchObject({ structure: 'Liver-GTV', how: 'organ minus target' });
+    expect(m.note).toMatch(/used rather than "Liver"/);
+    expect(both.ambiguous.map((a) => a.structure)).toEqual(['Liver']);
+    // Order does not matter.
+    expect(matchStructures(['Liver-GTV', 'Liver']).byOrgan.get('Liver')?.structure).toBe('Liver-GTV');
+    const alone = matchStructures(['GTV', 'Liver', 'Stomach']).byOrgan.get('Liver')!;
+    expect(alone).toMatchObject({ structure: 'Liver', how: 'standard name' });
+    expect(alone.note).toMatch(/may include the target; TG-101 limits normal liver/);
+    expect(matchStructures(['Stomach']).byOrgan.get('Stomach')?.note).toBeUndefined();
+    // An explicit mapping still wins, without the note.
+    const mapped = matchStructures(['Liver', 'Liver-GTV'], { Liver: 'Liver' }).byOrgan.get('Liver')!;
+    expect(mapped).toMatchObject({ structure: 'Liver', how: 'mapping' });
+    expect(mapped.note).toBeUndefined();
+  });
+
   it('reads a mapping file and names the file and field on a bad one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lattice-names-'));
     writeFileSync(join(dir, 'ok.yaml'), 'GI_Bowel: Bowel_Small\nRing: null\n');
@@ -128,6 +158,22 @@ describe('constraint evaluation', () => {
     const cordMax = row('tg101-5fx/SpinalCord/max');
     expect(cordMax.status).toBe('pass');
     expect(ev.missing).toContain('Duodenum');
+  });
+
+  it('checks the liver critical volume on Liver-GTV, not on a Liver that holds the tumour (physics reference §0, discrepancy 2)', () => {
+    // Whole liver (tumour included): x in [0, 100) mm, 50 x 50 x 40 voxels of 8 mm³ = 800 cc, all <= 19.8 Gy.
+    const whole = box('Liver', [0, 49], [0, 49], [0, 39]);
+    // Liver minus GTV: 50 x 25 x 50 voxels = 500 cc, smaller than the 700 cc critical volume.
+    const normal = box('Liver-GTV', [0, 49], [25, 49], [0, 49]);
+    const wholeOnly = evaluateConstraints(tg101Set(5), [whole]).results.find((r) => r.organ === 'Liver')!;
+    expect(wholeOnly).toMatchObject({ status: 'pass', structures: ['Liver'] });
+    expect(wholeOnly.value).toBeCloseTo(800, 3);
+    const ev = evaluateConstraints(tg101Set(5), [whole, normal]);
+    const row = ev.results.find((r) => r.organ === 'Liver')!;
+    expect(row).toMatchObject({ status: 'not achievable', structures: ['Liver-GTV'] });
+    expect(row.value).toBeCloseTo(500, 3);
+    expect(ev.matches.find((x) => x.tg263 === 'Liver')?.note).toMatch(/used rather than "Liver"/);
+    expect(ev.warnings.join('\n')).toMatch(/"Liver" also matches TG-263 Liver.*"Liver-GTV" is used/);
   });
 
   it('counts the part of an organ outside the dose grid as below a critical-volume threshold, and says so', () => {

@@ -46,10 +46,24 @@ describe('vertex placement on the seed-case phantom', () => {
     }
   });
 
-  it('leaves the liver (which holds the GTV) out of the clearance rule and reports it', () => {
+  it('leaves the liver (which holds the GTV) and Liver-GTV (liver minus GTV) out of the clearance rule and reports both', () => {
     expect(placed.selection.oars.map((o) => o.name)).not.toContain('Liver');
-    expect(placed.audit.organsAtRisk.excluded.map((e) => e.name)).toEqual(['Liver']);
+    expect(placed.selection.oars.map((o) => o.name)).not.toContain('Liver-GTV');
+    expect(placed.audit.organsAtRisk.excluded.map((e) => e.name)).toEqual(['Liver', 'Liver-GTV']);
+    expect(placed.audit.organsAtRisk.excluded[1]!.reason).toMatch(/organ minus target .*host organ rule applies \(see "Liver"\)/);
     expect(placed.audit.organsAtRisk.overlapping.map((o) => o.name)).toContain('Liver');
+  });
+
+  it('keeps 13 vertices, as the seed phantom did before Liver-GTV was added (the liver rule decides, not Liver-GTV)', () => {
+    // Liver-GTV abuts the GTV everywhere the GTV meets the liver: used for clearance it would remove
+    // most vertices. Placement without it must equal placement with it in the structure list.
+    expect(placed.audit.summary.kept).toBe(13);
+    const without = placeInStructures(
+      phantom.structures.filter((s) => s.name !== 'Liver-GTV'),
+      'GTV',
+      'auto',
+    );
+    expect(placed.audit.vertices.map((v) => v.centreLps)).toEqual(without.audit.vertices.map((v) => v.centreLps));
   });
 
   it('honours the spacing (no two vertices closer than the pattern allows, so none overlap)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { countVoxels } from '../../src/geometry/volume.js';
-import { selectOars, isOrganLike } from '../../src/lattice/oars.js';
+import { isOrganLike, organMinusTarget, selectOars } from '../../src/lattice/oars.js';
 import { avoidanceRingMask, idealSphereVolumeCc, minCentreDistanceMm, sphereMask, sphereUnionMask, sphereVolumes, valleyMask } from '../../src/lattice/spheres.js';
 import { cubeGrid, inBox, inEllipsoid, maskOf, structureOf } from './shapes.js';
 
@@ -73,6 +73,27 @@ describe('organs at risk', () => {
       ['Bowel', true],
     ]);
     expect(sel.overlapping[1]!.overlapCc).toBeGreaterThan(0);
+  });
+
+  it("an organ minus a target ('Liver-GTV', 'Liver_minus_PTV') is reported and left out under auto, used when named", () => {
+    // Liver minus GTV: a shell around the GTV by construction, no voxel shared with it.
+    const shell = maskOf(grid, (x, y, z) => inEllipsoid([0, 0, 0], [15, 15, 15])(x, y, z) && !inEllipsoid([0, 0, 0], [8, 8, 8])(x, y, z));
+    const minusGtv = structureOf('Liver-GTV', shell);
+    const minusPtv = structureOf('Liver_minus_PTV', shell, '');
+    const sel = selectOars([...all, minusGtv, minusPtv], gtv, 'auto');
+    expect(sel.oars.map((o) => o.name)).toEqual(['Bowel', 'Kidney']);
+    expect(sel.excluded.map((e) => e.name)).toEqual(['Liver', 'Liver-GTV', 'Liver_minus_PTV']);
+    expect(sel.excluded[1]!.reason).toMatch(/organ minus target \("Liver" minus "GTV"\).*host organ rule applies \(see "Liver"\)/);
+    expect(sel.excluded[2]!.reason).toMatch(/organ minus target \("Liver" minus "PTV"\)/);
+    // Without its host organ in the set, it is still left out, and the reason says how to use it.
+    const alone = selectOars([body, gtv, minusGtv, bowel], gtv, 'auto');
+    expect(alone.oars.map((o) => o.name)).toEqual(['Bowel']);
+    expect(alone.excluded[0]!.reason).toMatch(/name it in the organ list/);
+    expect(selectOars([...all, minusGtv], gtv, ['Liver-GTV']).oars.map((o) => o.name)).toEqual(['Liver-GTV']);
+    expect(organMinusTarget('Lung_L-ITV')).toEqual({ organ: 'Lung_L', target: 'ITV' });
+    expect(organMinusTarget('Liver - PTV_2000')).toEqual({ organ: 'Liver', target: 'PTV_2000' });
+    expect(organMinusTarget('PTV_2000')).toBeUndefined();
+    expect(organMinusTarget('Ring-5mm')).toBeUndefined();
   });
 
   it('named organs are used as given; an unknown name lists the structures that exist', () => {

@@ -18,6 +18,7 @@ const STRUCTURES: readonly [string, string][] = [
   ['GTV', 'GTV'],
   ['PTV_2000', 'PTV'],
   ['Liver', 'ORGAN'],
+  ['Liver-GTV', 'ORGAN'],
   ['Kidney_L', 'ORGAN'],
   ['Kidney_R', 'ORGAN'],
   ['Aorta', 'ORGAN'],
@@ -34,7 +35,7 @@ const STRUCTURES: readonly [string, string][] = [
   ['SpinalCord', 'ORGAN'],
 ];
 
-/** Organs that must never share a voxel (Liver ⊃ GTV and GreatVessels = Aorta ∪ IVC are allowed). */
+/** Organs that must never share a voxel (Liver ⊃ GTV, Liver ⊃ Liver-GTV and GreatVessels = Aorta ∪ IVC are allowed). */
 const DISJOINT = [
   'GTV',
   'Kidney_L',
@@ -268,6 +269,17 @@ describe('seed phantom structures', () => {
     expect(differenceCc(gtv, liver)).toBe(0);
   });
 
+  it('Liver-GTV is Liver minus GTV voxel for voxel, 504.5 cc within 5 % (case: liver outside the tumour)', () => {
+    const liver = maskOf(phantom, 'Liver').data;
+    const gtv = maskOf(phantom, 'GTV').data;
+    const normal = maskOf(phantom, 'Liver-GTV');
+    let mismatch = 0;
+    for (let g = 0; g < liver.length; g++) if ((normal.data[g] !== 0) !== (liver[g] !== 0 && gtv[g] === 0)) mismatch++;
+    expect(mismatch).toBe(0);
+    expect(Math.abs(volumeCc(normal) / CASE_LIVER_OUTSIDE_GTV_CC - 1)).toBeLessThan(0.05);
+    expect(overlapCount(normal, maskOf(phantom, 'GTV'))).toBe(0);
+  });
+
   it('the kidneys are 200.0 cc (left) and 177.8 cc (right) within 5 %', () => {
     expect(Math.abs(volumeCc(maskOf(phantom, 'Kidney_L')) / CASE_KIDNEY_L_CC - 1)).toBeLessThan(0.05);
     expect(Math.abs(volumeCc(maskOf(phantom, 'Kidney_R')) / CASE_KIDNEY_R_CC - 1)).toBeLessThan(0.05);
@@ -303,15 +315,17 @@ describe('seed phantom structures', () => {
     }
   });
 
-  it('no two organs share a voxel, except Liver ⊃ GTV and GreatVessels = Aorta ∪ IVC', () => {
+  it('no two organs share a voxel, except Liver ⊃ GTV, Liver ⊃ Liver-GTV and GreatVessels = Aorta ∪ IVC', () => {
     for (let a = 0; a < DISJOINT.length; a++) {
       for (let b = a + 1; b < DISJOINT.length; b++) {
         expect(overlapCount(maskOf(phantom, DISJOINT[a]!), maskOf(phantom, DISJOINT[b]!)), `${DISJOINT[a]} ∩ ${DISJOINT[b]}`).toBe(0);
       }
     }
     const liver = maskOf(phantom, 'Liver');
+    const normalLiver = maskOf(phantom, 'Liver-GTV');
     for (const name of DISJOINT.filter((n) => n !== 'GTV')) {
       expect(overlapCount(liver, maskOf(phantom, name)), `Liver ∩ ${name}`).toBe(0);
+      expect(overlapCount(normalLiver, maskOf(phantom, name)), `Liver-GTV ∩ ${name}`).toBe(0);
     }
     const gv = maskOf(phantom, 'GreatVessels').data;
     const ao = maskOf(phantom, 'Aorta').data;

@@ -123,6 +123,10 @@ export function evaluateConstraints(
       const dvh = dvhs.length === 1 ? dvhs[0]! : combineDvhs(group.join(' + '), dvhs);
       const notes: string[] = [];
       if (c.note !== undefined) notes.push(c.note);
+      for (const o of group) {
+        const matchNote = byOrgan.get(o)!.note;
+        if (matchNote !== undefined) notes.push(matchNote);
+      }
       if (c.combine === 'sum' && group.length < c.organs.length) {
         notes.push(`only ${group.join(', ')} present of ${c.organs.join(', ')}`);
       }
