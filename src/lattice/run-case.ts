@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { DicomError, InputError, fmt } from '../core/errors.js';
 import { maskToContours } from '../geometry/contour.js';
-import { findStructure, rasterizeStructures } from '../geometry/structure-set.js';
+import { contourVolumeCc, findStructure, rasterizeStructures } from '../geometry/structure-set.js';
 import type { ContourStructure, MaskStructure, Rgb } from '../geometry/structure.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readDicomCase } from '../io/dicom/case.js';
@@ -156,6 +156,19 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
       roiGenerationAlgorithm: 'AUTOMATIC',
     });
   }
-  writeFileAtomic(verticesFile, `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null }, null, 2)}\n`);
-  return { ...placed, rtstructFile, verticesFile, structureSet: written };
+  // The written ROIs as a planning system will see them: volume of the contours (slab convention),
+  // which for 15 mm spheres is a few per cent below the voxel masks' volume (marching squares cuts
+  // the corners of small shapes).
+  const writtenVolumesCc = (written?.structures ?? [])
+    .filter((s) => placed.newStructures.some((n) => n.name === s.name))
+    .map((s) => ({ name: s.name, contourVolumeCc: Number((contourVolumeCc(s) ?? 0).toFixed(3)) }));
+  writeFileAtomic(
+    verticesFile,
+    `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null, writtenRoiVolumesCc: writtenVolumesCc }, null, 2)}\n`,
+  );
+  const summary = [
+    ...placed.summary,
+    ...writtenVolumesCc.map((v) => `written ROI ${v.name}: ${v.contourVolumeCc} cc as contours (slab convention)`),
+  ];
+  return { ...placed, summary, rtstructFile, verticesFile, structureSet: written };
 }
