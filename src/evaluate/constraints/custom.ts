@@ -24,11 +24,11 @@
  * `resolveConstraintSet('tg101-5fx' | 'tg101-3fx' | 'tg101-1fx' | FILE)` picks a built-in set or reads a file.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FormatError, InputError } from '../../core/errors.js';
+import { issueLocation, readYamlOrJson } from '../../io/yaml-file.js';
 import { parseMetric } from '../metrics.js';
 import { tg101Set } from './tg101.js';
 import type { Constraint, ConstraintSet } from './types.js';
@@ -84,8 +84,7 @@ const SetSchema = z.strictObject({
 type RawConstraint = z.infer<typeof ConstraintSchema>;
 
 function fail(file: string, path: readonly PropertyKey[], message: string): never {
-  const at = path.length > 0 ? `field '${path.map(String).join('.')}'` : 'the top level';
-  throw new FormatError(`constraint set: ${at}: ${message}`, { file });
+  throw new FormatError(`constraint set: ${issueLocation(path)}: ${message}`, { file });
 }
 
 /** Validate a parsed YAML / JSON object as a constraint set; `file` names it in errors. */
@@ -148,19 +147,7 @@ export function parseConstraintSet(raw: unknown, file: string): ConstraintSet {
 
 /** Read a constraint set from a YAML or JSON file. */
 export function readConstraintSet(file: string): ConstraintSet {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new FormatError(`cannot read the constraint set: ${(cause as Error).message}`, { file }, { cause });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text); // YAML is a superset of JSON
-  } catch (cause) {
-    throw new FormatError(`constraint set is not valid YAML or JSON: ${(cause as Error).message}`, { file }, { cause });
-  }
-  return parseConstraintSet(raw, file);
+  return parseConstraintSet(readYamlOrJson(file, 'constraint set'), file);
 }
 
 const BUILT_IN = /^tg101-(1|3|5)fx$/;

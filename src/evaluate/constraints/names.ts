@@ -15,10 +15,9 @@
  * not checked against organ limits.
  */
 
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FormatError } from '../../core/errors.js';
+import { issueLocation, readYamlOrJson } from '../../io/yaml-file.js';
 
 /** TG-263 names used by the constraint tables, with synonyms (any case and separators). */
 export const TG263_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
@@ -166,16 +165,10 @@ const MappingSchema = z.record(z.string().min(1), z.union([z.string().min(1), z.
 
 /** Read a mapping file (YAML or JSON object of plan name -> TG-263 name or null). */
 export function readNameMapping(file: string): NameMapping {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new FormatError(`cannot read the name mapping: ${(cause as Error).message}`, { file }, { cause });
-  }
-  const r = MappingSchema.safeParse(raw);
+  const r = MappingSchema.safeParse(readYamlOrJson(file, 'name mapping'));
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const at = issue.path.length > 0 ? `field '${issue.path.join('.')}'` : 'the top level';
+    const at = issueLocation(issue.path);
     throw new FormatError(
       `name mapping: ${at}: ${issue.message} (expected an object of "plan name": "TG263Name" or null)`,
       { file },
