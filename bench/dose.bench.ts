@@ -5,10 +5,13 @@
  * - one forward plus one adjoint, target < 2 s;
  * - the size a stored sparse matrix of the same case would need (measured non-zeros of a sample of
  *   beamlet columns above 1e-4 of their maximum, extrapolated, 8 bytes per non-zero);
- * - forward dose of a 181-control-point VMAT arc on the 3 mm CT grid (non-air voxels), target < 60 s;
+ * - forward dose of a 181-control-point VMAT arc on the 3 mm CT grid (non-air voxels; depth tables,
+ *   plan-dose.ts DEFAULT_PLAN_BEV_DEPTH), target < 60 s;
+ * operator and VMAT use every core (DOSE_THREADS=n overrides; 1 = the single-thread path);
  * - 3-D gamma (3 %/3 mm global, 10 % threshold) of two 200^3 doses on different grids, target < 10 s.
  */
 
+import { availableParallelism } from 'node:os';
 import { gamma3d } from '../src/dose/gamma.js';
 import { redVolumeOfCt } from '../src/dose/hlut.js';
 import { PHOTON_6MV } from '../src/dose/machine-6mv.js';
@@ -47,20 +50,23 @@ export const suite: BenchSuite = {
     const beams = Array.from({ length: 36 }, (_, b) => ({
       geometry: { gantryDeg: b * 10, collimatorDeg: 0, couchDeg: 0, isocenterLps: [iso[0], iso[1], iso[2]] as const, sadMm: 1000 },
     }));
+    // threads: every core (the calling thread + cores - 1 workers); DOSE_THREADS overrides
+    const threads = Number(process.env.DOSE_THREADS ?? availableParallelism());
     const t0 = performance.now();
-    const op = createBeamletOperator(PHOTON_6MV, red, pts, target, beams, { beamletMm: 5, marginMm: 5 });
+    const op = createBeamletOperator(PHOTON_6MV, red, pts, target, beams, { beamletMm: 5, marginMm: 5, threads });
     const setup = (performance.now() - t0) / 1000;
     rows.push({ name: `optimisation points (3 mm)`, value: op.nPoints, unit: 'voxels' });
     rows.push({ name: 'beamlets (36 beams, 5 mm)', value: op.nBeamlets, unit: 'count' });
-    rows.push(underSeconds('operator setup', setup, 60));
+    rows.push(underSeconds('operator setup (incl. starting workers)', setup, 60));
+    rows.push({ name: 'operator threads (caller + workers)', value: op.threads, unit: 'count' });
     const w = new Float64Array(op.nBeamlets).fill(1);
     const d = new Float64Array(op.nPoints);
     const g = new Float64Array(op.nBeamlets);
     const fa = timeIt(() => {
       op.forward(w, d);
       op.adjoint(d, g);
-    }, 1);
-    rows.push(underSeconds('one forward + one adjoint', fa.seconds, 2));
+    }, 3);
+    rows.push(underSeconds('one forward + one adjoint (median of 3)', fa.seconds, 2));
     rows.push({ name: 'heap used after setup', value: process.memoryUsage().heapUsed / 2 ** 30 + process.memoryUsage().arrayBuffers / 2 ** 30, unit: 'GiB', target: '< 6 GiB', pass: true });
     // stored sparse matrix estimate: non-zeros of sampled columns (> 1e-4 of the column max)
     const unit = new Float64Array(op.nBeamlets);
@@ -78,6 +84,7 @@ export const suite: BenchSuite = {
     const nnzTotal = (nnz / samples) * op.nBeamlets;
     rows.push({ name: 'stored sparse D: non-zeros (> 1e-4 of column max)', value: nnzTotal, unit: 'nnz' });
     rows.push({ name: 'stored sparse D: size at 8 B/nnz', value: (nnzTotal * 8) / 2 ** 30, unit: 'GiB' });
+    op.close();
 
     // forward dose of a 180-segment VMAT arc (181 control points, 2 deg apart) on the 3 mm CT grid
     const leafBoundariesMm = Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i);
@@ -96,8 +103,8 @@ export const suite: BenchSuite = {
     };
     const ctSeries = { ...ids, modality: 'CT' as const, hu: phantom.ct, slices: [] };
     const tv = performance.now();
-    const vmatDose = planDose(PHOTON_6MV, vmat, ctSeries, phantom.grid);
-    rows.push(underSeconds(`VMAT forward dose, 181 control points, ${phantom.grid.size.join('x')} grid`, (performance.now() - tv) / 1000, 60));
+    const vmatDose = planDose(PHOTON_6MV, vmat, ctSeries, phantom.grid, { threads });
+    rows.push(underSeconds(`VMAT forward dose, 181 control points, ${phantom.grid.size.join('x')} grid, ${threads} threads`, (performance.now() - tv) / 1000, 60));
     let vmax = 0;
     for (const v of vmatDose.data) vmax = Math.max(vmax, v);
     rows.push({ name: 'VMAT maximum dose (600 MU)', value: vmax, unit: 'Gy' });

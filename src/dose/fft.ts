@@ -91,16 +91,82 @@ export function fft2Plan(nu: number, nv: number): Fft2Plan {
   return { nu, nv, pu: fft1Plan(nu), pv: fft1Plan(nv) };
 }
 
-/** In-place 2-D FFT of an nu x nv array (u fastest). Inverse includes 1/(nu nv). */
-export function fft2(plan: Fft2Plan, re: Float64Array, im: Float64Array, inverse: boolean): void {
+/**
+ * In-place 2-D FFT of an nu x nv array (u fastest). Inverse includes 1/(nu nv).
+ * Pruning, rows [r0, r1): forward: the input is zero outside these rows (only they get a row
+ * transform); inverse: only these rows of the output are computed (the others hold intermediate
+ * values). The column pass runs row-wise (each butterfly over a whole row), which is contiguous in
+ * memory.
+ */
+export function fft2(plan: Fft2Plan, re: Float64Array, im: Float64Array, inverse: boolean, r0 = 0, r1 = plan.nv): void {
   const { nu, nv } = plan;
-  for (let v = 0; v < nv; v++) fft1(plan.pu, re, im, v * nu, 1, inverse);
-  for (let u = 0; u < nu; u++) fft1(plan.pv, re, im, u, nu, inverse);
-  if (inverse) {
-    const s = 1 / (nu * nv);
-    for (let i = 0; i < re.length; i++) {
+  if (!inverse) {
+    for (let v = r0; v < r1; v++) fft1(plan.pu, re, im, v * nu, 1, false);
+    columnPass(plan, re, im, false);
+    return;
+  }
+  columnPass(plan, re, im, true);
+  const s = 1 / (nu * nv);
+  for (let v = r0; v < r1; v++) {
+    fft1(plan.pu, re, im, v * nu, 1, true);
+    const e = (v + 1) * nu;
+    for (let i = v * nu; i < e; i++) {
       re[i] = re[i]! * s;
       im[i] = im[i]! * s;
+    }
+  }
+}
+
+/** FFT along v of every column at once (no 1/N). */
+function columnPass(plan: Fft2Plan, re: Float64Array, im: Float64Array, inverse: boolean): void {
+  const { nu, nv } = plan;
+  const rev = plan.pv.rev;
+  for (let i = 0; i < nv; i++) {
+    const j = rev[i]!;
+    if (j > i) {
+      const a = i * nu, b = j * nu;
+      for (let u = 0; u < nu; u++) {
+        const tr = re[a + u]!;
+        re[a + u] = re[b + u]!;
+        re[b + u] = tr;
+        const ti = im[a + u]!;
+        im[a + u] = im[b + u]!;
+        im[b + u] = ti;
+      }
+    }
+  }
+  const sgn = inverse ? 1 : -1;
+  const cos = plan.pv.cos, sin = plan.pv.sin;
+  for (let size = 2; size <= nv; size *= 2) {
+    const half = size / 2;
+    const step = nv / size;
+    for (let start = 0; start < nv; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * step]!;
+        const wi = sgn * sin[k * step]!;
+        const a0 = (start + k) * nu;
+        const b0 = a0 + half * nu;
+        if (k === 0) {
+          for (let u = 0; u < nu; u++) {
+            const a = a0 + u, b = b0 + u;
+            const xr = re[b]!, xi = im[b]!;
+            re[b] = re[a]! - xr;
+            im[b] = im[a]! - xi;
+            re[a] = re[a]! + xr;
+            im[a] = im[a]! + xi;
+          }
+          continue;
+        }
+        for (let u = 0; u < nu; u++) {
+          const a = a0 + u, b = b0 + u;
+          const xr = re[b]! * wr - im[b]! * wi;
+          const xi = re[b]! * wi + im[b]! * wr;
+          re[b] = re[a]! - xr;
+          im[b] = im[a]! - xi;
+          re[a] = re[a]! + xr;
+          im[a] = im[a]! + xi;
+        }
+      }
     }
   }
 }

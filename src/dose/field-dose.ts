@@ -7,7 +7,8 @@ import { PlanError, fmt } from '../core/errors.js';
 import type { BeamGeometry } from './beam-geometry.js';
 import { apertureFluence, regionCovering, type Aperture } from './fluence.js';
 import type { PhotonMachine } from './machine.js';
-import { addBeamDose, preparePencilBeam, type PencilBeamOptions } from './pencil-beam.js';
+import type { BevDepthOptions } from './bev-depth.js';
+import { addBeamDose, preparePencilBeam, type KernelCache, type PencilBeamOptions } from './pencil-beam.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 
 export interface StaticField {
@@ -40,4 +41,30 @@ export function staticFieldDose(
     addBeamDose(prep, i, fl, out);
   });
   return out;
+}
+
+export interface FieldBatchOptions {
+  readonly pixelMm: number;
+  /** Fields computed together (memory vs. set-up cost). */
+  readonly batchSize: number;
+  readonly bevDepth?: BevDepthOptions;
+}
+
+/** Adds the dose (Gy) of many fields to `out`, in batches that share kernel spectra. */
+export function addFieldsDose(
+  machine: PhotonMachine,
+  density: ScalarVolume,
+  pointsLps: Float64Array,
+  fields: readonly StaticField[],
+  options: FieldBatchOptions,
+  out: Float64Array,
+): void {
+  const kernelCache: KernelCache = new Map();
+  const b = Math.max(1, options.batchSize);
+  for (let s = 0; s < fields.length; s += b) {
+    const part = staticFieldDose(machine, density, pointsLps, fields.slice(s, s + b), {
+      pixelMm: options.pixelMm, kernelCache, ...(options.bevDepth !== undefined ? { bevDepth: options.bevDepth } : {}),
+    });
+    for (let q = 0; q < part.length; q++) out[q] = out[q]! + part[q]!;
+  }
 }

@@ -11,12 +11,19 @@
  * forward(w, out): out = D w (Gy at the points); adjoint(g, out): out = D^T g. Both run the
  * pencil-beam convolution engine (src/dose/pencil-beam.ts) beam by beam, with the full scatter tail;
  * D is never stored. The adjoint is the exact transpose of the discrete forward.
+ *
+ * Threads (`threads`, default 1): with T > 1 the operator keeps T - 1 worker threads (beam-threads.ts)
+ * over the prepared data in shared memory and splits the beams among them and the calling thread;
+ * forward/adjoint stay synchronous. Results equal the one-thread path to rounding (the forward sums
+ * beams in a different order). Call close() to end the workers (they never keep the process alive).
  */
 
 import { InputError, PlanError, fmt } from '../core/errors.js';
 import { beamCoordinates, beamFrame, type BeamGeometry } from './beam-geometry.js';
 import { primaryFluenceAt, type PhotonMachine } from './machine.js';
-import { addBeamAdjoint, addBeamDose, preparePencilBeam, type FluenceRegion, type PreparedDose } from './pencil-beam.js';
+import { startBeamThreads, CMD_ADJOINT, CMD_FORWARD } from './beam-threads.js';
+import { beamletAdjoint, beamletForward, type BeamLayout } from './beamlet-work.js';
+import { preparePencilBeam, sharePreparedDose, type FluenceRegion, type PreparedDose } from './pencil-beam.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 
 export interface OperatorBeam {
@@ -33,6 +40,8 @@ export interface BeamletOperatorOptions {
   readonly pixelMm?: number;
   /** Step of the geometric scale levels (default 0.1). */
   readonly fStep?: number;
+  /** Threads for forward/adjoint, the calling thread included (default 1: no workers). */
+  readonly threads?: number;
 }
 
 export interface BeamBeamlets {
@@ -54,14 +63,13 @@ export interface BeamletOperator {
   forward(w: Float64Array, out: Float64Array): void;
   /** out = D^T g. */
   adjoint(g: Float64Array, out: Float64Array): void;
+  /** Threads in use, the calling thread included (1 when workers were not asked for or failed to start). */
+  readonly threads: number;
+  /** Ends the worker threads; forward/adjoint then run on the calling thread. Idempotent. */
+  close(): void;
 }
 
-interface Layout {
-  readonly region: FluenceRegion;
-  /** Per fluence pixel: beamlet index (global) or -1, and psi. */
-  readonly pixelBeamlet: Int32Array;
-  readonly pixelPsi: Float64Array;
-}
+type Layout = BeamLayout;
 
 export function createBeamletOperator(
   machine: PhotonMachine,
@@ -139,48 +147,68 @@ export function createBeamletOperator(
     infos.push({ name, first: total, count: us.length, uMm: Float64Array.from(us), vMm: Float64Array.from(vs) });
     total += us.length;
   });
-  const prepared = preparePencilBeam(
+  const threadsAsked = Math.max(1, Math.floor(options.threads ?? 1));
+  const prepared0 = preparePencilBeam(
     machine,
     density,
     pointsLps,
     beams.map((b, i) => ({ geometry: b.geometry, region: layouts[i]!.region, name: infos[i]!.name })),
     { pixelMm: h, ...(options.fStep !== undefined ? { fStep: options.fStep } : {}) },
   );
+  const useThreads = threadsAsked > 1 && beams.length > 1;
+  const prepared = useThreads ? sharePreparedDose(prepared0) : prepared0;
+  let pool = useThreads ? startBeamThreads(threadsAsked, prepared, layouts, total) : undefined;
   const maxPixels = Math.max(...layouts.map((l) => l.pixelBeamlet.length));
   const fluence = new Float64Array(maxPixels);
+  /** Waits for the workers; a failed worker ends the pool (later calls run on this thread). */
+  const finish = (seq: number, out?: Float64Array): void => {
+    try {
+      pool!.finish(seq, out);
+    } catch (e) {
+      pool = undefined;
+      throw e;
+    }
+  };
   return {
     nBeamlets: total,
     nPoints: prepared.nPoints,
     beams: infos,
     prepared,
+    get threads(): number {
+      return pool?.threads ?? 1;
+    },
+    close(): void {
+      pool?.close();
+      pool = undefined;
+    },
     forward(w: Float64Array, out: Float64Array): void {
       if (w.length !== total) throw new InputError(`forward: expected ${total} beamlet weights, found ${w.length}`);
       if (out.length !== prepared.nPoints) throw new InputError(`forward: expected ${prepared.nPoints} outputs, found ${out.length}`);
       out.fill(0);
-      layouts.forEach((l, bi) => {
-        const n = l.pixelBeamlet.length;
-        const fl = fluence.subarray(0, n);
-        for (let q = 0; q < n; q++) {
-          const id = l.pixelBeamlet[q]!;
-          fl[q] = id < 0 ? 0 : w[id]! * l.pixelPsi[q]!;
-        }
-        addBeamDose(prepared, bi, fl, out);
-      });
+      if (pool === undefined) {
+        layouts.forEach((l, bi) => beamletForward(prepared, l, bi, w, out, fluence));
+        return;
+      }
+      pool.w.set(w);
+      const seq = pool.start(CMD_FORWARD);
+      for (let bi = 0; bi < layouts.length; bi += pool.threads) beamletForward(prepared, layouts[bi]!, bi, w, out, fluence);
+      finish(seq, out);
     },
     adjoint(g: Float64Array, out: Float64Array): void {
       if (g.length !== prepared.nPoints) throw new InputError(`adjoint: expected ${prepared.nPoints} values, found ${g.length}`);
       if (out.length !== total) throw new InputError(`adjoint: expected ${total} outputs, found ${out.length}`);
       out.fill(0);
-      layouts.forEach((l, bi) => {
-        const n = l.pixelBeamlet.length;
-        const fl = fluence.subarray(0, n);
-        fl.fill(0);
-        addBeamAdjoint(prepared, bi, g, fl);
-        for (let q = 0; q < n; q++) {
-          const id = l.pixelBeamlet[q]!;
-          if (id >= 0) out[id] = out[id]! + fl[q]! * l.pixelPsi[q]!;
-        }
-      });
+      if (pool === undefined) {
+        layouts.forEach((l, bi) => beamletAdjoint(prepared, l, bi, g, out, fluence));
+        return;
+      }
+      pool.g.set(g);
+      pool.outAdjoint.fill(0);
+      const seq = pool.start(CMD_ADJOINT);
+      for (let bi = 0; bi < layouts.length; bi += pool.threads) beamletAdjoint(prepared, layouts[bi]!, bi, g, out, fluence);
+      finish(seq);
+      const o = pool.outAdjoint;
+      for (let j = 0; j < total; j++) out[j] = out[j]! + o[j]!;
     },
   };
 }

@@ -25,6 +25,7 @@ import { beamCoordinates, beamFrame, type BeamFrame, type BeamGeometry } from '.
 import { fft2, fft2Plan, nextPowerOfTwo, type Fft2Plan } from './fft.js';
 import { basisDepthWeights, kernelCellTable } from './kernels.js';
 import type { PhotonMachine } from './machine.js';
+import { bevDepths, type BevDepthOptions } from './bev-depth.js';
 import { createRayTracer, radiologicalPath } from './siddon.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 
@@ -52,6 +53,9 @@ export interface PencilBeamOptions {
   /** Caller-owned cache of kernel spectra, reused when a later call has the same canvas and levels
    * (plan dose computes control points in batches). */
   readonly kernelCache?: KernelCache;
+  /** Radiological depths from a beam's-eye-view depth table (bev-depth.ts) instead of one Siddon ray
+   * per point (default: per-point rays). */
+  readonly bevDepth?: BevDepthOptions;
 }
 
 /** Kernel spectra by layout key (see preparePencilBeam). */
@@ -61,6 +65,10 @@ export type KernelCache = Map<string, { readonly specRe: Float64Array[]; readonl
  * scaling with f only moves a few percent of it to the neighbouring pixels, so it is convolved at
  * f = 1 only (one level instead of all). */
 const LOCAL_BASIS_PIXELS = 4;
+
+/** E_j(z) is tabulated every 0.05 mm up to 600 mm water-equivalent (deeper: computed directly). */
+const DEPTH_TABLE_STEP_MM = 0.05;
+const DEPTH_TABLE_POINTS = 12000;
 
 interface PreparedBeam {
   readonly frame: BeamFrame;
@@ -123,6 +131,10 @@ export function preparePencilBeam(
   const n = pointsLps.length / 3;
   const J = machine.lateralRatesPerMm.length;
   const tracer = createRayTracer(density);
+  const bev = options.bevDepth;
+  if (bev !== undefined && !(bev.raySpacingMm > 0 && bev.stepMm > 0)) {
+    throw new InputError(`depth table ray spacing and step must be positive, found ${fmt(bev.raySpacingMm)} and ${fmt(bev.stepMm)} mm`);
+  }
   const bc = new Float64Array(3);
   // pass 1: beam coordinates and depths
   const tmp = beams.map((b, bi) => {
@@ -151,7 +163,16 @@ export function preparePencilBeam(
       if (a > umax) umax = a;
       if (c < vmin) vmin = c;
       if (c > vmax) vmax = c;
-      depth[p] = radiologicalPath(tracer, s[0], s[1], s[2], x, y, z);
+      if (bev === undefined) depth[p] = radiologicalPath(tracer, s[0], s[1], s[2], x, y, z);
+    }
+    if (bev !== undefined) {
+      const uIso = new Float64Array(n), vIso = new Float64Array(n), l = new Float64Array(n);
+      for (let p = 0; p < n; p++) {
+        uIso[p] = cu[p]! * h + b.region.u0Mm;
+        vIso[p] = cv[p]! * h + b.region.v0Mm;
+        l[p] = f[p]! * machine.sadMm;
+      }
+      bevDepths(tracer, frame, uIso, vIso, l, depth, bev);
     }
     return { frame, region: b.region, cu, cv, f, depth, umin, umax, vmin, vmax };
   });
@@ -243,6 +264,12 @@ export function preparePencilBeam(
   }
   // pass 2: per-point sampling data
   const e = new Float64Array(J);
+  const depthTable = new Float64Array((DEPTH_TABLE_POINTS + 1) * J);
+  for (let i = 0; i <= DEPTH_TABLE_POINTS; i++) {
+    basisDepthWeights(i * DEPTH_TABLE_STEP_MM, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
+    depthTable.set(e, i * J);
+  }
+  const depthTableLast = DEPTH_TABLE_POINTS;
   const prepared = tmp.map((t) => {
     const base = new Int32Array(n);
     const fu = new Float32Array(n);
@@ -267,9 +294,16 @@ export function preparePencilBeam(
       x -= l;
       level[p] = l;
       wf[p] = x;
-      basisDepthWeights(t.depth[p]!, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
       const s = machine.gyPerMuPerUnit / (f * f);
-      for (let j = 0; j < J; j++) coef[p * J + j] = e[j]! * s;
+      const z = t.depth[p]! / DEPTH_TABLE_STEP_MM;
+      if (z < depthTableLast) {
+        // E_j(z) from the table (linear; relative error < 1e-4)
+        const iz = Math.floor(z), wz = z - iz;
+        for (let j = 0; j < J; j++) coef[p * J + j] = ((1 - wz) * depthTable[iz * J + j]! + wz * depthTable[(iz + 1) * J + j]!) * s;
+      } else {
+        basisDepthWeights(t.depth[p]!, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
+        for (let j = 0; j < J; j++) coef[p * J + j] = e[j]! * s;
+      }
     }
     return { frame: t.frame, region: t.region, base, fu, fv, level, wf, coef, depthMm: t.depth };
   });
@@ -295,7 +329,7 @@ export function addBeamDose(prep: PreparedDose, beamIndex: number, fluence: Floa
     const row = LU * (offV + c) + offU;
     for (let a = 0; a < nu; a++) re[row + a] = fluence[a + nu * c]!;
   }
-  fft2(plan, re, im, false);
+  fft2(plan, re, im, false, offV, offV + nv);
   const Fre = prep.accRe, Fim = prep.accIm;
   Fre.set(re);
   Fim.set(im);
@@ -319,7 +353,7 @@ export function addBeamDose(prep: PreparedDose, beamIndex: number, fluence: Floa
         im[q] = ai;
       }
     }
-    fft2(plan, re, im, true);
+    fft2(plan, re, im, true, 0, canvasV);
     const o1 = s * area;
     const o2 = (s + 1) * area;
     for (let c = 0; c < canvasV; c++) {
@@ -422,7 +456,7 @@ export function addBeamAdjoint(prep: PreparedDose, beamIndex: number, g: Float64
         if (has2) im[a + LU * c] = planes[o2 + a + canvasU * c]!;
       }
     }
-    fft2(plan, re, im, false);
+    fft2(plan, re, im, false, 0, canvasV);
     const s1re = prep.specRe[s]!, s1im = prep.specIm[s]!;
     const s2re = has2 ? prep.specRe[s + 1]! : s1re, s2im = has2 ? prep.specIm[s + 1]! : s1im;
     for (let kv = 0; kv < LV; kv++) {
@@ -454,8 +488,8 @@ export function addBeamAdjoint(prep: PreparedDose, beamIndex: number, g: Float64
   }
   re.set(accRe);
   im.set(accIm);
-  fft2(plan, re, im, true);
   const { nu, nv } = b.region;
+  fft2(plan, re, im, true, offV, offV + nv);
   for (let c = 0; c < nv; c++) {
     const row = LU * (offV + c) + offU;
     for (let a = 0; a < nu; a++) outFluence[a + nu * c] = outFluence[a + nu * c]! + re[row + a]!;
@@ -464,3 +498,29 @@ export function addBeamAdjoint(prep: PreparedDose, beamIndex: number, g: Float64
 
 /** Water-equivalent depth (mm) of every point for one beam (from the ray trace). */
 export const beamDepthsMm = (prep: PreparedDose, beamIndex: number): Float32Array => prep.beams[beamIndex]!.depthMm;
+
+/** A copy of a typed array backed by a SharedArrayBuffer (shared, not copied, when posted to a worker). */
+export function sharedCopy<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(a: T): T {
+  const C = a.constructor as new (b: SharedArrayBuffer) => T;
+  const out = new C(new SharedArrayBuffer(a.byteLength));
+  out.set(a as never);
+  return out;
+}
+
+/**
+ * The same prepared dose with its read-only data (per-beam sampling data, depths, kernel spectra) in
+ * shared memory: posting it to a worker shares those arrays and copies only the small scratch buffers,
+ * so every thread gets its own scratch.
+ */
+export function sharePreparedDose(prep: PreparedDose): PreparedDose {
+  return {
+    ...prep,
+    specRe: prep.specRe.map(sharedCopy),
+    specIm: prep.specIm.map(sharedCopy),
+    beams: prep.beams.map((b) => ({
+      ...b,
+      base: sharedCopy(b.base), fu: sharedCopy(b.fu), fv: sharedCopy(b.fv), level: sharedCopy(b.level),
+      wf: sharedCopy(b.wf), coef: sharedCopy(b.coef), depthMm: sharedCopy(b.depthMm),
+    })),
+  };
+}

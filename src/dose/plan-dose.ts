@@ -17,10 +17,12 @@ import { boundsLps, indexToLps, linearIndex, lpsToIndex, voxelCount, type Grid }
 import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
 import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js';
 import type { Aperture } from './fluence.js';
-import { staticFieldDose, type StaticField } from './field-dose.js';
+import { runPlanWorkers, type PlanWorkerInit } from './beam-threads.js';
+import { addFieldsDose, type FieldBatchOptions, type StaticField } from './field-dose.js';
 import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
 import type { PhotonMachine } from './machine.js';
-import type { KernelCache } from './pencil-beam.js';
+import type { BevDepthOptions } from './bev-depth.js';
+import { sharedCopy } from './pencil-beam.js';
 
 export interface PlanDoseOptions {
   readonly hlut?: Hlut;
@@ -28,7 +30,16 @@ export interface PlanDoseOptions {
   readonly pixelMm?: number;
   /** Segments computed together (memory vs. set-up cost; default 8). */
   readonly batchSize?: number;
+  /** Radiological depths per segment from a beam's-eye-view depth table (bev-depth.ts; default
+   * DEFAULT_PLAN_BEV_DEPTH), or `false` for one Siddon ray per dose voxel and segment. */
+  readonly bevDepth?: BevDepthOptions | false;
+  /** Threads, the calling thread included; segments are split among them (default 1: no workers). */
+  readonly threads?: number;
 }
+
+/** Rays every 2 mm at the isocentre plane, sampled every 2 mm along the axis; points shallower than
+ * 30 mm water-equivalent (build-up, body surface) traced exactly. */
+export const DEFAULT_PLAN_BEV_DEPTH: BevDepthOptions = { raySpacingMm: 2, stepMm: 2, exactBelowMm: 30 };
 
 /** Below this RED a dose voxel counts as air and is not computed (dose 0). */
 const AIR_RED = 0.05;
@@ -164,13 +175,29 @@ export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, dos
   }
   const pts = Float64Array.from(xyz);
   const dose = new Float32Array(n);
-  const batch = options.batchSize ?? 8;
   if (idx.length > 0) {
-    const kernelCache: KernelCache = new Map();
-    for (let s = 0; s < fields.length; s += batch) {
-      const part = staticFieldDose(machine, red, pts, fields.slice(s, s + batch), { pixelMm: options.pixelMm ?? 2.5, kernelCache });
-      for (let q = 0; q < idx.length; q++) dose[idx[q]!] = dose[idx[q]!]! + part[q]!;
+    const bev = options.bevDepth ?? DEFAULT_PLAN_BEV_DEPTH;
+    const batchOptions: FieldBatchOptions = { pixelMm: options.pixelMm ?? 2.5, batchSize: options.batchSize ?? 8, ...(bev === false ? {} : { bevDepth: bev }) };
+    const T = Math.max(1, Math.min(Math.floor(options.threads ?? 1), fields.length));
+    const sum = new Float64Array(idx.length);
+    // contiguous shares: neighbouring segments share canvas layouts and kernel spectra
+    const share = (t: number): StaticField[] => fields.slice(Math.floor((t * fields.length) / T), Math.floor(((t + 1) * fields.length) / T));
+    if (T === 1) {
+      addFieldsDose(machine, red, pts, fields, batchOptions, sum);
+    } else {
+      const density = createScalarVolume(red.grid, sharedCopy(red.data));
+      const sharedPts = sharedCopy(pts);
+      const inits: PlanWorkerInit[] = [];
+      for (let t = 1; t < T; t++) {
+        inits.push({
+          kind: 'plan', ctrl: new Int32Array(new SharedArrayBuffer(4)), machine, density, pointsLps: sharedPts,
+          fields: share(t), options: batchOptions, out: new Float64Array(new SharedArrayBuffer(8 * idx.length)),
+        });
+      }
+      runPlanWorkers(inits, () => addFieldsDose(machine, red, pts, share(0), batchOptions, sum));
+      for (const d of inits) for (let q = 0; q < idx.length; q++) sum[q] = sum[q]! + d.out[q]!;
     }
+    for (let q = 0; q < idx.length; q++) dose[idx[q]!] = sum[q]!;
   }
   return createScalarVolume(doseGrid, dose);
 }

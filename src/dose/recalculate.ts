@@ -7,6 +7,7 @@
  * axes, covers the CT's voxel centres and has `gridSpacingMm` (default 3 mm) along every axis.
  */
 
+import { availableParallelism } from 'node:os';
 import { PlanError, fmt } from '../core/errors.js';
 import { createGrid, indexToLps, type Grid } from '../geometry/grid.js';
 import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
@@ -21,6 +22,8 @@ export interface RecalculationOptions {
   readonly gridSpacingMm?: number;
   readonly machine?: PhotonMachine;
   readonly hlut?: Hlut;
+  /** Worker threads for the control-point segments (default: the machine's available parallelism). */
+  readonly threads?: number;
 }
 
 export interface Recalculation {
@@ -56,7 +59,10 @@ export function recalculatePlan(ct: CtSeries, plan: RtPlan, options: Recalculati
     warnings.push(`plan has ${plan.fractionGroups.length} fraction groups; the dose is that of fraction group ${group.number}`);
   }
   const doseGrid = doseGridForCt(ct, options.gridSpacingMm ?? 3);
-  const perFraction = planDose(options.machine ?? PHOTON_6MV, plan, ct, doseGrid, options.hlut !== undefined ? { hlut: options.hlut } : {});
+  const perFraction = planDose(options.machine ?? PHOTON_6MV, plan, ct, doseGrid, {
+    ...(options.hlut !== undefined ? { hlut: options.hlut } : {}),
+    threads: options.threads ?? availableParallelism(),
+  });
   const total = createScalarVolume(doseGrid);
   for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * group.fractionsPlanned;
   return { doseGrid, dosePerFractionGy: perFraction, totalDoseGy: total, fractionsPlanned: group.fractionsPlanned, warnings };

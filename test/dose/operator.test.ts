@@ -73,6 +73,43 @@ describe('beamlet operator', () => {
       expect(Math.abs(a - b) / sa).toBeLessThan(1e-5);
     }
   });
+
+  test('with worker threads, forward and adjoint equal the one-thread results to 1e-6 and pass the dot-product test', () => {
+    const beams = [beam(0), beam(72), beam(144), beam(216), beam(288)];
+    const par = createBeamletOperator(PHOTON_6MV, ph, points(pts), target, beams, { beamletMm: 5, marginMm: 5, threads: 3 });
+    try {
+      // the workers really run (no silent fallback to one thread)
+      expect(par.threads).toBe(3);
+      expect(par.nBeamlets).toBe(op.nBeamlets);
+      const r = rng(11);
+      for (let trial = 0; trial < 2; trial++) {
+        const w = Float64Array.from({ length: op.nBeamlets }, () => r() - 0.3);
+        const g = Float64Array.from({ length: op.nPoints }, () => r() - 0.5);
+        const d1 = new Float64Array(op.nPoints), dT = new Float64Array(op.nPoints);
+        const a1 = new Float64Array(op.nBeamlets), aT = new Float64Array(op.nBeamlets);
+        op.forward(w, d1);
+        par.forward(w, dT);
+        op.adjoint(g, a1);
+        par.adjoint(g, aT);
+        const dMax = Math.max(...d1.map(Math.abs)), aMax = Math.max(...a1.map(Math.abs));
+        for (let p = 0; p < op.nPoints; p++) expect(Math.abs(dT[p]! - d1[p]!)).toBeLessThanOrEqual(1e-6 * dMax);
+        for (let j = 0; j < op.nBeamlets; j++) expect(Math.abs(aT[j]! - a1[j]!)).toBeLessThanOrEqual(1e-6 * aMax);
+        let x = 0, y = 0, sx = 0;
+        for (let p = 0; p < op.nPoints; p++) { x += dT[p]! * g[p]!; sx += Math.abs(dT[p]! * g[p]!); }
+        for (let j = 0; j < op.nBeamlets; j++) y += w[j]! * aT[j]!;
+        expect(Math.abs(x - y) / sx).toBeLessThan(1e-5);
+      }
+    } finally {
+      par.close();
+    }
+    expect(par.threads).toBe(1);
+    // after close the operator still works, on the calling thread
+    const w = new Float64Array(op.nBeamlets).fill(1);
+    const d1 = new Float64Array(op.nPoints), dT = new Float64Array(op.nPoints);
+    op.forward(w, d1);
+    par.forward(w, dT);
+    for (let p = 0; p < op.nPoints; p++) expect(dT[p]).toBe(d1[p]);
+  });
 });
 
 test('the beamlets of a 10 x 10 cm field sum to the open-field dose within 0.5 %', () => {
