@@ -14,43 +14,43 @@ export const PHOTON_6MV: PhotonMachine = {
   "radiationType": "PHOTON",
   "energyMv": 6,
   "sadMm": 1000,
-  "muPerMm": 0.006197585,
+  "muPerMm": 0.006824215,
   "betasPerMm": [
-    3.882895,
-    0.2609556,
-    0.01109053,
-    0.000553582
+    3.157042,
+    0.2395215,
+    0.009652404,
+    0.0004415369
   ],
   "lateralRatesPerMm": [
     2,
-    1.670209,
-    0.02070216,
-    0.005154437
+    1.688417,
+    0.02402014,
+    0.006653884
   ],
   "coefficients": [
     [
-      0.253064,
+      0.4191652,
       0,
-      0.1807908,
+      0.1275551,
+      0.09767359
+    ],
+    [
+      0.7646463,
+      0,
+      0,
       0
     ],
     [
-      0.9358503,
+      0.2458447,
       0,
-      0,
+      0.3671301,
       0
     ],
     [
-      0.1158413,
-      0,
-      0.3913868,
-      0
-    ],
-    [
-      1.06514,
+      1.208326,
       0,
       0,
-      4.948968
+      6.445315
     ]
   ],
   "sourceSigmaMm": 2.548,
@@ -146,58 +146,58 @@ export const PHOTON_6MV: PhotonMachine = {
       1.03408
     ]
   },
-  "gyPerMuPerUnit": 0.008070586,
-  "dmaxMm": 14.6
+  "gyPerMuPerUnit": 0.008107625,
+  "dmaxMm": 14.8
 };
 
 /** Fit residuals at SAD setup beyond dmax, % of each field's maximum (held out: 50, 80, 150, 300 mm). */
 export const PHOTON_6MV_FIT_RESIDUALS: Readonly<Record<string, { maxPct: number; rmsPct: number }>> = {
   "10": {
-    "maxPct": 1.11,
-    "rmsPct": 0.504
+    "maxPct": 1.62,
+    "rmsPct": 0.785
   },
   "20": {
-    "maxPct": 3.58,
-    "rmsPct": 2.29
+    "maxPct": 3.56,
+    "rmsPct": 2.39
   },
   "30": {
-    "maxPct": 1.31,
-    "rmsPct": 0.626
+    "maxPct": 1.26,
+    "rmsPct": 0.726
   },
   "40": {
-    "maxPct": 1.19,
-    "rmsPct": 0.514
+    "maxPct": 1.08,
+    "rmsPct": 0.455
   },
   "50": {
-    "maxPct": 0.956,
-    "rmsPct": 0.401
+    "maxPct": 0.808,
+    "rmsPct": 0.329
   },
   "60": {
-    "maxPct": 0.908,
-    "rmsPct": 0.36
+    "maxPct": 0.77,
+    "rmsPct": 0.289
   },
   "80": {
-    "maxPct": 1.1,
-    "rmsPct": 0.427
+    "maxPct": 0.903,
+    "rmsPct": 0.398
   },
   "100": {
-    "maxPct": 0.726,
+    "maxPct": 0.718,
     "rmsPct": 0.318
   },
   "150": {
-    "maxPct": 0.775,
-    "rmsPct": 0.351
+    "maxPct": 0.659,
+    "rmsPct": 0.299
   },
   "200": {
-    "maxPct": 0.941,
-    "rmsPct": 0.414
+    "maxPct": 0.884,
+    "rmsPct": 0.383
   },
   "300": {
-    "maxPct": 1.05,
-    "rmsPct": 0.539
+    "maxPct": 0.999,
+    "rmsPct": 0.548
   },
   "400": {
-    "maxPct": 1.42,
-    "rmsPct": 0.328
+    "maxPct": 1.01,
+    "rmsPct": 0.451
   }
 };

@@ -74,9 +74,9 @@ describe('depth dose at SSD 1000 mm', () => {
     expect(Math.abs((100 * d[200]!) / max - 39)).toBeLessThan(1.5);
   });
 
-  // Target 1 %. The fit reaches it for 10 x 10 and 20 x 20; the small fields miss it near 50 mm (3 x 3: 1.1 %,
-  // 5 x 5 (held out): 1.3 %, docs/dose-engine.md), so they are held to 1.5 % until the model improves.
-  const tolerancePct: Record<number, number> = { 30: 1.5, 50: 1.5, 100: 1.0, 200: 1.0 };
+  // Target 1 % (issue 6). Fit (docs/dose-engine.md): 3 x 3 0.63 %, 5 x 5 (held out) 0.79 %, 10 x 10 0.54 %,
+  // 20 x 20 0.70 %. DOSE_REPORT=1 prints the worst error per field.
+  const tolerancePct: Record<number, number> = { 30: 1.0, 50: 1.0, 100: 1.0, 200: 1.0 };
   for (const s of [30, 50, 100, 200]) {
     test(`${s / 10} x ${s / 10} cm PDD within ${tolerancePct[s]} % (of dmax dose) of the measured-data PDD beyond dmax`, () => {
       const d = dose(s);
@@ -95,6 +95,7 @@ describe('depth dose at SSD 1000 mm', () => {
         const e = Math.abs((100 * d[z]!) / max - ref(z));
         if (e > worst) { worst = e; at = z; }
       }
+      if (process.env.DOSE_REPORT) console.log(`PDD ${s} mm: worst ${worst.toFixed(3)} % at ${at} mm`);
       expect(worst, `worst at ${at} mm`).toBeLessThan(tolerancePct[s]!);
     });
   }
