@@ -21,66 +21,18 @@ export function createRayTracer(density: ScalarVolume): RayTracer {
   return { volume: density, toIndex: lpsToIndexAffine(density.grid) };
 }
 
-/** Water-equivalent length (mm) of the segment a -> b (LPS, mm). */
+/** The single sample t = 1 and its output, for radiologicalPath (per thread: workers have their own). */
+const END_ONLY = new Float64Array([1]);
+const END_OUT = new Float64Array(1);
+
+/** Water-equivalent length (mm) of the segment a -> b (LPS, mm): the profile's value at b. */
 export function radiologicalPath(
   tracer: RayTracer,
   ax: number, ay: number, az: number,
   bx: number, by: number, bz: number,
 ): number {
-  const m = tracer.toIndex;
-  const grid = tracer.volume.grid;
-  const rho = tracer.volume.data;
-  const nx = grid.size[0], ny = grid.size[1], nz = grid.size[2];
-  // continuous index, shifted so that voxel i covers [i, i + 1)
-  const p0x = m[0]! * ax + m[1]! * ay + m[2]! * az + m[3]! + 0.5;
-  const p0y = m[4]! * ax + m[5]! * ay + m[6]! * az + m[7]! + 0.5;
-  const p0z = m[8]! * ax + m[9]! * ay + m[10]! * az + m[11]! + 0.5;
-  const dxi = m[0]! * (bx - ax) + m[1]! * (by - ay) + m[2]! * (bz - az);
-  const dyi = m[4]! * (bx - ax) + m[5]! * (by - ay) + m[6]! * (bz - az);
-  const dzi = m[8]! * (bx - ax) + m[9]! * (by - ay) + m[10]! * (bz - az);
-  const sx = grid.spacingMm[0], sy = grid.spacingMm[1], sz = grid.spacingMm[2];
-  const lengthMm = Math.sqrt(dxi * dxi * sx * sx + dyi * dyi * sy * sy + dzi * dzi * sz * sz);
-  if (lengthMm === 0) return 0;
-  // clip t in [0, 1] to the box [0, n] on every axis
-  let t0 = 0, t1 = 1;
-  const clip = (p: number, d: number, n: number): boolean => {
-    if (d === 0) return p >= 0 && p < n;
-    let ta = (0 - p) / d, tb = (n - p) / d;
-    if (ta > tb) { const t = ta; ta = tb; tb = t; }
-    if (ta > t0) t0 = ta;
-    if (tb < t1) t1 = tb;
-    return t0 < t1;
-  };
-  if (!clip(p0x, dxi, nx) || !clip(p0y, dyi, ny) || !clip(p0z, dzi, nz)) return 0;
-  // start voxel: a hair past the entry point, so a ray entering on a face starts inside
-  const ts = t0 + 1e-9 * (t1 - t0);
-  let i = Math.floor(p0x + dxi * ts);
-  let j = Math.floor(p0y + dyi * ts);
-  let k = Math.floor(p0z + dzi * ts);
-  i = i < 0 ? 0 : i >= nx ? nx - 1 : i;
-  j = j < 0 ? 0 : j >= ny ? ny - 1 : j;
-  k = k < 0 ? 0 : k >= nz ? nz - 1 : k;
-  const stepI = dxi > 0 ? 1 : -1, stepJ = dyi > 0 ? 1 : -1, stepK = dzi > 0 ? 1 : -1;
-  const dtI = dxi !== 0 ? Math.abs(1 / dxi) : Infinity;
-  const dtJ = dyi !== 0 ? Math.abs(1 / dyi) : Infinity;
-  const dtK = dzi !== 0 ? Math.abs(1 / dzi) : Infinity;
-  let tI = dxi !== 0 ? (i + (dxi > 0 ? 1 : 0) - p0x) / dxi : Infinity;
-  let tJ = dyi !== 0 ? (j + (dyi > 0 ? 1 : 0) - p0y) / dyi : Infinity;
-  let tK = dzi !== 0 ? (k + (dzi > 0 ? 1 : 0) - p0z) / dzi : Infinity;
-  let t = t0;
-  let acc = 0;
-  const nxy = nx * ny;
-  while (t < t1) {
-    let tn = tI < tJ ? (tI < tK ? tI : tK) : tJ < tK ? tJ : tK;
-    if (tn > t1) tn = t1;
-    acc += rho[i + nx * j + nxy * k]! * (tn - t);
-    t = tn;
-    if (t >= t1) break;
-    if (tI <= tJ && tI <= tK) { i += stepI; tI += dtI; if (i < 0 || i >= nx) break; }
-    else if (tJ <= tK) { j += stepJ; tJ += dtJ; if (j < 0 || j >= ny) break; }
-    else { k += stepK; tK += dtK; if (k < 0 || k >= nz) break; }
-  }
-  return acc * lengthMm;
+  radiologicalProfile(tracer, ax, ay, az, bx, by, bz, END_ONLY, 1, END_OUT, 0);
+  return END_OUT[0]!;
 }
 
 /**
@@ -93,7 +45,7 @@ export function radiologicalProfile(
   tracer: RayTracer,
   ax: number, ay: number, az: number,
   bx: number, by: number, bz: number,
-  ts: Float64Array, n: number, out: Float32Array, offset: number,
+  ts: Float64Array, n: number, out: Float32Array | Float64Array, offset: number,
 ): void {
   const m = tracer.toIndex;
   const grid = tracer.volume.grid;
