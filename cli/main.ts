@@ -9,6 +9,7 @@ import { registerDose } from './commands/dose.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInfo } from './commands/info.js';
 import { registerPlace } from './commands/place.js';
+import { registerPlan } from './commands/plan.js';
 import { registerPhantom } from './commands/phantom.js';
 import { DISCLAIMER } from './options.js';
 import { EXIT_ERROR } from './run-command.js';
@@ -25,6 +26,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerPhantom(program, setExit);
   registerInfo(program, setExit);
   registerPlace(program, setExit);
+  registerPlan(program, setExit);
   registerEvaluate(program, setExit);
   registerDose(program, setExit);
   return program;

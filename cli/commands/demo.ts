@@ -1,17 +1,20 @@
 /**
- * `lattice demo`: the whole workflow on the built-in phantom, as far as it exists today:
+ * `lattice demo`: the whole workflow on the built-in phantom:
  * 1. build the seed-case phantom and write it as DICOM (CT series + RTSTRUCT);
- * 2. read that case back and place the lattice vertices in the GTV with the case report's
- *    parameters, writing the new RTSTRUCT (with PTV_6670) and the vertex audit.
- * Dose and evaluation join as they land.
+ * 2. plan it with the seed-case template (`lattice plan`): place the lattice vertices in the GTV with
+ *    the case report's parameters, optimise the simultaneous integrated boost (20 Gy to PTV_2000,
+ *    66.7 Gy to the spheres, 5 fractions, TG-101 limits), recompute the final dose on the full grid;
+ * 3. evaluate that dose (as `lattice evaluate` does) and print the case report's Table 1 (organ,
+ *    limit, achieved) and the peak / valley figures.
  */
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runPlacementForCase } from '../../src/lattice/run-case.js';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
+import { planCase } from '../../src/plan/run-case.js';
 import { DISCLAIMER } from '../options.js';
 import { runCommand } from '../run-command.js';
+import { printPlanSummary, progressLine } from './plan.js';
 import { printStructureTable } from './structure-table.js';
 
 const seconds = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(2);
@@ -19,12 +22,15 @@ const seconds = (t0: number): string => ((performance.now() - t0) / 1000).toFixe
 export function registerDemo(program: Command, setExit: (code: number) => void): void {
   program
     .command('demo')
-    .description('run the workflow on the built-in seed-case phantom')
+    .description('run the workflow on the built-in seed-case phantom: phantom -> place -> plan -> evaluate')
     .option('--out <dir>', 'output folder', 'lattice-demo')
-    .action(async (opts: { out: string }) => {
+    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s)', (v: string) => Number(v))
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (opts: { out: string; maxIterations?: number; progress: boolean }) => {
       setExit(
         await runCommand(() => {
           console.log(DISCLAIMER);
+          const tAll = performance.now();
           let t0 = performance.now();
           const phantom = buildSeedPhantom();
           const phantomDir = join(opts.out, 'phantom');
@@ -39,11 +45,31 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
           printStructureTable(phantom.structures);
 
           t0 = performance.now();
-          const latticeDir = join(opts.out, 'lattice');
-          const placed = runPlacementForCase(phantomDir, { target: 'GTV', outDir: latticeDir });
-          console.log(`\n2. Lattice vertices in the GTV (case report parameters, ${seconds(t0)} s)`);
-          for (const line of placed.summary) console.log(`   ${line}`);
-          console.log(`   written: ${placed.rtstructFile ?? '(no RTSTRUCT: no vertex kept)'}, ${placed.verticesFile}`);
+          const planDir = join(opts.out, 'plan');
+          const bar = progressLine(opts.progress);
+          let r;
+          try {
+            r = planCase(phantomDir, {
+              template: 'seed-case',
+              outDir: planDir,
+              ...(opts.maxIterations !== undefined && Number.isInteger(opts.maxIterations) && opts.maxIterations > 0 ? { maxIterations: opts.maxIterations } : {}),
+              onProgress: bar.update,
+            });
+          } finally {
+            bar.done();
+          }
+          for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
+          console.log(`\n2. Lattice vertices in the GTV (case report parameters: 15 mm spheres, 60 mm apart in-plane, planes 30 mm apart)`);
+          for (const line of r.structures.placement?.summary ?? ['no vertex placed']) console.log(`   ${line}`);
+          const o = r.optimised;
+          console.log(
+            `\n3. Optimised SIB plan (template seed-case: 20 Gy to PTV_2000, 66.7 Gy to PTV_6670, 5 fx): ${o.beams.length} beams, ` +
+              `${o.nBeamlets} beamlets of ${o.beamletMm} mm, ${o.cloud.count} optimisation points, ${o.solver.iterations} iterations (${seconds(t0)} s)`,
+          );
+          console.log(`\n4. Evaluation of the final dose (report: ${r.files.reportHtml})`);
+          printPlanSummary(r, '   ');
+          console.log(`\n   written: ${Object.values(r.files).join(', ')}`);
+          console.log(`\nDemo finished in ${seconds(tAll)} s. Evaluate again with: lattice evaluate ${opts.out} --dose ${r.files.rtdose} --fractions-planned 5 --out DIR`);
         }),
       );
     });

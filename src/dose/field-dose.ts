@@ -8,12 +8,23 @@ import type { BeamGeometry } from './beam-geometry.js';
 import { apertureFluence, regionCovering, type Aperture } from './fluence.js';
 import type { PhotonMachine } from './machine.js';
 import type { BevDepthOptions } from './bev-depth.js';
-import { addBeamDose, preparePencilBeam, type KernelCache, type PencilBeamOptions } from './pencil-beam.js';
+import { addBeamDose, preparePencilBeam, type FluenceRegion, type KernelCache, type PencilBeamOptions } from './pencil-beam.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 
+/** A fluence map at the isocentre plane: pixel (a, b) centred at (u0Mm + a h, v0Mm + b h), h the
+ * computation's pixel side; values in MU units (1 = the on-axis primary fluence of 1 MU), psi included. */
+export interface FluenceMap {
+  readonly region: FluenceRegion;
+  readonly pixelMm: number;
+  readonly values: Float64Array;
+}
+
+/** A static field: an aperture (jaws, optional MLC) delivering `mu`, or an optimised fluence map
+ * (then `mu` scales the map; 1 keeps it as it is). */
 export interface StaticField {
   readonly geometry: BeamGeometry;
-  readonly aperture: Aperture;
+  readonly aperture?: Aperture;
+  readonly fluence?: FluenceMap;
   readonly mu: number;
   readonly name?: string;
 }
@@ -30,6 +41,14 @@ export function staticFieldDose(
   const beams = fields.map((f, i) => {
     const name = f.name ?? `field ${i + 1}`;
     if (!(f.mu >= 0) || !Number.isFinite(f.mu)) throw new PlanError(`${name}: MU must be finite and >= 0, found ${fmt(f.mu)}`);
+    if (f.fluence !== undefined) {
+      const m = f.fluence;
+      if (Math.abs(m.pixelMm - h) > 1e-9 || m.values.length !== m.region.nu * m.region.nv) {
+        throw new PlanError(`${name}: fluence map of ${m.region.nu} x ${m.region.nv} pixels of ${fmt(m.pixelMm)} mm does not fit the ${fmt(h)} mm computation (${m.values.length} values)`);
+      }
+      return { geometry: f.geometry, region: m.region, name };
+    }
+    if (f.aperture === undefined) throw new PlanError(`${name}: a field needs an aperture or a fluence map`);
     const [x1, x2] = f.aperture.jawXMm;
     const [y1, y2] = f.aperture.jawYMm;
     return { geometry: f.geometry, region: regionCovering(x1, x2, y1, y2, h), name };
@@ -37,7 +56,12 @@ export function staticFieldDose(
   const prep = preparePencilBeam(machine, density, pointsLps, beams, { ...options, pixelMm: h });
   const out = new Float64Array(prep.nPoints);
   fields.forEach((f, i) => {
-    const fl = apertureFluence(machine, beams[i]!.region, h, f.aperture, f.mu, beams[i]!.name);
+    let fl: Float64Array;
+    if (f.fluence !== undefined) {
+      fl = f.mu === 1 ? f.fluence.values : f.fluence.values.map((v) => v * f.mu);
+    } else {
+      fl = apertureFluence(machine, beams[i]!.region, h, f.aperture!, f.mu, beams[i]!.name);
+    }
     addBeamDose(prep, i, fl, out);
   });
   return out;

@@ -25,6 +25,7 @@ import { startBeamThreads, CMD_ADJOINT, CMD_FORWARD } from './beam-threads.js';
 import { beamletAdjoint, beamletForward, type BeamLayout } from './beamlet-work.js';
 import { preparePencilBeam, sharePreparedDose, type FluenceRegion, type PreparedDose } from './pencil-beam.js';
 import type { ScalarVolume } from '../geometry/volume.js';
+import type { BevDepthOptions } from './bev-depth.js';
 
 export interface OperatorBeam {
   readonly geometry: BeamGeometry;
@@ -42,6 +43,12 @@ export interface BeamletOperatorOptions {
   readonly fStep?: number;
   /** Threads for forward/adjoint, the calling thread included (default 1: no workers). */
   readonly threads?: number;
+  /** Explicit beamlet maps, one per beam (e.g. read back from a saved plan); default: the beamlets
+   * within marginMm of the target's projection (beamletMapsForTarget). */
+  readonly beamletMaps?: readonly BeamletMap[];
+  /** Radiological depths from beam's-eye-view depth tables (bev-depth.ts) instead of one Siddon ray
+   * per point: for large point sets such as a whole dose grid. */
+  readonly bevDepth?: BevDepthOptions;
 }
 
 export interface BeamBeamlets {
@@ -52,13 +59,19 @@ export interface BeamBeamlets {
   /** Beamlet centres (iso plane, collimator frame, mm). */
   readonly uMm: Float64Array;
   readonly vMm: Float64Array;
+  /** The beam's beamlet map (beamlet centres at ((a + 0.5) beamletMm, (c + 0.5) beamletMm)). */
+  readonly map: BeamletMap;
 }
 
 export interface BeamletOperator {
   readonly nBeamlets: number;
   readonly nPoints: number;
   readonly beams: readonly BeamBeamlets[];
+  readonly beamletMm: number;
+  readonly pixelMm: number;
   readonly prepared: PreparedDose;
+  /** Per beam: each fluence pixel's beamlet (or -1) and primary fluence psi. */
+  readonly layouts: readonly BeamLayout[];
   /** out = D w (Gy). */
   forward(w: Float64Array, out: Float64Array): void;
   /** out = D^T g. */
@@ -71,32 +84,35 @@ export interface BeamletOperator {
 
 type Layout = BeamLayout;
 
-export function createBeamletOperator(
-  machine: PhotonMachine,
-  density: ScalarVolume,
-  pointsLps: Float64Array,
+/**
+ * One beam's beamlet map: beamlet (a, c) has its centre at ((a + 0.5) * beamletMm, (c + 0.5) * beamletMm)
+ * in the collimator frame at the isocentre plane, for a in [i0, i0 + nbu), c in [j0, j0 + nbv); `active`
+ * (nbu x nbv, a fastest) marks the beamlets that exist. Beamlets are numbered beam by beam, c-major then a.
+ */
+export interface BeamletMap {
+  readonly i0: number;
+  readonly j0: number;
+  readonly nbu: number;
+  readonly nbv: number;
+  readonly active: Uint8Array;
+}
+
+/** The beamlets of each beam that lie within marginMm of the projection of any target point. */
+export function beamletMapsForTarget(
   targetLps: Float64Array,
   beams: readonly OperatorBeam[],
-  options: BeamletOperatorOptions = {},
-): BeamletOperator {
-  const bw = options.beamletMm ?? 5;
-  const margin = options.marginMm ?? 5;
-  const h = options.pixelMm ?? bw / 2;
-  const sub = Math.round(bw / h);
-  if (!(bw > 0) || !(h > 0) || Math.abs(sub * h - bw) > 1e-9 * bw) {
-    throw new InputError(`beamlet side ${fmt(bw)} mm must be a positive multiple of the pixel side ${fmt(h)} mm`);
-  }
-  if (!(margin >= 0)) throw new InputError(`beamlet margin must be >= 0 mm, found ${fmt(margin)}`);
+  beamletMm: number,
+  marginMm: number,
+): BeamletMap[] {
+  if (!(marginMm >= 0)) throw new InputError(`beamlet margin must be >= 0 mm, found ${fmt(marginMm)}`);
   if (targetLps.length < 3 || targetLps.length % 3 !== 0) throw new InputError('the target needs at least one point (x, y, z triples)');
+  const bw = beamletMm;
   const bc = new Float64Array(3);
-  const layouts: Layout[] = [];
-  const infos: BeamBeamlets[] = [];
-  let total = 0;
-  beams.forEach((beam, bi) => {
+  return beams.map((beam, bi) => {
     const name = beam.name ?? `beam ${bi + 1}`;
     const frame = beamFrame(beam.geometry);
     // beamlet index range touched by the target projection (+ margin)
-    const reach = bw / 2 + margin;
+    const reach = bw / 2 + marginMm;
     let i0 = Infinity, i1 = -Infinity, j0 = Infinity, j1 = -Infinity;
     const nT = targetLps.length / 3;
     const proj = new Float64Array(2 * nT);
@@ -123,6 +139,36 @@ export function createBeamletOperator(
         }
       }
     }
+    return { i0, j0, nbu, nbv, active };
+  });
+}
+
+export function createBeamletOperator(
+  machine: PhotonMachine,
+  density: ScalarVolume,
+  pointsLps: Float64Array,
+  targetLps: Float64Array,
+  beams: readonly OperatorBeam[],
+  options: BeamletOperatorOptions = {},
+): BeamletOperator {
+  const bw = options.beamletMm ?? 5;
+  const margin = options.marginMm ?? 5;
+  const h = options.pixelMm ?? bw / 2;
+  const sub = Math.round(bw / h);
+  if (!(bw > 0) || !(h > 0) || Math.abs(sub * h - bw) > 1e-9 * bw) {
+    throw new InputError(`beamlet side ${fmt(bw)} mm must be a positive multiple of the pixel side ${fmt(h)} mm`);
+  }
+  const maps = options.beamletMaps ?? beamletMapsForTarget(targetLps, beams, bw, margin);
+  if (maps.length !== beams.length) throw new InputError(`expected one beamlet map per beam (${beams.length}), found ${maps.length}`);
+  const layouts: Layout[] = [];
+  const infos: BeamBeamlets[] = [];
+  let total = 0;
+  beams.forEach((beam, bi) => {
+    const name = beam.name ?? `beam ${bi + 1}`;
+    const { i0, j0, nbu, nbv, active } = maps[bi]!;
+    if (!(nbu >= 1 && nbv >= 1) || active.length !== nbu * nbv) {
+      throw new InputError(`${name}: beamlet map of ${nbu} x ${nbv} beamlets needs ${Math.max(0, nbu * nbv)} flags, found ${active.length}`);
+    }
     const ids = new Int32Array(nbu * nbv).fill(-1);
     const us: number[] = [], vs: number[] = [];
     for (let c = 0; c < nbv; c++) {
@@ -144,7 +190,7 @@ export function createBeamletOperator(
       }
     }
     layouts.push({ region, pixelBeamlet, pixelPsi });
-    infos.push({ name, first: total, count: us.length, uMm: Float64Array.from(us), vMm: Float64Array.from(vs) });
+    infos.push({ name, first: total, count: us.length, uMm: Float64Array.from(us), vMm: Float64Array.from(vs), map: maps[bi]! });
     total += us.length;
   });
   const threadsAsked = Math.max(1, Math.floor(options.threads ?? 1));
@@ -153,7 +199,11 @@ export function createBeamletOperator(
     density,
     pointsLps,
     beams.map((b, i) => ({ geometry: b.geometry, region: layouts[i]!.region, name: infos[i]!.name })),
-    { pixelMm: h, ...(options.fStep !== undefined ? { fStep: options.fStep } : {}) },
+    {
+      pixelMm: h,
+      ...(options.fStep !== undefined ? { fStep: options.fStep } : {}),
+      ...(options.bevDepth !== undefined ? { bevDepth: options.bevDepth } : {}),
+    },
   );
   const useThreads = threadsAsked > 1 && beams.length > 1;
   const prepared = useThreads ? sharePreparedDose(prepared0) : prepared0;
@@ -173,7 +223,10 @@ export function createBeamletOperator(
     nBeamlets: total,
     nPoints: prepared.nPoints,
     beams: infos,
+    beamletMm: bw,
+    pixelMm: h,
     prepared,
+    layouts,
     get threads(): number {
       return pool?.threads ?? 1;
     },

@@ -14,7 +14,7 @@
 
 import { PlanError, fmt } from '../core/errors.js';
 import { boundsLps, indexToLps, linearIndex, lpsToIndex, voxelCount, type Grid } from '../geometry/grid.js';
-import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
+import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js';
 import type { Aperture } from './fluence.js';
 import { runPlanWorkers, type PlanWorkerInit } from './beam-threads.js';
@@ -160,7 +160,22 @@ export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, dos
   const bounds = boundsLps(ct.hu.grid);
   const fields = plan.beams.flatMap((beam) => beamSegments(machine, plan, beam, checkBeam(machine, plan, beam, bounds)));
   const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
-  // dose points: dose-grid voxels whose nearest CT voxel is not air (RED >= AIR_RED); air gets 0
+  return fieldsDoseOnGrid(machine, fields, red, doseGrid, options);
+}
+
+export interface GridDoseOptions extends Omit<PlanDoseOptions, 'hlut'> {
+  /** Dose voxels inside this mask (on the RED grid, e.g. the body) are computed even where the RED is
+   * below the air threshold (gas pockets inside the patient). */
+  readonly inside?: Mask;
+}
+
+/**
+ * Dose (Gy) of static fields on a dose grid: every voxel whose nearest RED voxel is not air (RED >=
+ * 0.05) or lies inside `options.inside`; other voxels get 0. Segments split among threads.
+ */
+export function fieldsDoseOnGrid(machine: PhotonMachine, fields: readonly StaticField[], red: ScalarVolume, doseGrid: Grid, options: GridDoseOptions = {}): ScalarVolume {
+  const inside = options.inside;
+  if (inside !== undefined && inside.data.length !== red.data.length) throw new PlanError('the mask of dose voxels to compute is not on the density grid');
   const n = voxelCount(doseGrid);
   const [nx, ny, nz] = doseGrid.size;
   const idx: number[] = [];
@@ -169,13 +184,15 @@ export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, dos
   for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
     const x = indexToLps(doseGrid, [i, j, k]);
     const c = lpsToIndex(red.grid, x);
-    if (c === undefined || red.data[linearIndex(red.grid, c[0], c[1], c[2])]! < AIR_RED) continue;
+    if (c === undefined) continue;
+    const v = linearIndex(red.grid, c[0], c[1], c[2]);
+    if (red.data[v]! < AIR_RED && (inside === undefined || inside.data[v] === 0)) continue;
     idx.push(p);
     xyz.push(x[0], x[1], x[2]);
   }
   const pts = Float64Array.from(xyz);
   const dose = new Float32Array(n);
-  if (idx.length > 0) {
+  if (idx.length > 0 && fields.length > 0) {
     const bev = options.bevDepth ?? DEFAULT_PLAN_BEV_DEPTH;
     const batchOptions: FieldBatchOptions = { pixelMm: options.pixelMm ?? 2.5, batchSize: options.batchSize ?? 8, ...(bev === false ? {} : { bevDepth: bev }) };
     const T = Math.max(1, Math.min(Math.floor(options.threads ?? 1), fields.length));

@@ -26,6 +26,7 @@ export const TOOLS = {
     debianPackage: 'python3-dicompylercore',
     probe: ['-c', 'import dicompylercore.dvhcalc'],
   },
+  scipy: { command: '/usr/bin/python3', debianPackage: 'python3-scipy', probe: ['-c', 'import scipy.optimize'] },
 } as const satisfies Record<string, ExternalTool>;
 
 const cache = new Map<string, boolean>();

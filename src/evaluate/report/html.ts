@@ -52,14 +52,15 @@ export function dvhSvg(structures: readonly StructureEvaluation[], width = 760, 
 function table(t: Table): string {
   const head = `<tr>${t.headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const body = t.rows
-    .map((r) => `<tr>${r.map((c) => `<td class="${/^(FAIL|NOT ACHIEVABLE)$/.test(c) ? 'bad' : c === 'PASS' ? 'good' : ''}">${esc(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c) => `<td class="${/^(FAIL|NOT ACHIEVABLE|NO)$/.test(c) ? 'bad' : c === 'PASS' ? 'good' : ''}">${esc(c)}</td>`).join('')}</tr>`)
     .join('\n');
   const notes = t.notes && t.notes.length > 0 ? `<ul>${t.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   return `<h2>${esc(t.title)}</h2>\n<table>\n${head}\n${body}\n</table>\n${notes}`;
 }
 
-export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation'): string {
-  const sections = [table(structureTable(ev))];
+/** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation). */
+export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before: readonly Table[] = []): string {
+  const sections = [...before.map(table), table(structureTable(ev))];
   const cf = conformityTable(ev);
   if (cf) sections.push(table(cf));
   const c = constraintTable(ev);

@@ -12,7 +12,8 @@ function table(t: Table): string {
   return lines.join('\n');
 }
 
-export function renderMarkdown(ev: PlanEvaluation, title = 'Plan evaluation'): string {
+/** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation). */
+export function renderMarkdown(ev: PlanEvaluation, title = 'Plan evaluation', before: readonly Table[] = []): string {
   const parts = [
     `# ${title}`,
     '',
@@ -20,6 +21,7 @@ export function renderMarkdown(ev: PlanEvaluation, title = 'Plan evaluation'): s
     '',
     `Schedule: ${ev.schedule.fractionsPlanned} fractions planned, ${ev.schedule.fractionsDelivered} delivered.`,
     '',
+    ...before.flatMap((t) => [table(t), '']),
     table(structureTable(ev)),
   ];
   const cf = conformityTable(ev);

@@ -1,0 +1,165 @@
+/**
+ * `lattice plan PATH --out DIR [--template seed-case|imrt|FILE] [--target GTV] [--beams ...]`: an
+ * optimised plan from a DICOM CT + structure set (src/plan/run-case.ts). Progress on stderr; the
+ * summary on stdout (or as JSON with --json). Argument parsing and printing only.
+ */
+
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError } from '../../src/core/errors.js';
+import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
+import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
+import { DISCLAIMER, positiveNumber } from '../options.js';
+import { runCommand } from '../run-command.js';
+
+interface PlanOptions {
+  readonly out: string;
+  readonly template: string;
+  readonly target?: string;
+  readonly beams?: BeamAngles[];
+  readonly peaks?: string[];
+  readonly gridMm: number;
+  readonly maxIterations?: number;
+  readonly threads?: number;
+  readonly json?: boolean;
+  readonly progress: boolean;
+}
+
+const beamsOption = (value: string): BeamAngles[] => {
+  try {
+    return parseBeamOption(value);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof InputError ? e.message : String(e));
+  }
+};
+
+const positiveInteger = (option: string) => (value: string): number => {
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${option} expects an integer >= 1, found '${value}'`);
+  return v;
+};
+
+export function registerPlan(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('plan')
+    .description('optimise a plan (lattice SIB or IMRT) on a DICOM CT + structure set; writes RTSTRUCT, RTDOSE, plan.json and the evaluation report')
+    .argument('<path>', 'DICOM folder with the CT and the RTSTRUCT')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--template <name|file>', 'plan template: seed-case, imrt or a YAML/JSON file', 'seed-case')
+    .option('--target <name>', 'the structure the plan is built around (lattice target and source of PTV = target + margin)')
+    .option('--beams <spec>', 'beams: a count (36: equispaced), START:STEP:STOP gantry angles (0:40:320), or gantry[/couch[/collimator]] angles separated by commas', beamsOption)
+    .option('--peaks <names>', 'use these sphere ROIs (comma-separated) instead of placing vertices', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .option('--grid-mm <mm>', 'final dose grid spacing, mm', positiveNumber('--grid-mm'), 2.5)
+    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 150)', positiveInteger('--max-iterations'))
+    .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (path: string, opts: PlanOptions) => {
+      setExit(await runCommand(() => runPlan(path, opts)));
+    });
+}
+
+/** A one-line progress display on stderr: step, iteration, objective, elapsed time. */
+export function progressLine(enabled: boolean): { update: (p: PlanProgress) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let last = '';
+  let lastPrinted = 0;
+  return {
+    update(p: PlanProgress): void {
+      if (!enabled) return;
+      const it = p.iteration !== undefined ? ` iteration ${p.iteration}` : '';
+      const val = p.value !== undefined ? ` objective ${p.value.toExponential(4)}` : '';
+      const line = `lattice plan: ${p.step}${it}${val} [${(p.elapsedMs / 1000).toFixed(1)} s]`;
+      if (tty) {
+        process.stderr.write(`\r${line.padEnd(Math.max(last.length, line.length))}`);
+      } else if (p.step !== last.split(' [')[0] || p.elapsedMs - lastPrinted > 5000) {
+        // not a terminal: one line per step, and every 5 s while optimising
+        process.stderr.write(`${line}\n`);
+        lastPrinted = p.elapsedMs;
+      }
+      last = line;
+    },
+    done(): void {
+      if (enabled && tty && last !== '') process.stderr.write('\n');
+    },
+  };
+}
+
+/** The case-report-style summary: goals, then the constraint table (organ, limit, achieved). */
+export function printPlanSummary(r: PlanCaseResult, indent = ''): void {
+  const c = r.evaluation.constraints;
+  console.log(`${indent}Plan goals (final dose, recomputed on the full grid):`);
+  for (const g of r.goals) {
+    const v = Number.isFinite(g.value) ? g.value.toFixed(2) : 'n/a';
+    console.log(`${indent}  ${g.met ? 'met ' : 'MISS'}  ${g.goal}: ${v} ${g.unit} (${g.target})`);
+  }
+  const sfrt = r.evaluation.sfrt?.planned.physical;
+  if (sfrt !== undefined) {
+    const f = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(2));
+    console.log(
+      `${indent}Peak / valley (${sfrt.vertexCount} spheres): peak mean ${f(sfrt.peak?.meanGy)} Gy, peak D95 ${f(sfrt.peak?.D95Gy)} Gy; ` +
+        `valley mean ${f(sfrt.valley?.meanGy)} Gy, median ${f(sfrt.valley?.D50Gy)} Gy; GTV D10 ${f(sfrt.gtv.D10Gy)} / D90 ${f(sfrt.gtv.D90Gy)} Gy; ` +
+        `PVDR ${f(sfrt.pvdrStruct)} (mean peak / mean valley), ${f(sfrt.pvdrDvh)} (GTV D10 / D90)`,
+    );
+  }
+  if (c !== undefined) {
+    console.log(`${indent}${c.set} (planned physical dose):`);
+    const rows = c.results.map((x) => [x.label, x.metric, `${x.comparison} ${x.limit.toFixed(2)} ${x.unit}`, `${x.value.toFixed(2)} ${x.unit}`, x.status]);
+    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), 4));
+    console.log(`${indent}  ${['organ', 'metric', 'limit', 'achieved'].map((h, i) => h.padEnd(widths[i]!)).join('  ')}  result`);
+    for (const row of rows) console.log(`${indent}  ${row.slice(0, 4).map((x, i) => x.padEnd(widths[i]!)).join('  ')}  ${row[4]}`);
+  }
+  const d = r.optimisedVsFinal;
+  console.log(`${indent}Optimised vs final dose at the optimisation points: mean |diff| ${d.meanAbsGy.toFixed(3)} Gy, max ${d.maxAbsGy.toFixed(3)} Gy`);
+}
+
+function runPlan(path: string, opts: PlanOptions): void {
+  const bar = progressLine(opts.progress);
+  let r: PlanCaseResult;
+  try {
+    r = planCase(path, {
+      template: opts.template,
+      outDir: opts.out,
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+      ...(opts.beams !== undefined ? { beams: opts.beams } : {}),
+      ...(opts.peaks !== undefined ? { peaks: opts.peaks } : {}),
+      gridMm: opts.gridMm,
+      ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      onProgress: bar.update,
+    });
+  } finally {
+    bar.done();
+  }
+  for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
+  if (opts.json === true) {
+    const o = r.optimised;
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          disclaimer: DISCLAIMER,
+          template: r.template.name,
+          files: r.files,
+          goals: r.goals,
+          constraints: r.evaluation.constraints?.results.map((c) => ({ label: c.label, metric: c.metric, value: c.value, unit: c.unit, limit: c.limit, comparison: c.comparison, status: c.status })) ?? [],
+          sfrt: r.evaluation.sfrt?.planned.physical ?? null,
+          optimisation: { beams: o.beams.length, beamlets: o.nBeamlets, points: o.cloud.count, iterations: o.solver.iterations, evaluations: o.solver.evaluations, stopReason: o.solver.stopReason, objective: o.objective },
+          optimisedVsFinal: r.optimisedVsFinal,
+          skippedConstraints: r.skippedConstraints,
+          timingsMs: r.timingsMs,
+          warnings: r.warnings,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  console.log(DISCLAIMER);
+  const o = r.optimised;
+  console.log(
+    `plan "${r.template.name}": ${o.beams.length} beams, ${o.nBeamlets} beamlets, ${o.cloud.count} optimisation points; ` +
+      `${o.solver.iterations} iterations (${o.solver.stopReason}), ${(r.timingsMs.total! / 1000).toFixed(1)} s`,
+  );
+  printPlanSummary(r);
+  console.log(`wrote ${Object.values(r.files).join(', ')}`);
+}

@@ -1,0 +1,511 @@
+/**
+ * `lattice plan` as a library function: from a DICOM CT + structure set to an optimised plan.
+ *
+ * Steps: read the case; rasterise the structures on the CT grid; build missing targets (PTV = GTV +
+ * 5 mm); place the lattice vertices (or take sphere ROIs); set up the beams (isocentre at the primary
+ * target's centroid) and the beamlet operator; turn the template and the constraint set into
+ * objectives; optimise; recompute the final dose on the full dose grid from the saved fluence plan
+ * (the same function `lattice dose --fluence` uses); evaluate it as `lattice evaluate` does.
+ *
+ * Writes into outDir (each file written to a temporary name and renamed; nothing is written before
+ * every computation has succeeded): RTSTRUCT.dcm (input ROIs + the planning structures),
+ * vertices.json (when vertices were placed), RTDOSE.dcm (PLAN, Gy, on the CT frame), plan.json (the
+ * fluence plan) and report.json / report.md / report.html.
+ */
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { DicomError, InputError, PlanError, fmt } from '../core/errors.js';
+import { DISCLAIMER } from '../core/disclaimer.js';
+import type { Vec3 } from '../core/vec3.js';
+import { beamCoordinates, beamFrame } from '../dose/beam-geometry.js';
+import { fluencePlanDose, FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, type FluencePlan } from '../dose/fluence-plan.js';
+import { DEFAULT_HLUT, redVolumeOfCt } from '../dose/hlut.js';
+import { PHOTON_6MV } from '../dose/machine-6mv.js';
+import { doseGridForCt } from '../dose/recalculate.js';
+import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
+import type { ConstraintSet } from '../evaluate/constraints/types.js';
+import { evaluatePlan, type PlanEvaluation } from '../evaluate/plan.js';
+import { renderHtml } from '../evaluate/report/html.js';
+import { renderJson } from '../evaluate/report/json.js';
+import { renderMarkdown } from '../evaluate/report/markdown.js';
+import type { Table } from '../evaluate/report/tables.js';
+import { intersectMasks } from '../geometry/booleans.js';
+import { maskToContours } from '../geometry/contour.js';
+import { rasterizeStructures } from '../geometry/structure-set.js';
+import type { ContourStructure } from '../geometry/structure.js';
+import { createScalarVolume, maskCentroidLps, maskVolumeCc, type ScalarVolume } from '../geometry/volume.js';
+import { trilinearSampler } from '../geometry/resample.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { readDicomCase } from '../io/dicom/case.js';
+import type { StructureSet } from '../io/dicom/model.js';
+import { deriveUid, seriesInstanceUidFor } from '../io/dicom/uid.js';
+import { writeRtDose } from '../io/dicom/write/rtdose.js';
+import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
+import { constraintObjectives } from '../optimise/constraint-objectives.js';
+import type { ObjectiveSpec } from '../optimise/objectives/types.js';
+import { operatorBeams, equispacedAngles, type BeamAngles } from './beams.js';
+import { planObjectives } from './objectives.js';
+import { maskPointsLps, optimiseFluence, type OptimisedFluence } from './optimise-plan.js';
+import { planningStructures, type PlanningStructures } from './structures.js';
+import { checkObjectivesConsistent, resolvePlanTemplate, type PlanTemplate } from './template.js';
+
+export interface PlanProgress {
+  readonly step: string;
+  readonly iteration?: number;
+  readonly value?: number;
+  readonly elapsedMs: number;
+}
+
+export interface PlanCaseOptions {
+  /** Built-in template name ('seed-case', 'imrt') or a YAML/JSON file; default 'seed-case'. */
+  readonly template?: string;
+  readonly outDir: string;
+  /** The structure the plan is built around: the lattice target and the source of built targets. */
+  readonly target?: string;
+  /** Beams instead of the template's. */
+  readonly beams?: readonly BeamAngles[];
+  /** Existing sphere ROIs instead of placing vertices. */
+  readonly peaks?: readonly string[];
+  /** Dose grid spacing, mm (default 2.5). */
+  readonly gridMm?: number;
+  readonly threads?: number;
+  readonly maxIterations?: number;
+  readonly onProgress?: (p: PlanProgress) => void;
+}
+
+/** One of the plan's quality goals (issue-level targets of the seed case), measured on the final dose. */
+export interface PlanGoal {
+  readonly goal: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+export interface PlanCaseResult {
+  readonly template: PlanTemplate;
+  readonly templateFile: string;
+  readonly structures: PlanningStructures;
+  readonly optimised: OptimisedFluence;
+  readonly evaluation: PlanEvaluation;
+  readonly goals: readonly PlanGoal[];
+  /** Final dose minus optimised dose at the optimisation points (Gy). */
+  readonly optimisedVsFinal: { readonly meanAbsGy: number; readonly maxAbsGy: number; readonly byStructure: readonly { readonly structure: string; readonly meanOptimisedGy: number; readonly meanFinalGy: number }[] };
+  readonly skippedConstraints: readonly { readonly constraintId: string; readonly organ: string; readonly reason: string }[];
+  readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
+  readonly warnings: readonly string[];
+  readonly timingsMs: Readonly<Record<string, number>>;
+}
+
+/** The template with the --target override applied to the lattice target and every built target's source. */
+function withTarget(t: PlanTemplate, target: string | undefined): PlanTemplate {
+  if (target === undefined) return t;
+  return {
+    ...t,
+    prescriptions: t.prescriptions.map((p) => (p.build !== undefined ? { ...p, build: { ...p.build, from: target } } : p)),
+    ...(t.lattice !== undefined ? { lattice: { ...t.lattice, target } } : {}),
+  };
+}
+
+/** Largest field half-size at the isocentre (mm): beamlets beyond it cannot be delivered. */
+const MAX_FIELD_HALF_MM = 200;
+
+function checkBeamsReachTarget(beams: ReturnType<typeof operatorBeams>, targetLps: Float64Array, targetName: string): string[] {
+  const warnings: string[] = [];
+  const bc = new Float64Array(3);
+  const outside: string[] = [];
+  for (const b of beams) {
+    const frame = beamFrame(b.geometry);
+    let inField = 0;
+    const n = targetLps.length / 3;
+    const step = Math.max(1, Math.floor(n / 5000));
+    let tested = 0;
+    for (let p = 0; p < n; p += step) {
+      beamCoordinates(frame, targetLps[3 * p]!, targetLps[3 * p + 1]!, targetLps[3 * p + 2]!, bc);
+      tested++;
+      if (bc[2]! > 0 && Math.abs(bc[0]!) <= MAX_FIELD_HALF_MM && Math.abs(bc[1]!) <= MAX_FIELD_HALF_MM) inField++;
+    }
+    if (inField === 0) outside.push(b.name ?? '');
+    else if (inField < tested) warnings.push(`beam ${b.name}: ${(100 * (1 - inField / tested)).toFixed(1)} % of "${targetName}" lies outside the ${2 * MAX_FIELD_HALF_MM} mm field`);
+  }
+  if (outside.length === beams.length) {
+    throw new PlanError(`the isocentre leaves "${targetName}" outside every beam (fields of ${2 * MAX_FIELD_HALF_MM} x ${2 * MAX_FIELD_HALF_MM} mm at the isocentre)`, { structure: targetName });
+  }
+  if (outside.length > 0) warnings.push(`the target lies outside beams ${outside.join(', ')}`);
+  return warnings;
+}
+
+export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseResult {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const progress = (step: string, extra: { iteration?: number; value?: number } = {}): void =>
+    options.onProgress?.({ step, ...extra, elapsedMs: performance.now() - t0 });
+  const resolved = resolvePlanTemplate(options.template ?? 'seed-case');
+  const template = withTarget(resolved.template, options.target);
+  const gridMm = options.gridMm ?? 2.5;
+  if (!(gridMm > 0) || !Number.isFinite(gridMm)) throw new InputError(`dose grid spacing must be a positive number of mm, found ${fmt(gridMm)}`);
+  // the constraint set is read before the case, so a bad file fails fast
+  let constraintSet: ConstraintSet | undefined;
+  if (template.constraints !== undefined) {
+    const set = template.constraints.set;
+    const builtIn = /^tg101-[135]fx$/.test(set);
+    constraintSet = resolveConstraintSet(builtIn || isAbsolute(set) ? set : resolve(dirname(resolved.file), set));
+  }
+
+  progress('reading the case');
+  const dc = readDicomCase(casePath);
+  const warnings: string[] = [...dc.warnings];
+  if (dc.structureSet === undefined) throw new DicomError('planning: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
+  const ct = dc.ct;
+  const masks = rasterizeStructures(dc.structureSet.structures, ct.hu.grid);
+
+  progress('planning structures');
+  let t = performance.now();
+  const ps = planningStructures(masks, ct.hu, template, { ...(options.peaks !== undefined ? { peaks: options.peaks } : {}) });
+  warnings.push(...ps.warnings);
+  timings.structures = performance.now() - t;
+
+  // objectives: template terms, lattice terms, constraint-derived terms
+  const volumes = new Map(ps.all.map((s) => [s.name, maskVolumeCc(s.mask) as number]));
+  const targets = new Set<string>([...template.prescriptions.map((p) => p.structure), ...(ps.peaks?.spheres.map((s) => s.name) ?? [])]);
+  if (ps.peaks !== undefined) targets.add(ps.peaks.valley.name);
+  if (template.lattice !== undefined) targets.add(template.lattice.target);
+  let constraintSpecs: ObjectiveSpec[] = [];
+  let skipped: PlanCaseResult['skippedConstraints'] = [];
+  if (constraintSet !== undefined && template.constraints !== undefined) {
+    const r = constraintObjectives(constraintSet, {
+      fractions: template.fractions,
+      marginPct: template.constraints.marginPct,
+      ...(template.constraints.weight !== undefined ? { weight: template.constraints.weight } : {}),
+      structures: volumes,
+      exclude: targets,
+    });
+    constraintSpecs = r.objectives;
+    skipped = r.skipped;
+  }
+  const { specs, derived } = planObjectives(template, ps, constraintSpecs);
+  checkObjectivesConsistent([...specs]);
+
+  // beams around the primary target's centroid
+  const iso = maskCentroidLps(ps.primary.mask)!;
+  const isoVec: Vec3 = [iso[0], iso[1], iso[2]];
+  const angles =
+    options.beams ??
+    (template.beams.arrangement === 'equispaced'
+      ? equispacedAngles(template.beams.count, template.beams.startDeg ?? 0, template.beams.couchDeg ?? 0, template.beams.collimatorDeg ?? 0)
+      : template.beams.list);
+  const beams = operatorBeams(angles, isoVec, PHOTON_6MV.sadMm);
+  warnings.push(...checkBeamsReachTarget(beams, maskPointsLps(ps.primary.mask), ps.primary.name));
+
+  const red = redVolumeOfCt(ct.hu, DEFAULT_HLUT);
+  const threads = options.threads ?? availableParallelism();
+  t = performance.now();
+  const optimised = optimiseFluence(ps, red, specs, derived, beams, {
+    beamletMm: template.beams.beamletMm ?? 5,
+    threads,
+    ...(options.maxIterations !== undefined || template.optimisation?.maxIterations !== undefined
+      ? { maxIterations: options.maxIterations ?? template.optimisation!.maxIterations! }
+      : {}),
+    ...(template.optimisation?.nearSpacingMm !== undefined ? { fineMm: template.optimisation.nearSpacingMm } : {}),
+    ...(template.optimisation?.pointSpacingMm !== undefined ? { mediumMm: template.optimisation.pointSpacingMm } : {}),
+    ...(template.optimisation?.farSpacingMm !== undefined ? { coarseMm: template.optimisation.farSpacingMm } : {}),
+    ...(template.optimisation?.nearMarginMm !== undefined ? { nearMarginMm: template.optimisation.nearMarginMm } : {}),
+    onProgress: (p) => progress(p.step, { ...(p.iteration !== undefined ? { iteration: p.iteration } : {}), ...(p.value !== undefined ? { value: p.value } : {}) }),
+  });
+  timings.optimisation = performance.now() - t;
+
+  // the fluence plan (MU per fraction) and its final dose on the full grid
+  const fractions = template.fractions;
+  const planUid = deriveUid('lattice-rt', 'fluence-plan', ct.frameOfReferenceUid, template.name, optimised.weightsMu.length, hashWeights(optimised.weightsMu));
+  let offset = 0;
+  const plan: FluencePlan = {
+    format: FLUENCE_PLAN_FORMAT,
+    version: FLUENCE_PLAN_VERSION,
+    frameOfReferenceUid: ct.frameOfReferenceUid,
+    machine: PHOTON_6MV.name ?? '6 MV pencil beam',
+    beamletMm: optimised.beamletMm,
+    pixelMm: optimised.pixelMm,
+    fractions,
+    planUid,
+    beams: optimised.beams.map((b, bi) => {
+      const m = optimised.maps[bi]!;
+      const list: [number, number, number][] = [];
+      for (let c = 0; c < m.nbv; c++) {
+        for (let a = 0; a < m.nbu; a++) {
+          if (!m.active[a + m.nbu * c]) continue;
+          list.push([a, c, Number((optimised.weightsMu[offset++]! / fractions).toPrecision(9))]);
+        }
+      }
+      const g = b.geometry;
+      return { name: b.name ?? `beam ${bi + 1}`, gantryDeg: g.gantryDeg, collimatorDeg: g.collimatorDeg, couchDeg: g.couchDeg, isocenterLps: [g.isocenterLps[0], g.isocenterLps[1], g.isocenterLps[2]], sadMm: g.sadMm, i0: m.i0, j0: m.j0, nbu: m.nbu, nbv: m.nbv, beamlets: list };
+    }),
+    template: template,
+    templateSource: resolved.file,
+    objective: { initial: optimised.initialObjective, final: optimised.objective, terms: optimised.terms },
+    solver: { iterations: optimised.solver.iterations, evaluations: optimised.solver.evaluations, stopReason: optimised.solver.stopReason },
+    versions: { latticeRt: packageVersion(), node: process.version },
+    disclaimer: DISCLAIMER,
+  };
+  progress('final dose');
+  t = performance.now();
+  const doseGrid = doseGridForCt(ct, gridMm);
+  const perFraction = fluencePlanDose(PHOTON_6MV, plan, red, doseGrid, { threads, inside: ps.body.mask });
+  const total = createScalarVolume(doseGrid);
+  for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * fractions;
+  timings.finalDose = performance.now() - t;
+
+  // optimised vs final dose at the optimisation points
+  const sample = trilinearSampler(total, { outsideValue: 0 });
+  const cloud = optimised.cloud;
+  const finalAtPoints = new Float64Array(cloud.count);
+  let sumAbs = 0, maxAbs = 0;
+  for (let p = 0; p < cloud.count; p++) {
+    finalAtPoints[p] = sample(cloud.pointsLps[3 * p]!, cloud.pointsLps[3 * p + 1]!, cloud.pointsLps[3 * p + 2]!);
+    const d = Math.abs(finalAtPoints[p]! - optimised.pointDoseGy[p]!);
+    sumAbs += d;
+    if (d > maxAbs) maxAbs = d;
+  }
+  const byStructure = [...optimised.pointSets.entries()]
+    .filter(([name]) => targets.has(name) || name === ps.normalTissue.name)
+    .map(([structure, set]) => {
+      let a = 0, b = 0;
+      for (let k = 0; k < set.indices.length; k++) {
+        a += set.weights[k]! * optimised.pointDoseGy[set.indices[k]!]!;
+        b += set.weights[k]! * finalAtPoints[set.indices[k]!]!;
+      }
+      return { structure, meanOptimisedGy: a, meanFinalGy: b };
+    });
+
+  // structures as written (contours), evaluation of the final dose
+  progress('evaluation');
+  t = performance.now();
+  const created = ps.all.filter((s) => ps.created.includes(s.name));
+  const next = Math.max(0, ...dc.structureSet.structures.map((s) => s.roiNumber)) + 1;
+  const newRois: ContourStructure[] = created.map((s, n) => ({
+    roiNumber: next + n,
+    name: s.name,
+    interpretedType: s.interpretedType,
+    colorRgb: s.colorRgb,
+    contours: maskToContours(s.mask),
+  }));
+  const allContours: ContourStructure[] = [...dc.structureSet.structures, ...newRois];
+  const peakRx = template.prescriptions.find((p) => p.role === 'peaks');
+  const primaryRx = template.prescriptions.find((p) => p.role === 'target')!;
+  const evaluation = evaluatePlan(allContours, total, {
+    schedule: { fractionsPlanned: fractions, fractionsDelivered: fractions },
+    ...(constraintSet !== undefined ? { constraintSet } : {}),
+    metrics: [`V${fmt(primaryRx.doseGy)}Gy%`],
+    prescriptions: template.prescriptions.filter((p) => p.role === 'target' || ps.peaks !== undefined).map((p) => ({ structure: p.structure, doseGy: p.doseGy })),
+    ...(ps.peaks !== undefined ? { peakStructures: ps.peaks.spheres.map((s) => s.name), valleyStructure: ps.peaks.valley.name } : {}),
+  });
+  warnings.push(...evaluation.warnings);
+  timings.evaluation = performance.now() - t;
+  const goals = planGoals(evaluation, template, ps, primaryRx.doseGy, peakRx?.doseGy);
+  const overlapNotes = constraintOverlaps(evaluation, ps);
+
+  // write: everything computed; now the files
+  const out = options.outDir;
+  const files = {
+    rtstruct: join(out, 'RTSTRUCT.dcm'),
+    rtdose: join(out, 'RTDOSE.dcm'),
+    plan: join(out, 'plan.json'),
+    reportJson: join(out, 'report.json'),
+    reportMd: join(out, 'report.md'),
+    reportHtml: join(out, 'report.html'),
+    ...(ps.placement !== undefined ? { vertices: join(out, 'vertices.json') } : {}),
+  };
+  progress('writing');
+  const written: StructureSet = addRoisToStructureSet(dc.structureSet, newRois, files.rtstruct, {
+    referencedCt: referencedCtOf(ct),
+    roiGenerationAlgorithm: 'AUTOMATIC',
+  });
+  void written;
+  writeRtDose(
+    {
+      patientId: ct.patientId,
+      patientName: ct.patientName,
+      studyInstanceUid: ct.studyInstanceUid,
+      ...(ct.studyDescription !== undefined ? { studyDescription: ct.studyDescription } : {}),
+      seriesInstanceUid: seriesInstanceUidFor(ct.studyInstanceUid, `lattice-rt plan ${planUid}`),
+      seriesDescription: `lattice-rt plan (${template.name})`,
+      frameOfReferenceUid: ct.frameOfReferenceUid,
+      dose: total,
+      summationType: 'PLAN',
+      referencedPlanSopInstanceUid: planUid,
+    },
+    files.rtdose,
+    { doseComment: `lattice-rt optimised fluence, ${fractions} fx (research use only)` },
+  );
+  writeFileAtomic(files.plan, `${JSON.stringify(plan, null, 1)}\n`);
+  if (files.vertices !== undefined && ps.placement !== undefined) {
+    writeFileAtomic(files.vertices, `${JSON.stringify({ ...ps.placement.audit, rtstructFile: files.rtstruct }, null, 2)}\n`);
+  }
+  const extra = planTables(goals, optimised, overlapNotes, skipped, { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs });
+  const title = `Lattice plan: ${ct.patientName || ct.patientId} (template ${template.name})`;
+  writeFileAtomic(
+    files.reportJson,
+    renderJson(evaluation, {
+      input: { path: casePath, template: template.name, templateFile: resolved.file, doseFile: files.rtdose, plan: files.plan, constraintSet: constraintSet?.name ?? null },
+      plan: {
+        goals,
+        objective: { initial: optimised.initialObjective, final: optimised.objective, terms: optimised.terms },
+        solver: optimised.solver,
+        beamlets: optimised.nBeamlets,
+        beams: optimised.beams.length,
+        beamletMm: optimised.beamletMm,
+        points: { count: cloud.count, perLevel: cloud.perLevel, strides: cloud.strides },
+        optimisedVsFinal: { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs, byStructure },
+        skippedConstraints: skipped,
+        constraintOverlaps: overlapNotes,
+        timingsMs: { ...timings, ...optimised.timingsMs },
+      },
+    }),
+  );
+  writeFileAtomic(files.reportMd, renderMarkdown(evaluation, title, extra));
+  writeFileAtomic(files.reportHtml, renderHtml(evaluation, title, extra));
+  timings.total = performance.now() - t0;
+  return {
+    template,
+    templateFile: resolved.file,
+    structures: ps,
+    optimised,
+    evaluation,
+    goals,
+    optimisedVsFinal: { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs, byStructure },
+    skippedConstraints: skipped,
+    files,
+    warnings,
+    timingsMs: timings,
+  };
+}
+
+function hashWeights(w: Float64Array): string {
+  let h = 2166136261;
+  for (let i = 0; i < w.length; i++) {
+    const v = Math.round(w[i]! * 1e6);
+    h = Math.imul(h ^ (v & 0xffff), 16777619) >>> 0;
+    h = Math.imul(h ^ (v >>> 16), 16777619) >>> 0;
+  }
+  return h.toString(16);
+}
+
+let cachedVersion: string | undefined;
+function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let dir = dirname(new URL(import.meta.url).pathname);
+  for (let up = 0; up < 5; up++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'lattice-rt') return (cachedVersion = pkg.version ?? 'unknown');
+    } catch {
+      // keep looking upward
+    }
+    dir = dirname(dir);
+  }
+  return (cachedVersion = 'unknown');
+}
+
+/** The plan's quality goals measured on the evaluated final dose. */
+export function planGoals(ev: PlanEvaluation, template: PlanTemplate, ps: PlanningStructures, rxGy: number, peakGy: number | undefined): PlanGoal[] {
+  const goals: PlanGoal[] = [];
+  const s = (name: string) => ev.structures.find((x) => x.name === name);
+  const primary = s(ps.primary.name);
+  if (primary !== undefined) {
+    const key = `V${fmt(rxGy)}Gy%`;
+    const v = primary.requested[key]?.value ?? NaN;
+    goals.push({ goal: `${ps.primary.name} V${fmt(rxGy)}Gy`, value: v, unit: '%', target: '>= 95 %', met: v >= 95 });
+  }
+  if (ps.peaks !== undefined && peakGy !== undefined) {
+    const u = s(ps.peaks.union.name);
+    if (u !== undefined) {
+      const dev = (100 * (u.planned.meanGy - peakGy)) / peakGy;
+      goals.push({ goal: `${ps.peaks.union.name} mean`, value: u.planned.meanGy, unit: 'Gy', target: `${fmt(peakGy)} Gy ± 3 % (${dev >= 0 ? '+' : ''}${dev.toFixed(1)} %)`, met: Math.abs(dev) <= 3 });
+    }
+    let worst = 0;
+    let worstName = '';
+    for (const sp of ps.peaks.spheres) {
+      const e = s(sp.name);
+      if (e === undefined) continue;
+      const dev = (100 * (e.planned.meanGy - peakGy)) / peakGy;
+      if (Math.abs(dev) >= Math.abs(worst)) {
+        worst = dev;
+        worstName = sp.name;
+      }
+    }
+    goals.push({ goal: `every sphere's mean (worst: ${worstName})`, value: peakGy * (1 + worst / 100), unit: 'Gy', target: `${fmt(peakGy)} Gy ± 7 % (${worst >= 0 ? '+' : ''}${worst.toFixed(1)} %)`, met: Math.abs(worst) <= 7 });
+    const v = s(ps.peaks.valley.name);
+    const goal = template.lattice?.valleyMedianMaxGy;
+    if (v !== undefined && goal !== undefined) {
+      goals.push({ goal: `${ps.peaks.valley.name} median`, value: v.planned.D50pctGy, unit: 'Gy', target: `<= ${fmt(goal)} Gy`, met: v.planned.D50pctGy <= goal });
+    }
+  }
+  const nt = s(ps.normalTissue.name);
+  if (nt !== undefined) {
+    goals.push({ goal: `${ps.normalTissue.name} D0.03cc`, value: nt.planned.D0_03ccGy, unit: 'Gy', target: `<= ${fmt(rxGy)} Gy`, met: nt.planned.D0_03ccGy <= rxGy });
+  }
+  const c = ev.constraints;
+  if (c !== undefined) {
+    const bad = c.results.filter((r) => r.status === 'fail');
+    goals.push({ goal: `${c.set} limits`, value: c.results.length - bad.length, unit: `of ${c.results.length} met or not achievable`, target: 'every limit the geometry allows', met: bad.length === 0 });
+  }
+  return goals;
+}
+
+/** For each failed or not-achievable constraint: the organ's overlap with the primary target, cc. */
+function constraintOverlaps(ev: PlanEvaluation, ps: PlanningStructures): { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[] {
+  const c = ev.constraints;
+  if (c === undefined) return [];
+  const out: { id: string; label: string; status: string; overlapCc: number; reason: string }[] = [];
+  for (const r of c.results) {
+    if (r.status === 'pass' || r.status === 'not evaluated') continue;
+    let overlap = 0;
+    for (const name of r.structures) {
+      const m = ps.all.find((x) => x.name === name);
+      if (m !== undefined) overlap += maskVolumeCc(intersectMasks(m.mask, ps.primary.mask));
+    }
+    const reason =
+      r.status === 'not achievable'
+        ? `not achievable whatever the dose (${r.note ?? 'organ volume below the critical volume'})`
+        : overlap > 0
+          ? `${overlap.toFixed(2)} cc of ${r.structures.join(' + ')} lies inside ${ps.primary.name}, which receives at least the prescription`
+          : `missed by ${Math.abs(r.margin).toFixed(2)} ${r.unit}; no overlap with ${ps.primary.name}`;
+    out.push({ id: r.id, label: `${r.label} ${r.metric}`, status: r.status, overlapCc: overlap, reason });
+  }
+  return out;
+}
+
+function planTables(
+  goals: readonly PlanGoal[],
+  o: OptimisedFluence,
+  overlaps: ReturnType<typeof constraintOverlaps>,
+  skipped: PlanCaseResult['skippedConstraints'],
+  diff: { meanAbsGy: number; maxAbsGy: number },
+): Table[] {
+  const tables: Table[] = [
+    {
+      title: 'Plan goals',
+      headers: ['goal', 'achieved', 'target', 'met'],
+      rows: goals.map((g) => [g.goal, `${Number.isFinite(g.value) ? g.value.toFixed(2) : 'n/a'} ${g.unit}`, g.target, g.met ? 'yes' : 'NO']),
+    },
+    {
+      title: 'Optimisation',
+      headers: ['objective term', 'weight', 'value', 'weighted'],
+      rows: o.terms.map((t) => [t.label, fmt(t.weight), t.value.toExponential(3), t.weighted.toExponential(3)]),
+      notes: [
+        `${o.beams.length} beams, ${o.nBeamlets} beamlets of ${fmt(o.beamletMm)} mm; ${o.cloud.count} optimisation points (fine ${o.cloud.perLevel[0]}, medium ${o.cloud.perLevel[1]}, coarse ${o.cloud.perLevel[2]}).`,
+        `Objective ${o.initialObjective.toExponential(3)} -> ${o.objective.toExponential(3)} in ${o.solver.iterations} iterations (${o.solver.evaluations} evaluations, stop: ${o.solver.stopReason}).`,
+        `Final dose (recomputed on the full dose grid) minus optimised dose at the optimisation points: mean |difference| ${diff.meanAbsGy.toFixed(3)} Gy, maximum ${diff.maxAbsGy.toFixed(3)} Gy.`,
+      ],
+    },
+  ];
+  if (overlaps.length > 0 || skipped.length > 0) {
+    tables.push({
+      title: 'Limits not met, and why',
+      headers: ['constraint', 'status', 'reason'],
+      rows: [...overlaps.map((r) => [r.label, r.status, r.reason]), ...skipped.map((s) => [s.constraintId, 'not optimised', s.reason])],
+    });
+  }
+  return tables;
+}
