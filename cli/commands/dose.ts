@@ -9,19 +9,24 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../src/core/errors.js';
 import { gamma3d } from '../../src/dose/gamma.js';
+import { readFluencePlan, recalculateFluencePlan } from '../../src/dose/fluence-plan.js';
 import { recalculatePlan } from '../../src/dose/recalculate.js';
+import type { Grid } from '../../src/geometry/grid.js';
+import type { ScalarVolume } from '../../src/geometry/volume.js';
+import type { DicomCase } from '../../src/io/dicom/case.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import { readRtDose, readRtPlan } from '../../src/io/dicom/read/index.js';
-import { seriesInstanceUidFor } from '../../src/io/dicom/uid.js';
+import { deriveUid, seriesInstanceUidFor } from '../../src/io/dicom/uid.js';
 import { writeRtDose } from '../../src/io/dicom/write/index.js';
 import { DISCLAIMER, positiveNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
 interface DoseOptions {
   readonly plan?: string;
+  readonly fluence?: string;
   readonly out: string;
-  readonly gridMm: number;
+  readonly gridMm?: number;
   readonly compare?: string;
   readonly gamma: readonly [number, number];
   readonly local?: boolean;
@@ -48,8 +53,9 @@ export function registerDose(program: Command, setExit: (code: number) => void):
     .description('recalculate a plan (static fields or VMAT) on its CT with the 6 MV pencil-beam engine; optionally gamma-compare with another dose')
     .argument('<path>', 'DICOM folder with the CT (and the plan)')
     .option('--plan <file>', 'RT Plan file (default: the one plan in PATH)')
+    .option('--fluence <plan.json>', 'recompute a fluence plan written by `lattice plan` (instead of an RT Plan)')
     .requiredOption('--out <dir>', 'output folder: RTDOSE.dcm, gamma.json')
-    .option('--grid-mm <mm>', 'dose grid spacing in mm', positiveNumber('--grid-mm'), 3)
+    .option('--grid-mm <mm>', 'dose grid spacing in mm (default 3; 2.5 with --fluence, as lattice plan)', positiveNumber('--grid-mm'))
     .option('--compare <rtdose>', 'reference RT Dose (e.g. the planning system\'s) for a 3D gamma comparison')
     .option('--gamma <criteria>', 'dose difference (%) / distance to agreement (mm)', gammaCriteria, [3, 2] as [number, number])
     .option('--local', 'local dose-difference normalisation (default global, to the reference maximum)')
@@ -59,20 +65,58 @@ export function registerDose(program: Command, setExit: (code: number) => void):
     });
 }
 
-function runDose(path: string, opts: DoseOptions): void {
-  const dicomCase = readDicomCase(path);
-  for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
+/** What was computed: the planned total on its grid, where it came from, for the RT Dose and the summary. */
+interface Computed {
+  readonly totalDoseGy: ScalarVolume;
+  readonly doseGrid: Grid;
+  readonly fractions: number;
+  readonly label: string;
+  readonly beams: number;
+  readonly planUid: string;
+  readonly warnings: readonly string[];
+}
+
+function computeFromRtPlan(path: string, dicomCase: DicomCase, opts: DoseOptions): Computed {
   let plan = opts.plan !== undefined ? readRtPlan(opts.plan) : dicomCase.plans[0];
   if (opts.plan === undefined && dicomCase.plans.length !== 1) {
     throw new InputError(
       dicomCase.plans.length === 0
-        ? `no RT Plan in ${path}; give one with --plan`
+        ? `no RT Plan in ${path}; give one with --plan (or a fluence plan with --fluence)`
         : `${dicomCase.plans.length} RT Plans in ${path}; choose one with --plan`,
     );
   }
   plan = plan!;
+  const r = recalculatePlan(dicomCase.ct, plan, { gridSpacingMm: opts.gridMm ?? 3 });
+  return { totalDoseGy: r.totalDoseGy, doseGrid: r.doseGrid, fractions: r.fractionsPlanned, label: `plan "${plan.label}"`, beams: plan.beams.length, planUid: plan.sopInstanceUid, warnings: r.warnings };
+}
+
+function computeFromFluence(file: string, dicomCase: DicomCase, opts: DoseOptions): Computed {
+  const plan = readFluencePlan(file);
+  if (plan.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
+    throw new InputError(`the fluence plan is in frame of reference ${plan.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`, { file });
+  }
+  const r = recalculateFluencePlan(dicomCase.ct, dicomCase.structureSet, plan, { gridSpacingMm: opts.gridMm ?? 2.5 });
+  const uid = typeof plan.planUid === 'string' ? plan.planUid : deriveUid('lattice-rt', 'fluence-plan-file', file);
+  return { totalDoseGy: r.totalDoseGy, doseGrid: r.doseGrid, fractions: plan.fractions, label: `fluence plan ${file}`, beams: plan.beams.length, planUid: uid, warnings: r.warnings };
+}
+
+function runDose(path: string, opts: DoseOptions): void {
+  if (opts.plan !== undefined && opts.fluence !== undefined) throw new InputError('give either --plan (an RT Plan) or --fluence (a fluence plan), not both');
+  // every input is read and checked before anything is computed or written
+  const reference = opts.compare !== undefined ? readRtDose(opts.compare) : undefined;
+  const dicomCase = readDicomCase(path);
+  for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
+  if (reference !== undefined) {
+    if (reference.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
+      throw new InputError(
+        `the dose to compare is in frame of reference ${reference.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`,
+        { file: opts.compare },
+      );
+    }
+    if (reference.units !== 'GY') throw new InputError(`the dose to compare must be in GY, found ${reference.units}`, { file: opts.compare });
+  }
   const t0 = performance.now();
-  const r = recalculatePlan(dicomCase.ct, plan, { gridSpacingMm: opts.gridMm });
+  const r = opts.fluence !== undefined ? computeFromFluence(opts.fluence, dicomCase, opts) : computeFromRtPlan(path, dicomCase, opts);
   for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
   const doseFile = join(opts.out, 'RTDOSE.dcm');
   writeRtDose(
@@ -81,12 +125,12 @@ function runDose(path: string, opts: DoseOptions): void {
       patientName: dicomCase.ct.patientName,
       studyInstanceUid: dicomCase.ct.studyInstanceUid,
       ...(dicomCase.ct.studyDescription !== undefined ? { studyDescription: dicomCase.ct.studyDescription } : {}),
-      seriesInstanceUid: seriesInstanceUidFor(dicomCase.ct.studyInstanceUid, `lattice-rt dose of ${plan.sopInstanceUid}`),
+      seriesInstanceUid: seriesInstanceUidFor(dicomCase.ct.studyInstanceUid, `lattice-rt dose of ${r.planUid}`),
       seriesDescription: 'lattice-rt recalculation',
       frameOfReferenceUid: dicomCase.ct.frameOfReferenceUid,
       dose: r.totalDoseGy,
       summationType: 'PLAN',
-      referencedPlanSopInstanceUid: plan.sopInstanceUid,
+      referencedPlanSopInstanceUid: r.planUid,
     },
     doseFile,
     { doseComment: 'lattice-rt 6 MV pencil beam (research use only)' },
@@ -95,19 +139,11 @@ function runDose(path: string, opts: DoseOptions): void {
   for (const v of r.totalDoseGy.data) if (v > max) max = v;
   console.log(DISCLAIMER);
   console.log(
-    `plan "${plan.label}": ${plan.beams.length} beam(s), ${r.fractionsPlanned} fraction(s); dose grid ${r.doseGrid.size.join(' x ')} at ${opts.gridMm} mm; ` +
+    `${r.label}: ${r.beams} beam(s), ${r.fractions} fraction(s); dose grid ${r.doseGrid.size.join(' x ')} at ${r.doseGrid.spacingMm[0]} mm; ` +
       `maximum ${max.toFixed(3)} Gy (planned total); ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   console.log(`wrote ${doseFile}`);
-  if (opts.compare !== undefined) {
-    const reference = readRtDose(opts.compare);
-    if (reference.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
-      throw new InputError(
-        `the dose to compare is in frame of reference ${reference.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`,
-        { file: opts.compare },
-      );
-    }
-    if (reference.units !== 'GY') throw new InputError(`the dose to compare must be in GY, found ${reference.units}`, { file: opts.compare });
+  if (reference !== undefined) {
     const [dd, dta] = opts.gamma;
     const g = gamma3d(reference.dose, r.totalDoseGy, { doseDiffPct: dd, dtaMm: dta, local: opts.local === true, lowDoseThresholdPct: opts.threshold });
     const summary = {

@@ -17,6 +17,7 @@ interface PlanOptions {
   readonly target?: string;
   readonly beams?: BeamAngles[];
   readonly peaks?: string[];
+  readonly isocentre?: [number, number, number];
   readonly gridMm: number;
   readonly maxIterations?: number;
   readonly threads?: number;
@@ -30,6 +31,12 @@ const beamsOption = (value: string): BeamAngles[] => {
   } catch (e) {
     throw new InvalidArgumentError(e instanceof InputError ? e.message : String(e));
   }
+};
+
+const isocentreOption = (value: string): [number, number, number] => {
+  const v = value.split(',').map((x) => Number(x.trim()));
+  if (v.length !== 3 || !v.every(Number.isFinite)) throw new InvalidArgumentError(`--isocentre expects x,y,z in mm (LPS), found '${value}'`);
+  return [v[0]!, v[1]!, v[2]!];
 };
 
 const positiveInteger = (option: string) => (value: string): number => {
@@ -48,6 +55,7 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--target <name>', 'the structure the plan is built around (lattice target and source of PTV = target + margin)')
     .option('--beams <spec>', 'beams: a count (36: equispaced), START:STEP:STOP gantry angles (0:40:320), or gantry[/couch[/collimator]] angles separated by commas', beamsOption)
     .option('--peaks <names>', 'use these sphere ROIs (comma-separated) instead of placing vertices', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .option('--isocentre <x,y,z>', 'isocentre in patient coordinates (LPS, mm; default: the centre of the primary target)', isocentreOption)
     .option('--grid-mm <mm>', 'final dose grid spacing, mm', positiveNumber('--grid-mm'), 2.5)
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 150)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
@@ -122,6 +130,7 @@ function runPlan(path: string, opts: PlanOptions): void {
       ...(opts.target !== undefined ? { target: opts.target } : {}),
       ...(opts.beams !== undefined ? { beams: opts.beams } : {}),
       ...(opts.peaks !== undefined ? { peaks: opts.peaks } : {}),
+      ...(opts.isocentre !== undefined ? { isocentreLps: opts.isocentre } : {}),
       gridMm: opts.gridMm,
       ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),

@@ -12,11 +12,18 @@
  * over the dose grid's non-air voxels (and, optionally, every voxel inside the body), per fraction in Gy.
  */
 
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { FormatError, PlanError, fmt } from '../core/errors.js';
 import type { Grid } from '../geometry/grid.js';
-import type { Mask, ScalarVolume } from '../geometry/volume.js';
-import { issueLocation } from '../io/yaml-file.js';
+import { BODY_THRESHOLD_HU, bodyMaskFromCt, findBodyRoi } from '../geometry/body.js';
+import { rasterizeStructures } from '../geometry/structure-set.js';
+import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/volume.js';
+import type { CtSeries, StructureSet } from '../io/dicom/model.js';
+import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
+import { PHOTON_6MV } from './machine-6mv.js';
+import { doseGridForCt } from './recalculate.js';
+import { readYamlOrJson, issueLocation } from '../io/yaml-file.js';
 import type { BeamGeometry } from './beam-geometry.js';
 import type { StaticField } from './field-dose.js';
 import { primaryFluenceAt, type PhotonMachine } from './machine.js';
@@ -165,4 +172,46 @@ export function fluencePlanDose(
     threads: options.threads ?? 1,
     ...(options.inside !== undefined ? { inside: options.inside } : {}),
   });
+}
+
+/** Read and validate plan.json. */
+export function readFluencePlan(file: string): FluencePlan {
+  return parseFluencePlan(readYamlOrJson(file, 'fluence plan'), file);
+}
+
+export interface FluenceRecalculation {
+  readonly doseGrid: Grid;
+  readonly dosePerFractionGy: ScalarVolume;
+  /** dosePerFractionGy x the plan's fractions. */
+  readonly totalDoseGy: ScalarVolume;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The planned total dose of a fluence plan on its CT: the dose grid of doseGridForCt (default 2.5 mm),
+ * dose computed in every non-air voxel and inside the body (the structure set's body ROI, else the CT
+ * above -500 HU). `lattice plan` and `lattice dose --fluence` both call this, so they agree.
+ */
+export function recalculateFluencePlan(
+  ct: CtSeries,
+  structureSet: StructureSet | undefined,
+  plan: FluencePlan,
+  options: { readonly gridSpacingMm?: number; readonly threads?: number; readonly machine?: PhotonMachine; readonly hlut?: Hlut } = {},
+): FluenceRecalculation {
+  const warnings: string[] = [];
+  if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
+    throw new PlanError(`fluence plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`);
+  }
+  const roi = structureSet !== undefined ? findBodyRoi(structureSet.structures) : undefined;
+  let body = roi !== undefined ? rasterizeStructures([roi], ct.hu.grid)[0]?.mask : undefined;
+  if (body === undefined) {
+    body = bodyMaskFromCt(ct.hu);
+    if (roi !== undefined) warnings.push(`body ROI "${roi.name}" has no closed contours: the body is the CT above ${BODY_THRESHOLD_HU} HU`);
+  }
+  const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
+  const doseGrid = doseGridForCt(ct, options.gridSpacingMm ?? 2.5);
+  const perFraction = fluencePlanDose(options.machine ?? PHOTON_6MV, plan, red, doseGrid, { threads: options.threads ?? availableParallelism(), inside: body });
+  const total = createScalarVolume(doseGrid);
+  for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * plan.fractions;
+  return { doseGrid, dosePerFractionGy: perFraction, totalDoseGy: total, warnings };
 }

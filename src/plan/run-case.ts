@@ -20,10 +20,9 @@ import { DicomError, InputError, PlanError, fmt } from '../core/errors.js';
 import { DISCLAIMER } from '../core/disclaimer.js';
 import type { Vec3 } from '../core/vec3.js';
 import { beamCoordinates, beamFrame } from '../dose/beam-geometry.js';
-import { fluencePlanDose, FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, type FluencePlan } from '../dose/fluence-plan.js';
+import { FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, recalculateFluencePlan, type FluencePlan } from '../dose/fluence-plan.js';
 import { DEFAULT_HLUT, redVolumeOfCt } from '../dose/hlut.js';
 import { PHOTON_6MV } from '../dose/machine-6mv.js';
-import { doseGridForCt } from '../dose/recalculate.js';
 import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
 import type { ConstraintSet } from '../evaluate/constraints/types.js';
 import { evaluatePlan, type PlanEvaluation } from '../evaluate/plan.js';
@@ -35,7 +34,7 @@ import { intersectMasks } from '../geometry/booleans.js';
 import { maskToContours } from '../geometry/contour.js';
 import { rasterizeStructures } from '../geometry/structure-set.js';
 import type { ContourStructure } from '../geometry/structure.js';
-import { createScalarVolume, maskCentroidLps, maskVolumeCc, type ScalarVolume } from '../geometry/volume.js';
+import { maskCentroidLps, maskVolumeCc } from '../geometry/volume.js';
 import { trilinearSampler } from '../geometry/resample.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readDicomCase } from '../io/dicom/case.js';
@@ -66,6 +65,8 @@ export interface PlanCaseOptions {
   readonly target?: string;
   /** Beams instead of the template's. */
   readonly beams?: readonly BeamAngles[];
+  /** Isocentre (LPS, mm) instead of the primary target's centroid. */
+  readonly isocentreLps?: Vec3;
   /** Existing sphere ROIs instead of placing vertices. */
   readonly peaks?: readonly string[];
   /** Dose grid spacing, mm (default 2.5). */
@@ -189,8 +190,9 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   checkObjectivesConsistent([...specs]);
 
   // beams around the primary target's centroid
-  const iso = maskCentroidLps(ps.primary.mask)!;
+  const iso = options.isocentreLps ?? maskCentroidLps(ps.primary.mask)!;
   const isoVec: Vec3 = [iso[0], iso[1], iso[2]];
+  if (!isoVec.every(Number.isFinite)) throw new InputError(`isocentre must be three finite numbers (LPS, mm), found [${isoVec.map(fmt).join(', ')}]`);
   const angles =
     options.beams ??
     (template.beams.arrangement === 'equispaced'
@@ -250,10 +252,9 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   };
   progress('final dose');
   t = performance.now();
-  const doseGrid = doseGridForCt(ct, gridMm);
-  const perFraction = fluencePlanDose(PHOTON_6MV, plan, red, doseGrid, { threads, inside: ps.body.mask });
-  const total = createScalarVolume(doseGrid);
-  for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * fractions;
+  const recalc = recalculateFluencePlan(ct, dc.structureSet, plan, { gridSpacingMm: gridMm, threads });
+  warnings.push(...recalc.warnings);
+  const total = recalc.totalDoseGy;
   timings.finalDose = performance.now() - t;
 
   // optimised vs final dose at the optimisation points

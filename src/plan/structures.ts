@@ -14,15 +14,14 @@
 import { GeometryError, InputError, PlanError, fmt } from '../core/errors.js';
 import type { Vec3 } from '../core/vec3.js';
 import { intersectMasks, subtractMask, unionMasks } from '../geometry/booleans.js';
+import { BODY_THRESHOLD_HU, bodyMaskFromCt, findBodyRoi } from '../geometry/body.js';
 import { expandMask } from '../geometry/margins.js';
 import { findStructure } from '../geometry/structure-set.js';
 import type { MaskStructure, Rgb } from '../geometry/structure.js';
-import { countVoxels, createMask, maskVolumeCc, type Mask, type ScalarVolume } from '../geometry/volume.js';
+import { countVoxels, maskVolumeCc, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import { placeInStructures, type StructurePlacement } from '../lattice/run-case.js';
 import type { PlanTemplate } from './template.js';
 
-const BODY_NAME = /^(body|external|skin|outer[_ ]?contour|patient)$/i;
-const BODY_HU = -500;
 
 export interface PlanningStructures {
   /** Every structure: the input ones, then the new ones. */
@@ -46,16 +45,15 @@ export interface PlanningStructures {
 
 const COLOURS: Readonly<Record<string, Rgb>> = { target: [255, 0, 0], nt: [0, 255, 128], body: [0, 255, 0] };
 
-/** The body mask: a body ROI by type or name, else the CT above -500 HU. */
+/** The body mask: a body ROI by type or name, else the CT above -500 HU (geometry/body.ts). */
 export function bodyStructure(structures: readonly MaskStructure[], ct: ScalarVolume): { body: MaskStructure; fromCt: boolean } {
-  const roi = structures.find((s) => s.interpretedType === 'EXTERNAL') ?? structures.find((s) => BODY_NAME.test(s.name.trim()));
+  const roi = findBodyRoi(structures);
   if (roi !== undefined) {
     if (countVoxels(roi.mask) === 0) throw new InputError('the body contour encloses no voxel of the CT', { structure: roi.name });
     return { body: roi, fromCt: false };
   }
-  const m = createMask(ct.grid);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = ct.data[i]! > BODY_HU ? 1 : 0;
-  if (countVoxels(m) === 0) throw new InputError(`empty body: no body ROI and no CT voxel above ${BODY_HU} HU`);
+  const m = bodyMaskFromCt(ct);
+  if (countVoxels(m) === 0) throw new InputError(`empty body: no body ROI and no CT voxel above ${BODY_THRESHOLD_HU} HU`);
   return { body: { name: 'BODY', interpretedType: 'EXTERNAL', colorRgb: COLOURS.body!, mask: m }, fromCt: true };
 }
 
@@ -87,7 +85,7 @@ export function planningStructures(
   };
   const { body, fromCt } = bodyStructure(input, ct);
   if (fromCt) {
-    warnings.push(`no body ROI: the body is the CT above ${BODY_HU} HU (${maskVolumeCc(body.mask).toFixed(0)} cc)`);
+    warnings.push(`no body ROI: the body is the CT above ${BODY_THRESHOLD_HU} HU (${maskVolumeCc(body.mask).toFixed(0)} cc)`);
   }
   // targets: existing, or built as from + margin (cropped to the body)
   for (const p of template.prescriptions) {
