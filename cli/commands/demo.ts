@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 import { planCase } from '../../src/plan/run-case.js';
+import { SEED_CASE_TABLE1 } from '../../src/plan/seed-case-reference.js';
 import { DISCLAIMER } from '../options.js';
 import { runCommand } from '../run-command.js';
 import { printPlanSummary, progressLine } from './plan.js';
@@ -67,7 +68,8 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
               `${o.nBeamlets} beamlets of ${o.beamletMm} mm, ${o.cloud.count} optimisation points, ${o.solver.iterations} iterations (${seconds(t0)} s)`,
           );
           console.log(`\n4. Evaluation of the final dose (report: ${r.files.reportHtml})`);
-          printPlanSummary(r, '   ');
+          printPlanSummary(r, '   ', SEED_CASE_TABLE1);
+          console.log('   (case report: Table 1 of the 2025 report, a Monaco VMAT plan of the real patient; the phantom only resembles that anatomy)');
           console.log(`\n   written: ${Object.values(r.files).join(', ')}`);
           console.log(`\nDemo finished in ${seconds(tAll)} s. Evaluate again with: lattice evaluate ${opts.out} --dose ${r.files.rtdose} --fractions-planned 5 --out DIR`);
         }),

@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../src/core/errors.js';
 import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
+import type { ReferenceRow } from '../../src/plan/seed-case-reference.js';
 import { DISCLAIMER, positiveNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
@@ -92,8 +93,9 @@ export function progressLine(enabled: boolean): { update: (p: PlanProgress) => v
   };
 }
 
-/** The case-report-style summary: goals, then the constraint table (organ, limit, achieved). */
-export function printPlanSummary(r: PlanCaseResult, indent = ''): void {
+/** The case-report-style summary: goals, then the constraint table (organ, limit, achieved), with
+ * the reference case's Table 1 beside it when given (the demo). */
+export function printPlanSummary(r: PlanCaseResult, indent = '', reference?: readonly ReferenceRow[]): void {
   const c = r.evaluation.constraints;
   console.log(`${indent}Plan goals (final dose, recomputed on the full grid):`);
   for (const g of r.goals) {
@@ -111,10 +113,19 @@ export function printPlanSummary(r: PlanCaseResult, indent = ''): void {
   }
   if (c !== undefined) {
     console.log(`${indent}${c.set} (planned physical dose):`);
-    const rows = c.results.map((x) => [x.label, x.metric, `${x.comparison} ${x.limit.toFixed(2)} ${x.unit}`, `${x.value.toFixed(2)} ${x.unit}`, x.status]);
-    const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), 4));
-    console.log(`${indent}  ${['organ', 'metric', 'limit', 'achieved'].map((h, i) => h.padEnd(widths[i]!)).join('  ')}  result`);
-    for (const row of rows) console.log(`${indent}  ${row.slice(0, 4).map((x, i) => x.padEnd(widths[i]!)).join('  ')}  ${row[4]}`);
+    const refOf = (x: (typeof c.results)[number]): string => {
+      if (reference === undefined) return '';
+      const ref = reference.find((f) => f.organs.join(' + ') === x.organ);
+      if (ref === undefined) return '';
+      if (ref.metric === 'Dmax' && x.metric.startsWith('D0.03')) return `Dmax ${ref.value.toFixed(2)} Gy`;
+      if (ref.metric === 'volume below' && x.metric.startsWith('V(<')) return `${ref.value.toFixed(1)} cc`;
+      return '';
+    };
+    const head = ['organ', 'metric', 'limit', 'achieved', 'result', ...(reference !== undefined ? ['case report'] : [])];
+    const rows = c.results.map((x) => [x.label, x.metric, `${x.comparison} ${x.limit.toFixed(2)} ${x.unit}`, `${x.value.toFixed(2)} ${x.unit}`, x.status, ...(reference !== undefined ? [refOf(x)] : [])]);
+    const widths = head.map((h, i) => Math.max(...rows.map((row) => row[i]!.length), h.length));
+    console.log(`${indent}  ${head.map((h, i) => h.padEnd(widths[i]!)).join('  ').trimEnd()}`);
+    for (const row of rows) console.log(`${indent}  ${row.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd()}`);
   }
   const d = r.optimisedVsFinal;
   console.log(`${indent}Optimised vs final dose at the optimisation points: mean |diff| ${d.meanAbsGy.toFixed(3)} Gy, max ${d.maxAbsGy.toFixed(3)} Gy`);
