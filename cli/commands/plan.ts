@@ -127,6 +127,7 @@ export function printPlanSummary(r: PlanCaseResult, indent = '', reference?: rea
     console.log(`${indent}  ${head.map((h, i) => h.padEnd(widths[i]!)).join('  ').trimEnd()}`);
     for (const row of rows) console.log(`${indent}  ${row.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd()}`);
   }
+  for (const l of r.limitsNotMet) console.log(`${indent}  ${l.label}: ${l.status}: ${l.reason}`);
   const d = r.optimisedVsFinal;
   console.log(`${indent}Optimised vs final dose at the optimisation points: mean |diff| ${d.meanAbsGy.toFixed(3)} Gy, max ${d.maxAbsGy.toFixed(3)} Gy`);
 }
@@ -165,6 +166,7 @@ function runPlan(path: string, opts: PlanOptions): void {
           optimisation: { beams: o.beams.length, beamlets: o.nBeamlets, points: o.cloud.count, iterations: o.solver.iterations, evaluations: o.solver.evaluations, stopReason: o.solver.stopReason, objective: o.objective },
           optimisedVsFinal: r.optimisedVsFinal,
           skippedConstraints: r.skippedConstraints,
+          limitsNotMet: r.limitsNotMet,
           timingsMs: r.timingsMs,
           warnings: r.warnings,
         },

@@ -95,6 +95,8 @@ export interface PlanCaseResult {
   /** Final dose minus optimised dose at the optimisation points (Gy). */
   readonly optimisedVsFinal: { readonly meanAbsGy: number; readonly maxAbsGy: number; readonly byStructure: readonly { readonly structure: string; readonly meanOptimisedGy: number; readonly meanFinalGy: number }[] };
   readonly skippedConstraints: readonly { readonly constraintId: string; readonly organ: string; readonly reason: string }[];
+  /** Every constraint that failed or cannot be met, with the reason (overlap with the primary target in cc). */
+  readonly limitsNotMet: readonly { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[];
   readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
   readonly warnings: readonly string[];
   readonly timingsMs: Readonly<Record<string, number>>;
@@ -304,7 +306,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   warnings.push(...evaluation.warnings);
   timings.evaluation = performance.now() - t;
   const goals = planGoals(evaluation, template, ps, primaryRx.doseGy, peakRx?.doseGy);
-  const overlapNotes = constraintOverlaps(evaluation, ps);
+  const overlapNotes = constraintOverlaps(evaluation, ps, skipped);
 
   // write: everything computed; now the files
   const out = options.outDir;
@@ -376,6 +378,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     goals,
     optimisedVsFinal: { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs, byStructure },
     skippedConstraints: skipped,
+    limitsNotMet: overlapNotes,
     files,
     warnings,
     timingsMs: timings,
@@ -455,7 +458,7 @@ export function planGoals(ev: PlanEvaluation, template: PlanTemplate, ps: Planni
 }
 
 /** For each failed or not-achievable constraint: the organ's overlap with the primary target, cc. */
-function constraintOverlaps(ev: PlanEvaluation, ps: PlanningStructures): { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[] {
+function constraintOverlaps(ev: PlanEvaluation, ps: PlanningStructures, skipped: PlanCaseResult['skippedConstraints']): { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[] {
   const c = ev.constraints;
   if (c === undefined) return [];
   const out: { id: string; label: string; status: string; overlapCc: number; reason: string }[] = [];
@@ -468,7 +471,8 @@ function constraintOverlaps(ev: PlanEvaluation, ps: PlanningStructures): { reado
     }
     const reason =
       r.status === 'not achievable'
-        ? `not achievable whatever the dose (${r.note ?? 'organ volume below the critical volume'})`
+        ? `${skipped.find((k) => k.constraintId === r.id)?.reason ?? 'not achievable whatever the dose: the organ is smaller than the critical volume'}` +
+          (overlap > 0 ? `; ${overlap.toFixed(2)} cc of it lies inside ${ps.primary.name}` : '')
         : overlap > 0
           ? `${overlap.toFixed(2)} cc of ${r.structures.join(' + ')} lies inside ${ps.primary.name}, which receives at least the prescription`
           : `missed by ${Math.abs(r.margin).toFixed(2)} ${r.unit}; no overlap with ${ps.primary.name}`;

@@ -20,7 +20,7 @@ import { findStructure } from '../geometry/structure-set.js';
 import type { MaskStructure, Rgb } from '../geometry/structure.js';
 import { countVoxels, maskVolumeCc, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import { placeInStructures, type StructurePlacement } from '../lattice/run-case.js';
-import type { PlanTemplate } from './template.js';
+import { latticePlacementParams, type PlanTemplate } from './template.js';
 
 
 export interface PlanningStructures {
@@ -130,16 +130,7 @@ export function planningStructures(
       });
       peaks = { union, spheres, valley, centresLps: [] };
     } else {
-      const params = {
-        ...(lat.pattern !== undefined ? { pattern: lat.pattern } : {}),
-        ...(lat.diameterMm !== undefined ? { diameterMm: lat.diameterMm } : {}),
-        ...(lat.spacingMm !== undefined ? { spacingMm: lat.spacingMm } : {}),
-        ...(lat.planeSpacingMm !== undefined ? { planeSpacingMm: lat.planeSpacingMm } : {}),
-        ...(lat.insetMm !== undefined ? { insetMm: lat.insetMm } : {}),
-        ...(lat.oarClearanceMm !== undefined ? { oarClearanceMm: lat.oarClearanceMm } : {}),
-        ...(lat.partialMin !== undefined ? { partialMin: lat.partialMin } : {}),
-        ...(lat.allowPartial !== undefined ? { allowPartial: lat.allowPartial } : {}),
-      };
+      const params = latticePlacementParams(lat);
       placement = placeInStructures(all, latticeTarget.name, 'auto', params, {
         unionName: peakRx.structure,
         vertexRois: true,

@@ -40,7 +40,7 @@ import { FormatError, InputError, LatticeError, PlanError, fmt } from '../core/e
 import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
 import type { ConstraintSet } from '../evaluate/constraints/types.js';
 import { issueLocation } from '../io/yaml-file.js';
-import { resolvePlacementParams } from '../lattice/params.js';
+import { resolvePlacementParams, type PlacementParams } from '../lattice/params.js';
 import { PATTERN_NAMES } from '../lattice/patterns/registry.js';
 import type { ObjectiveSpec } from '../optimise/objectives/types.js';
 
@@ -546,16 +546,7 @@ function checkTemplate(t: PlanTemplate, where: Where): void {
       );
     }
     try {
-      resolvePlacementParams({
-        ...(lat.pattern !== undefined ? { pattern: lat.pattern } : {}),
-        ...(lat.diameterMm !== undefined ? { diameterMm: lat.diameterMm } : {}),
-        ...(lat.spacingMm !== undefined ? { spacingMm: lat.spacingMm } : {}),
-        ...(lat.planeSpacingMm !== undefined ? { planeSpacingMm: lat.planeSpacingMm } : {}),
-        ...(lat.insetMm !== undefined ? { insetMm: lat.insetMm } : {}),
-        ...(lat.oarClearanceMm !== undefined ? { oarClearanceMm: lat.oarClearanceMm } : {}),
-        ...(lat.partialMin !== undefined ? { partialMin: lat.partialMin } : {}),
-        ...(lat.allowPartial !== undefined ? { allowPartial: lat.allowPartial } : {}),
-      });
+      resolvePlacementParams(latticePlacementParams(lat));
     } catch (e) {
       if (e instanceof LatticeError) where.fail(['lattice'], e.message);
       throw e;
@@ -686,4 +677,18 @@ export function templateConstraintSet(template: PlanTemplate, file: string): Con
   const set = c.set.trim();
   if (/^tg101-\d+fx$/i.test(set)) return resolveConstraintSet(set.toLowerCase());
   return resolveConstraintSet(isAbsolute(set) ? set : resolve(dirname(file), set));
+}
+
+/** The placement parameters a template's lattice section sets (the rest keep lattice-rt's defaults). */
+export function latticePlacementParams(lat: NonNullable<PlanTemplate['lattice']>): Partial<PlacementParams> {
+  return {
+    ...(lat.pattern !== undefined ? { pattern: lat.pattern } : {}),
+    ...(lat.diameterMm !== undefined ? { diameterMm: lat.diameterMm } : {}),
+    ...(lat.spacingMm !== undefined ? { spacingMm: lat.spacingMm } : {}),
+    ...(lat.planeSpacingMm !== undefined ? { planeSpacingMm: lat.planeSpacingMm } : {}),
+    ...(lat.insetMm !== undefined ? { insetMm: lat.insetMm } : {}),
+    ...(lat.oarClearanceMm !== undefined ? { oarClearanceMm: lat.oarClearanceMm } : {}),
+    ...(lat.partialMin !== undefined ? { partialMin: lat.partialMin } : {}),
+    ...(lat.allowPartial !== undefined ? { allowPartial: lat.allowPartial } : {}),
+  };
 }
