@@ -19,7 +19,7 @@
  */
 
 import { GeometryError, InputError, fmt } from '../core/errors.js';
-import { indexToLpsAffine, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
+import { indexToLpsAffine, sameGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
 import type { Mask } from '../geometry/volume.js';
 import type { PointSet } from './objectives/types.js';
 
@@ -76,7 +76,7 @@ function anyIn(d: Uint8Array, nx: number, ny: number, i0: number, i1: number, j0
 export function buildPointCloud(include: Mask, fine: Mask | undefined, medium: Mask | undefined, options: PointCloudOptions = {}): PointCloud {
   const grid = include.grid;
   for (const [m, what] of [[fine, 'fine region'], [medium, 'medium region']] as const) {
-    if (m !== undefined && (m.grid.size.join() !== grid.size.join())) {
+    if (m !== undefined && !sameGrid(m.grid, grid)) {
       throw new GeometryError(`optimisation points: the ${what} is on another grid than the included structures`);
     }
   }
@@ -164,7 +164,7 @@ export function buildPointCloud(include: Mask, fine: Mask | undefined, medium: M
  * distance map) and returned aligned with the set's indices.
  */
 export function pointSetOf(cloud: PointCloud, mask: Mask, name: string, perVoxel?: Float32Array): { set: PointSet; average?: Float64Array } {
-  if (mask.grid.size.join() !== cloud.grid.size.join()) {
+  if (!sameGrid(mask.grid, cloud.grid)) {
     throw new GeometryError('optimisation points: the structure is on another grid than the point cloud', { structure: name });
   }
   const count = new Float64Array(cloud.count);
