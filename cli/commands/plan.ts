@@ -58,7 +58,7 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--peaks <names>', 'use these sphere ROIs (comma-separated) instead of placing vertices', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--isocentre <x,y,z>', 'isocentre in patient coordinates (LPS, mm; default: the centre of the primary target)', isocentreOption)
     .option('--grid-mm <mm>', 'final dose grid spacing, mm', positiveNumber('--grid-mm'), 2.5)
-    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 150)', positiveInteger('--max-iterations'))
+    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 300)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')

@@ -167,6 +167,9 @@ export function pointSetOf(cloud: PointCloud, mask: Mask, name: string, perVoxel
   if (!sameGrid(mask.grid, cloud.grid)) {
     throw new GeometryError('optimisation points: the structure is on another grid than the point cloud', { structure: name });
   }
+  if (perVoxel !== undefined && perVoxel.length !== mask.data.length) {
+    throw new GeometryError(`optimisation points: the per-voxel map has ${perVoxel.length} values, the grid ${mask.data.length} voxels`, { structure: name });
+  }
   const count = new Float64Array(cloud.count);
   const sum = perVoxel !== undefined ? new Float64Array(cloud.count) : undefined;
   const d = mask.data;

@@ -30,7 +30,10 @@
  * - 'gradient': the projected gradient's max-norm, max_i |x_i - max(lower, x_i - g_i)|, is
  *   <= gradientTolerance * max(1, |f|) (the gradient's scale relative to f's, with an absolute
  *   floor for |f| < 1);
- * - 'relative-decrease': (f_prev - f) / max(|f_prev|, |f|, 1e-300) <= relativeTolerance; also when,
+ * - 'relative-decrease': (f_prev - f) / max(|f_prev|, |f|, 1e-300) <= relativeTolerance, except
+ *   after a step taken without curvature information (the first, or one after the memory was
+ *   cleared: its unit length is arbitrary, so a small decrease there is no sign of convergence;
+ *   SciPy does test it, and stops after one tiny step when the variables are large); also when,
  *   with curvature information, the next step promises a decrease -g^T d <= 10 eps |f| (below
  *   the rounding of f: no further progress is possible, whatever relativeTolerance says);
  * - 'callback': onIteration returned true (it is called at every iterate, iteration 0 included);
@@ -62,6 +65,27 @@ export interface SolverOptions {
   readonly maxEvaluations?: number;
   /** Called at every iterate (iteration 0 = the start); return true to stop. */
   readonly onIteration?: (info: IterationInfo) => boolean | void;
+  /**
+   * Curvature memory carried from an earlier run on (nearly) the same function, from
+   * createSolverMemory(n, memory): the run starts from its quasi-Newton model instead of steepest
+   * descent, and leaves its own pairs in it for the next run. Its n and memory must match.
+   */
+  readonly curvature?: SolverMemory;
+}
+
+/** L-BFGS curvature pairs that outlive one run (see SolverOptions.curvature); opaque. */
+export interface SolverMemory {
+  readonly n: number;
+  readonly m: number;
+  /** Pairs stored. */
+  readonly k: number;
+}
+
+/** An empty curvature memory for n variables and `memory` pairs (see SolverOptions.curvature). */
+export function createSolverMemory(n: number, memory = 10): SolverMemory {
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`solver: the curvature memory needs n >= 1 variables, got ${fmt(n)}`);
+  if (!Number.isInteger(memory) || memory < 1 || memory > 100) throw new InputError(`solver: memory must be an integer in 1..100, got ${fmt(memory)}`);
+  return new Memory(n, memory);
 }
 
 export interface IterationInfo {
@@ -484,7 +508,11 @@ export function minimiseBounded(fg: ValueAndGradient, x0: Float64Array, options:
   const tBreak = new Float64Array(n);
   const free = new Uint8Array(n);
   const heap = new BreakpointHeap(n, tBreak);
-  const mem = new Memory(n, m);
+  const carried = options.curvature;
+  if (carried !== undefined && (!(carried instanceof Memory) || carried.n !== n || carried.m !== m)) {
+    throw new InputError(`solver: the curvature memory is for ${carried.n} variables and ${carried.m} pairs, this run has ${n} and ${m}`);
+  }
+  const mem = carried instanceof Memory ? carried : new Memory(n, m);
   // Small scratch of length 2m and (2m)^2.
   const p = new Float64Array(2 * m);
   const c = new Float64Array(2 * m);
@@ -521,7 +549,11 @@ export function minimiseBounded(fg: ValueAndGradient, x0: Float64Array, options:
     history,
   });
 
-  /** Stop reason at the current iterate, or undefined to go on (fPrev undefined at the start). */
+  /**
+   * Stop reason at the current iterate, or undefined to go on (fPrev undefined at the start, and
+   * after a probe: a step taken without curvature information, whose length is arbitrary, so that its
+   * small decrease says nothing about convergence).
+   */
   const stopAt = (fPrev: number | undefined): StopReason | undefined => {
     const info: IterationInfo = { iteration: iterations, value: f, projectedGradientNorm: pgNorm, evaluations, elapsedMs: elapsed() };
     const said = options.onIteration?.(info);
@@ -873,6 +905,7 @@ export function minimiseBounded(fg: ValueAndGradient, x0: Float64Array, options:
       // The first step (no curvature information yet) starts with a unit-length move, within the
       // Cauchy segment.
       const first = mem.k === 0;
+      probe = first;
       const outcome = lineSearch(slope0, first ? Math.min(1, 1 / Math.sqrt(dirNorm2)) : 1, first ? 1 : alphaMax);
       if (outcome === 'failed' && mem.k > 0) {
         mem.reset();
@@ -882,6 +915,7 @@ export function minimiseBounded(fg: ValueAndGradient, x0: Float64Array, options:
     }
   };
 
+  let probe = false;
   let stop = stopAt(undefined);
   while (stop === undefined) {
     const outcome = step();
@@ -915,7 +949,7 @@ export function minimiseBounded(fg: ValueAndGradient, x0: Float64Array, options:
     iterations++;
     history.push(f);
     pgNorm = projectedGradientNorm(x, g, lower);
-    stop = stopAt(fPrev);
+    stop = stopAt(probe ? undefined : fPrev);
     if (stop === undefined && evaluations >= settings.maxEvaluations) stop = 'max-evaluations';
   }
   return finish(stop);

@@ -19,7 +19,7 @@ export interface BeamAngles {
 export function equispacedAngles(count: number, startDeg = 0, couchDeg = 0, collimatorDeg = 0): BeamAngles[] {
   if (!Number.isInteger(count) || count < 1 || count > 360) throw new InputError(`beam count must be an integer from 1 to 360, found ${fmt(count)}`);
   return Array.from({ length: count }, (_, i) => ({
-    gantryDeg: Number((((startDeg + (360 * i) / count) % 360 + 360) % 360).toFixed(6)),
+    gantryDeg: normaliseDeg(startDeg + (360 * i) / count),
     couchDeg,
     collimatorDeg,
   }));
@@ -36,17 +36,33 @@ export function parseBeamOption(text: string): BeamAngles[] {
   if (range !== null) {
     const [a, s, b] = [Number(range[1]), Number(range[2]), Number(range[3])];
     if (!(s > 0) || !(b >= a) || (b - a) / s > 360) throw new InputError(`--beams: expected START:STEP:STOP with STEP > 0 and STOP >= START, found '${text}'`);
+    if (b - a > 360 + 1e-9) throw new InputError(`--beams: a range covers at most one turn (STOP - START <= 360 degrees), found '${text}'`);
     const out: BeamAngles[] = [];
-    for (let g = a; g <= b + 1e-9; g += s) out.push({ gantryDeg: ((g % 360) + 360) % 360 });
+    // A full turn (0:10:360) ends where it started: the closing angle is the first beam again, so it is left out.
+    for (let k = 0, g = a; g <= b + 1e-9 && g < a + 360 - 1e-9; k += 1, g = a + k * s) out.push({ gantryDeg: normaliseDeg(g) });
     return out;
   }
-  return t.split(',').map((part) => {
+  const list = t.split(',').map((part) => {
     const nums = part.split('/').map((x) => Number(x.trim()));
     if (nums.length > 3 || nums.some((x) => !Number.isFinite(x)) || part.trim() === '') {
       throw new InputError(`--beams: expected a count, START:STEP:STOP or gantry[/couch[/collimator]] angles separated by commas, found '${part}'`);
     }
-    return { gantryDeg: nums[0]!, couchDeg: nums[1] ?? 0, collimatorDeg: nums[2] ?? 0 };
+    return { gantryDeg: normaliseDeg(nums[0]!), couchDeg: normaliseDeg(nums[1] ?? 0), collimatorDeg: normaliseDeg(nums[2] ?? 0) };
   });
+  const seen = new Map<string, number>();
+  list.forEach((b, i) => {
+    const key = `${b.gantryDeg}/${b.couchDeg}/${b.collimatorDeg}`;
+    const first = seen.get(key);
+    if (first !== undefined) throw new InputError(`--beams: beam ${i + 1} repeats beam ${first + 1} (gantry/couch/collimator ${key} degrees)`);
+    seen.set(key, i);
+  });
+  return list;
+}
+
+/** An angle in [0, 360) degrees, rounded to 1e-6 degree so that 0.1 * 3 and 0.3 name the same beam. */
+function normaliseDeg(deg: number): number {
+  const r = Math.round((((deg % 360) + 360) % 360) * 1e6) / 1e6;
+  return r === 360 ? 0 : r;
 }
 
 export function operatorBeams(angles: readonly BeamAngles[], isocenterLps: Vec3, sadMm: number): OperatorBeam[] {

@@ -29,7 +29,7 @@ import { createObjective } from '../optimise/objectives/index.js';
 import type { ObjectiveSpec } from '../optimise/objectives/types.js';
 import { buildPointCloud, pointSetOf, type PointCloud } from '../optimise/points.js';
 import { createFluenceProblem, uniformStart, type DoseOperator, type Term, type TermValue } from '../optimise/problem.js';
-import { minimiseBounded, type SolverResult } from '../optimise/solver.js';
+import { createSolverMemory, minimiseBounded, type SolverResult } from '../optimise/solver.js';
 import type { PlanningStructures } from './structures.js';
 
 export interface OptimiseOptions {
@@ -182,7 +182,7 @@ export function optimiseFluence(
     const primaryRx = specs.find((s) => s.structure === ps.primary.name && s.kind === 'underdose');
     const rx = primaryRx !== undefined && 'doseGy' in primaryRx ? primaryRx.doseGy : 1;
     const t3 = performance.now();
-    let w = uniformStart(op, primarySet.indices, primarySet.weights, rx);
+    const w = uniformStart(op, primarySet.indices, primarySet.weights, rx);
     const full = new Float64Array(op.nPoints);
     const nearDose = new Float64Array(op.nPoints);
     const correct = (x: Float64Array): void => {
@@ -193,23 +193,45 @@ export function optimiseFluence(
     correct(w);
     const initialObjective = problem.valueAtDose(full);
     progress('optimising', { iteration: 0, value: initialObjective });
-    const maxIterations = options.maxIterations ?? 150;
+    // The solver sees scaled variables x = w / wRef (the uniform start is all ones) and f / f0, so
+    // that neither the MU scale of the operator nor the overall scale of the objective weights
+    // changes its path: its tolerances and its first (unit-length) step are then meaningful.
+    let wRef = 0;
+    for (let b = 0; b < w.length; b++) wRef = Math.max(wRef, w[b]!);
+    if (!(wRef > 0)) wRef = 1;
+    const fRef = initialObjective > 0 ? initialObjective : 1;
+    const wScratch = new Float64Array(w.length);
+    const scaled = (x: Float64Array, gx: Float64Array): number => {
+      for (let b = 0; b < x.length; b++) wScratch[b] = x[b]! * wRef;
+      const v = problem.valueAndGradient(wScratch, gx);
+      const gs = wRef / fRef;
+      for (let b = 0; b < gx.length; b++) gx[b] = gx[b]! * gs;
+      return v / fRef;
+    };
+    let x: Float64Array = new Float64Array(w.length);
+    for (let b = 0; b < w.length; b++) x[b] = w[b]! / wRef;
+    const maxIterations = options.maxIterations ?? 300;
     const perLoop = options.iterationsPerCorrection ?? 30;
+    // The curvature pairs carry over the corrections (a correction adds a nearly constant dose, so
+    // the objective's curvature hardly changes): the next loop goes on with quasi-Newton steps.
+    const curvature = createSolverMemory(w.length, 10);
     let iterations = 0, evaluations = 0, corrections = 0;
     let last: SolverResult | undefined;
     const history: number[] = [initialObjective];
     while (iterations < maxIterations) {
-      const r = minimiseBounded(problem.valueAndGradient, w, {
+      const r = minimiseBounded(scaled, x, {
         maxIterations: Math.min(perLoop, maxIterations - iterations),
-        relativeTolerance: 1e-6,
-        gradientTolerance: 1e-8,
+        relativeTolerance: 1e-7,
+        gradientTolerance: 0,
+        curvature,
         onIteration: (info) => {
-          if (info.iteration > 0) progress('optimising', { iteration: iterations + info.iteration, value: info.value });
+          if (info.iteration > 0) progress('optimising', { iteration: iterations + info.iteration, value: info.value * fRef });
         },
       });
       iterations += r.iterations;
       evaluations += r.evaluations;
-      w = r.x;
+      x = r.x;
+      for (let b = 0; b < w.length; b++) w[b] = x[b]! * wRef;
       last = r;
       correct(w);
       corrections++;
@@ -227,7 +249,7 @@ export function optimiseFluence(
       iterations,
       evaluations,
       stopReason: last?.stopReason ?? 'max-iterations',
-      projectedGradientNorm: last?.projectedGradientNorm ?? NaN,
+      projectedGradientNorm: last?.projectedGradientNorm ?? NaN, // of the scaled problem (x = w / wRef, f / f0)
       elapsedMs: tOptimise,
       history,
     };

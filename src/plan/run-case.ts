@@ -471,7 +471,7 @@ function constraintOverlaps(ev: PlanEvaluation, ps: PlanningStructures, skipped:
     }
     const reason =
       r.status === 'not achievable'
-        ? `${skipped.find((k) => k.constraintId === r.id)?.reason ?? 'not achievable whatever the dose: the organ is smaller than the critical volume'}` +
+        ? `${(skipped.find((k) => k.constraintId === r.id)?.reason ?? 'whatever the dose, the organ is smaller than the critical volume').replace(/^not achievable: /, '')}` +
           (overlap > 0 ? `; ${overlap.toFixed(2)} cc of it lies inside ${ps.primary.name}` : '')
         : overlap > 0
           ? `${overlap.toFixed(2)} cc of ${r.structures.join(' + ')} lies inside ${ps.primary.name}, which receives at least the prescription`

@@ -264,6 +264,11 @@ describe('pointSetOf', () => {
     expect(average![1]).toBe(8);
   });
 
+  it('a per-voxel map of another length than the grid is a GeometryError naming both counts', () => {
+    const s = maskOf(grid, [[0, 0, 0]]);
+    expect(() => pointSetOf(cloud, s, 'S', new Float32Array(7))).toThrow(/7 values, the grid 8 voxels/);
+  });
+
   it('a mask on another grid is a GeometryError naming the structure, also when only the origin differs', () => {
     const shifted = createGrid({ size: [4, 2, 1], spacingMm: [1, 1, 1], originMm: [5, 0, 0] });
     const other = createGrid({ size: [4, 3, 1], spacingMm: [1, 1, 1], originMm: [0, 0, 0] });

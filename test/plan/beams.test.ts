@@ -90,3 +90,19 @@ describe('operatorBeams', () => {
     expect(() => operatorBeams([{ gantryDeg: 0 }, { gantryDeg: 0, couchDeg: Number.NaN }], [0, 0, 0], 1000)).toThrow(/beam 2: couch angle/);
   });
 });
+
+describe('parseBeamOption: full turns and repeats', () => {
+  it("'0:10:360' is 36 beams: the closing 360 is gantry 0 again and is not repeated", () => {
+    const g = parseBeamOption('0:10:360').map((x) => x.gantryDeg);
+    expect(g).toHaveLength(36);
+    expect(new Set(g).size).toBe(36);
+    expect(g[35]).toBe(350);
+  });
+
+  it('a range over more than one turn, or a repeated beam in a list, is an InputError naming --beams', () => {
+    expect(() => parseBeamOption('0:10:720')).toThrow(/at most one turn/);
+    expect(() => parseBeamOption('0,90,360')).toThrow(/beam 3 repeats beam 1/);
+    expect(() => parseBeamOption('0/10,0/10')).toThrow(InputError);
+    expect(parseBeamOption('0/10,0/20')).toHaveLength(2);
+  });
+});
