@@ -103,7 +103,7 @@ export const suite: BenchSuite = {
     };
     const ctSeries = { ...ids, modality: 'CT' as const, hu: phantom.ct, slices: [] };
     const tv = performance.now();
-    const vmatDose = planDose(PHOTON_6MV, vmat, ctSeries, phantom.grid, { threads });
+    const vmatDose = planDose(PHOTON_6MV, vmat, ctSeries, phantom.grid, { threads }).dosePerFractionGy;
     rows.push(underSeconds(`VMAT forward dose, 181 control points, ${phantom.grid.size.join('x')} grid, ${threads} threads`, (performance.now() - tv) / 1000, 60));
     let vmax = 0;
     for (const v of vmatDose.data) vmax = Math.max(vmax, v);

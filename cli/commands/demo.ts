@@ -14,8 +14,9 @@ import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 import { planCase } from '../../src/plan/run-case.js';
 import { SEED_CASE_TABLE1 } from '../../src/plan/seed-case-reference.js';
 import { DISCLAIMER } from '../options.js';
+import { checkOutputFolder, withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
-import { printPlanSummary, progressLine } from './plan.js';
+import { PLAN_OUTPUTS, printPlanSummary, progressLine } from './plan.js';
 import { printStructureTable } from './structure-table.js';
 
 const seconds = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(2);
@@ -30,12 +31,13 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
     .action(async (opts: { out: string; maxIterations?: number; progress: boolean }) => {
       setExit(
         await runCommand(() => {
+          checkOutputFolder(opts.out);
           console.log(DISCLAIMER);
           const tAll = performance.now();
           let t0 = performance.now();
           const phantom = buildSeedPhantom();
           const phantomDir = join(opts.out, 'phantom');
-          const out = writePhantom(phantomDir, phantom, 'dicom');
+          const out = withOutputFolder(phantomDir, () => writePhantom(phantomDir, phantom, 'dicom'));
           const g = phantom.grid;
           console.log(
             `\n1. Seed-case phantom: ${g.size.join(' x ')} voxels of ${g.spacingMm.join(' x ')} mm (${seconds(t0)} s)`,
@@ -50,12 +52,12 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
           const bar = progressLine(opts.progress);
           let r;
           try {
-            r = planCase(phantomDir, {
+            r = withOutputFolder(planDir, () => planCase(phantomDir, {
               template: 'seed-case',
               outDir: planDir,
               ...(opts.maxIterations !== undefined && Number.isInteger(opts.maxIterations) && opts.maxIterations > 0 ? { maxIterations: opts.maxIterations } : {}),
               onProgress: bar.update,
-            });
+            }), { replaces: PLAN_OUTPUTS });
           } finally {
             bar.done();
           }

@@ -14,7 +14,7 @@ import { recalculatePlan } from '../../src/dose/recalculate.js';
 import type { Grid } from '../../src/geometry/grid.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
 import type { DicomCase } from '../../src/io/dicom/case.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import { readRtDose, readRtPlan } from '../../src/io/dicom/read/index.js';
 import { deriveUid, seriesInstanceUidFor } from '../../src/io/dicom/uid.js';
@@ -61,7 +61,8 @@ export function registerDose(program: Command, setExit: (code: number) => void):
     .option('--local', 'local dose-difference normalisation (default global, to the reference maximum)')
     .option('--threshold <pct>', 'low-dose threshold, percent of the reference maximum', percent, 10)
     .action(async (path: string, opts: DoseOptions) => {
-      setExit(await runCommand(() => runDose(path, opts)));
+      // gamma.json of an earlier --compare run would not describe this dose: it goes too
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runDose(path, opts), { replaces: ['RTDOSE.dcm', 'gamma.json'] })));
     });
 }
 

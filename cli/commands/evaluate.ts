@@ -19,7 +19,7 @@ import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import type { DoseGrid } from '../../src/io/dicom/model.js';
 import { readRtDose } from '../../src/io/dicom/read/index.js';
@@ -77,7 +77,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')
     .action(async (path: string, opts: EvaluateOptions) => {
-      setExit(await runCommand(() => runEvaluate(path, opts)));
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts))));
     });
 }
 

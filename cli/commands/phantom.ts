@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { buildSeedPhantom, PHANTOM_FORMATS, writePhantom, type PhantomFormat } from '../../src/phantom/index.js';
 import { positiveNumber } from '../options.js';
+import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
 import { printStructureTable } from './structure-table.js';
 
@@ -21,7 +22,7 @@ export function registerPhantom(program: Command, setExit: (code: number) => voi
       setExit(
         await runCommand(() => {
           const phantom = buildSeedPhantom({ voxelSizeMm: opts.voxel });
-          const out = writePhantom(opts.out, phantom, opts.format);
+          const out = withOutputFolder(opts.out, () => writePhantom(opts.out, phantom, opts.format));
           console.log(
             out.format === 'dicom'
               ? `wrote ${out.written.ctFiles.length} CT slices and ${out.written.rtstructFile}`

@@ -10,7 +10,11 @@ import { PATTERN_NAMES } from '../../src/lattice/patterns/registry.js';
 import { rotationAngles, type ClearanceFrom, type PlacementParams } from '../../src/lattice/params.js';
 import { runPlacementForCase, type LatticeOutputOptions } from '../../src/lattice/run-case.js';
 import { DISCLAIMER, positiveNumber } from '../options.js';
+import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
+
+/** What `place` writes; one run's set replaces another's as a whole. */
+const PLACE_OUTPUTS = ['RTSTRUCT.dcm', 'vertices.json'];
 
 function nonNegativeNumber(option: string): (value: string) => number {
   return (value: string) => {
@@ -88,7 +92,7 @@ export function registerPlace(program: Command, setExit: (code: number) => void)
     .option('--json', 'print the audit as JSON instead of the summary')
     .action(async (path: string, opts: PlaceOptions) => {
       setExit(
-        await runCommand(() => {
+        await runCommand(() => withOutputFolder(opts.out, () => {
           const params: Partial<PlacementParams> = {
             diameterMm: opts.diameter,
             spacingMm: opts.spacing,
@@ -121,7 +125,7 @@ export function registerPlace(program: Command, setExit: (code: number) => void)
           console.log(DISCLAIMER);
           for (const line of r.summary) console.log(line);
           console.log(r.rtstructFile !== undefined ? `wrote ${r.rtstructFile} and ${r.verticesFile}` : `wrote ${r.verticesFile} (no vertex, no RTSTRUCT)`);
-        }),
+        }, { replaces: PLACE_OUTPUTS })),
       );
     });
 }

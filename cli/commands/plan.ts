@@ -10,7 +10,11 @@ import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
 import type { ReferenceRow } from '../../src/plan/seed-case-reference.js';
 import { DISCLAIMER, positiveNumber } from '../options.js';
+import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
+
+/** What `plan` writes (vertices.json only when it places vertices); one run's set replaces another's as a whole. */
+export const PLAN_OUTPUTS = ['RTSTRUCT.dcm', 'RTDOSE.dcm', 'plan.json', 'report.json', 'report.md', 'report.html', 'vertices.json'];
 
 interface PlanOptions {
   readonly out: string;
@@ -63,7 +67,7 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')
     .action(async (path: string, opts: PlanOptions) => {
-      setExit(await runCommand(() => runPlan(path, opts)));
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runPlan(path, opts), { replaces: PLAN_OUTPUTS })));
     });
 }
 

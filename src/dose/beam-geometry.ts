@@ -14,7 +14,8 @@
 
 import { PlanError, fmt } from '../core/errors.js';
 import { degToRad } from '../core/units.js';
-import type { Vec3 } from '../core/vec3.js';
+import { cross, sub, type MutVec3, type Vec3 } from '../core/vec3.js';
+import { cornerPointsLps, lpsToIndexAffine, type Grid } from '../geometry/grid.js';
 
 export interface BeamGeometry {
   readonly gantryDeg: number;
@@ -87,4 +88,69 @@ export function beamCoordinates(frame: BeamFrame, x: number, y: number, z: numbe
   out[0] = a * s;
   out[1] = b * s;
   out[2] = l;
+}
+
+/**
+ * Whether a field reaches a grid's volume: does the divergent pyramid from the source through the
+ * rectangle [u1, u2] x [v1, v2] (mm, collimator frame, isocentre plane) meet the box bounded by the
+ * grid's outer voxel edges? Exact, by the separating-axis theorem for two convex polyhedra (Gottschalk
+ * et al., SIGGRAPH 1996), in the grid's continuous-index space (an affine map keeps separating planes
+ * planes): the box is [-0.5, n - 0.5] per axis; the pyramid is cut beyond the farthest box corner.
+ * Touching counts as meeting. The isocentre may lie anywhere, inside the grid or not.
+ */
+export function fieldMeetsGrid(frame: BeamFrame, u: readonly [number, number], v: readonly [number, number], grid: Grid): boolean {
+  if (!(u[1] > u[0] && v[1] > v[0])) return false;
+  const m = lpsToIndexAffine(grid);
+  const toIndex = (p: Vec3): MutVec3 => [
+    m[0]! * p[0] + m[1]! * p[1] + m[2]! * p[2] + m[3]!,
+    m[4]! * p[0] + m[5]! * p[1] + m[6]! * p[2] + m[7]!,
+    m[8]! * p[0] + m[9]! * p[1] + m[10]! * p[2] + m[11]!,
+  ];
+  const s = frame.sourceLps, iso = frame.isocenterLps, zb = frame.zb;
+  // far end: beyond the farthest grid corner along the axis (l = distance from the source)
+  const half = grid.spacingMm[0] + grid.spacingMm[1] + grid.spacingMm[2]; // edge corners lie within this of the centres
+  let lFar = -Infinity;
+  for (const c of cornerPointsLps(grid)) {
+    const l = frame.sadMm - ((c[0] - iso[0]) * zb[0] + (c[1] - iso[1]) * zb[1] + (c[2] - iso[2]) * zb[2]) + half;
+    if (l > lFar) lFar = l;
+  }
+  if (!(lFar > 0)) return false; // the whole grid lies behind the source
+  const g = lFar / frame.sadMm;
+  const apex = toIndex(s);
+  const base = ([[u[0], v[0]], [u[1], v[0]], [u[1], v[1]], [u[0], v[1]]] as const).map(([a, b]) =>
+    toIndex([
+      s[0] + g * (iso[0] + a * frame.xb[0] + b * frame.yb[0] - s[0]),
+      s[1] + g * (iso[1] + a * frame.xb[1] + b * frame.yb[1] - s[1]),
+      s[2] + g * (iso[2] + a * frame.xb[2] + b * frame.yb[2] - s[2]),
+    ]),
+  );
+  const verts = [apex, ...base];
+  const edges: Vec3[] = [];
+  for (let i = 0; i < 4; i++) {
+    edges.push(sub(base[i]!, apex), sub(base[(i + 1) % 4]!, base[i]!));
+  }
+  const axes: Vec3[] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  for (let i = 0; i < 4; i++) axes.push(cross(sub(base[i]!, apex), sub(base[(i + 1) % 4]!, apex)));
+  axes.push(cross(sub(base[1]!, base[0]!), sub(base[3]!, base[0]!)));
+  for (const e of edges) for (const a of [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const) axes.push(cross(a, e));
+  const lo = [-0.5, -0.5, -0.5], hi = [grid.size[0] - 0.5, grid.size[1] - 0.5, grid.size[2] - 0.5];
+  for (const a of axes) {
+    const len = Math.hypot(a[0], a[1], a[2]);
+    if (!(len > 1e-12)) continue; // parallel edges: no axis
+    let bMin = 0, bMax = 0;
+    for (let k = 0; k < 3; k++) {
+      const p = a[k]! * lo[k]!, q = a[k]! * hi[k]!;
+      bMin += Math.min(p, q);
+      bMax += Math.max(p, q);
+    }
+    let pMin = Infinity, pMax = -Infinity;
+    for (const w of verts) {
+      const d = a[0] * w[0] + a[1] * w[1] + a[2] * w[2];
+      if (d < pMin) pMin = d;
+      if (d > pMax) pMax = d;
+    }
+    const tol = 1e-9 * len * (1 + Math.abs(bMin) + Math.abs(bMax));
+    if (pMax < bMin - tol || pMin > bMax + tol) return false;
+  }
+  return true;
 }

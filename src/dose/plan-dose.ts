@@ -8,14 +8,18 @@
  * (mean gantry angle, mean MLC and jaw positions; equal to the control point itself for step-and-shoot).
  *
  * Bad input raises a PlanError naming the beam and control point: a frame of reference other than the
- * CT's, beams with no MU, radiation other than photons, energies the machine does not model,
- * isocentres outside the CT, MLC data inconsistent with the leaf boundaries or with crossing leaves.
+ * CT's, beams with no MU, radiation other than photons, energies the machine does not model, MLC data
+ * inconsistent with the leaf boundaries or with crossing leaves, a plan none of whose beams reaches the
+ * CT. An isocentre outside the CT (fixed-SSD set-ups with the isocentre on or above the skin,
+ * extended distance) is computed with a warning: the rays are traced from the source and enter the CT
+ * wherever they meet it. A beam whose field (jaws) misses the CT's volume entirely gives a warning.
  */
 
 import { PlanError, fmt } from '../core/errors.js';
-import { boundsLps, indexToLps, linearIndex, lpsToIndex, voxelCount, type Grid } from '../geometry/grid.js';
+import { indexToLps, linearIndex, lpsToContinuousIndex, lpsToIndex, voxelCount, type Grid } from '../geometry/grid.js';
 import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js';
+import { beamFrame, fieldMeetsGrid } from './beam-geometry.js';
 import type { Aperture } from './fluence.js';
 import { runPlanWorkers, type PlanWorkerInit } from './beam-threads.js';
 import { addFieldsDose, type FieldBatchOptions, type StaticField } from './field-dose.js';
@@ -55,8 +59,8 @@ function jaws(cp: ControlPoint, axis: 'X' | 'Y'): [number, number] {
   return j === undefined ? [-OPEN_JAW_MM, OPEN_JAW_MM] : [j[0], j[1]];
 }
 
-/** Checks one beam against the machine and the CT; returns its MU. */
-function checkBeam(machine: PhotonMachine, plan: RtPlan, beam: Beam, ctBounds: ReturnType<typeof boundsLps>): number {
+/** Checks one beam against the machine; returns its MU. */
+function checkBeam(machine: PhotonMachine, plan: RtPlan, beam: Beam): number {
   if (beam.radiationType.toUpperCase() !== 'PHOTON') {
     throw new PlanError(`${where(beam)}: radiation type ${beam.radiationType} is not supported (photons only)`, { file: plan.file });
   }
@@ -75,11 +79,6 @@ function checkBeam(machine: PhotonMachine, plan: RtPlan, beam: Beam, ctBounds: R
   for (const cp of beam.controlPoints) {
     const iso = cp.isocenterLps;
     if (iso === undefined) throw new PlanError(`${where(beam, cp)}: no isocentre position`, { file: plan.file });
-    for (let a = 0; a < 3; a++) {
-      if (!(iso[a]! >= ctBounds.min[a]! && iso[a]! <= ctBounds.max[a]!)) {
-        throw new PlanError(`${where(beam, cp)}: isocentre [${iso.map(fmt).join(', ')}] mm lies outside the CT`, { file: plan.file });
-      }
-    }
     if (!(cp.cumulativeMetersetWeight >= prevW)) {
       throw new PlanError(`${where(beam, cp)}: cumulative meterset weight decreases (${fmt(prevW)} -> ${fmt(cp.cumulativeMetersetWeight)})`, { file: plan.file });
     }
@@ -151,16 +150,72 @@ export function beamSegments(machine: PhotonMachine, plan: RtPlan, beam: Beam, m
   return out;
 }
 
-/** Dose per fraction (Gy) of the plan on the dose grid. */
-export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, doseGrid: Grid, options: PlanDoseOptions = {}): ScalarVolume {
+/** Tolerance (mm) of "the isocentre lies on the CT's outer voxel edge". */
+const EDGE_TOL_MM = 1e-3;
+
+/** The first isocentre of the beam outside the CT's volume (outer voxel edges) and its distance from it (mm). */
+function isocentreOutside(beam: Beam, grid: Grid): { readonly cp: ControlPoint; readonly mm: number } | undefined {
+  for (const cp of beam.controlPoints) {
+    const c = lpsToContinuousIndex(grid, cp.isocenterLps!);
+    let d2 = 0;
+    for (let a = 0; a < 3; a++) {
+      const below = -0.5 - c[a]!, above = c[a]! - (grid.size[a]! - 0.5);
+      const out = Math.max(below, above, 0) * grid.spacingMm[a]!;
+      d2 += out * out;
+    }
+    if (Math.sqrt(d2) > EDGE_TOL_MM) return { cp, mm: Math.sqrt(d2) };
+  }
+  return undefined;
+}
+
+/**
+ * Checks a plan against the machine and the CT and splits its beams into static fields. Warnings:
+ * isocentres outside the CT, beams that miss the CT; a PlanError when no beam reaches the CT.
+ */
+export function planFields(machine: PhotonMachine, plan: RtPlan, ct: CtSeries): { readonly fields: StaticField[]; readonly warnings: string[] } {
   if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
     throw new PlanError(`plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`, { file: plan.file });
   }
   if (plan.beams.length === 0) throw new PlanError('the plan has no beams', { file: plan.file });
-  const bounds = boundsLps(ct.hu.grid);
-  const fields = plan.beams.flatMap((beam) => beamSegments(machine, plan, beam, checkBeam(machine, plan, beam, bounds)));
+  const grid = ct.hu.grid;
+  const warnings: string[] = [];
+  const missing: string[] = [];
+  const fields: StaticField[] = [];
+  for (const beam of plan.beams) {
+    const segments = beamSegments(machine, plan, beam, checkBeam(machine, plan, beam));
+    const reaches = segments.some((f) => f.aperture !== undefined && fieldMeetsGrid(beamFrame(f.geometry), f.aperture.jawXMm, f.aperture.jawYMm, grid));
+    const iso = beam.controlPoints[0]!.isocenterLps!;
+    if (!reaches) {
+      missing.push(`${where(beam)} (isocentre [${iso.map(fmt).join(', ')}] mm)`);
+      continue;
+    }
+    const out = isocentreOutside(beam, grid);
+    if (out !== undefined) {
+      warnings.push(
+        `${where(beam, out.cp)}: isocentre [${out.cp.isocenterLps!.map(fmt).join(', ')}] mm lies ${fmt(Number(out.mm.toFixed(1)))} mm outside the CT; ` +
+          'the dose is computed from where the beam enters the CT',
+      );
+    }
+    fields.push(...segments);
+  }
+  if (missing.length === plan.beams.length) {
+    throw new PlanError(`no beam reaches the CT: the field of ${missing.join('; ')} misses the CT's volume entirely`, { file: plan.file });
+  }
+  for (const m of missing) warnings.push(`${m}: the field misses the CT's volume entirely and adds no dose`);
+  return { fields, warnings };
+}
+
+export interface PlanDose {
+  /** Dose per fraction, Gy, on the dose grid. */
+  readonly dosePerFractionGy: ScalarVolume;
+  readonly warnings: readonly string[];
+}
+
+/** Dose per fraction (Gy) of the plan on the dose grid, with the warnings of planFields. */
+export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, doseGrid: Grid, options: PlanDoseOptions = {}): PlanDose {
+  const { fields, warnings } = planFields(machine, plan, ct);
   const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
-  return fieldsDoseOnGrid(machine, fields, red, doseGrid, options);
+  return { dosePerFractionGy: fieldsDoseOnGrid(machine, fields, red, doseGrid, options), warnings };
 }
 
 export interface GridDoseOptions extends Omit<PlanDoseOptions, 'hlut'> {

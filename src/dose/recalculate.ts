@@ -59,10 +59,12 @@ export function recalculatePlan(ct: CtSeries, plan: RtPlan, options: Recalculati
     warnings.push(`plan has ${plan.fractionGroups.length} fraction groups; the dose is that of fraction group ${group.number}`);
   }
   const doseGrid = doseGridForCt(ct, options.gridSpacingMm ?? 3);
-  const perFraction = planDose(options.machine ?? PHOTON_6MV, plan, ct, doseGrid, {
+  const computed = planDose(options.machine ?? PHOTON_6MV, plan, ct, doseGrid, {
     ...(options.hlut !== undefined ? { hlut: options.hlut } : {}),
     threads: options.threads ?? availableParallelism(),
   });
+  warnings.push(...computed.warnings);
+  const perFraction = computed.dosePerFractionGy;
   const total = createScalarVolume(doseGrid);
   for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * group.fractionsPlanned;
   return { doseGrid, dosePerFractionGy: perFraction, totalDoseGy: total, fractionsPlanned: group.fractionsPlanned, warnings };

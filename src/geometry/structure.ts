@@ -55,6 +55,11 @@ export interface MaskStructure {
   readonly interpretedType: RoiInterpretedType;
   readonly colorRgb: Rgb;
   readonly mask: Mask;
+  /**
+   * Exact contours (LPS, mm) for structures made from analytic shapes (the lattice spheres): writers
+   * use them instead of the mask's marching-squares outline; the mask is what they fill.
+   */
+  readonly contours?: readonly PlanarContour[];
 }
 
 /** A structure as planar contours (what an RTSTRUCT holds). */

@@ -8,18 +8,20 @@
 
 import { join } from 'node:path';
 import { DicomError, InputError, fmt } from '../core/errors.js';
-import { maskToContours } from '../geometry/contour.js';
+import type { Vec3 } from '../core/vec3.js';
 import { contourVolumeCc, findStructure, rasterizeStructures } from '../geometry/structure-set.js';
-import type { ContourStructure, MaskStructure, Rgb } from '../geometry/structure.js';
+import type { ContourStructure, MaskStructure, PlanarContour, Rgb } from '../geometry/structure.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readDicomCase } from '../io/dicom/case.js';
 import type { StructureSet } from '../io/dicom/model.js';
+import { contoursToWrite } from '../io/dicom/write/case.js';
 import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
 import { buildAudit, summaryLines, type VertexAudit } from './audit.js';
 import { selectOars, type OarSelection } from './oars.js';
 import { resolvePlacementParams, type PlacementParams } from './params.js';
 import { placeVertices, type PlacementResult } from './placement.js';
-import { avoidanceRingMask, sphereMask, sphereUnionMask, valleyMask } from './spheres.js';
+import { sphereUnionRoi, targetSections } from './sphere-contours.js';
+import { avoidanceRingMask, valleyMask } from './spheres.js';
 
 export interface LatticeOutputOptions {
   /** Name of the sphere union. Default from boostGy: PTV_6670 for 66.7 Gy. */
@@ -28,6 +30,11 @@ export interface LatticeOutputOptions {
   readonly boostGy?: number;
   /** Crop the union (and each vertex ROI) to the target. Default true. */
   readonly cropToTarget?: boolean;
+  /**
+   * The target's own contours (LPS), e.g. from its RTSTRUCT: where they lie on the CT planes, partial
+   * spheres are clipped to them; elsewhere to the outline of the target mask (sphere-contours.ts).
+   */
+  readonly targetContours?: readonly PlanarContour[];
   /** Write each vertex as its own ROI (V01, V02, ... prefixed by vertexPrefix). Default false. */
   readonly vertexRois?: boolean;
   readonly vertexPrefix?: string;
@@ -43,7 +50,10 @@ export interface StructurePlacement {
   readonly result: PlacementResult;
   readonly selection: OarSelection;
   readonly audit: VertexAudit;
-  /** The new structures, in output order. */
+  /**
+   * The new structures, in output order. The sphere union and each vertex carry exact contours
+   * (circles on the CT planes, clipped to the target) and, as mask, what those contours fill.
+   */
   readonly newStructures: readonly MaskStructure[];
   readonly summary: readonly string[];
 }
@@ -72,7 +82,9 @@ export function placeInStructures(
   const grid = target.mask.grid;
   const kept = result.best.candidates.filter((c) => c.status === 'intact' || c.status === 'partial').map((c) => c.centreLps);
   const crop = output.cropToTarget ?? true;
-  const clip = crop ? target.mask : undefined;
+  const sections = crop ? targetSections(target.mask, target.name, output.targetContours) : undefined;
+  const spheres = (name: string, centres: readonly Vec3[]): Pick<MaskStructure, 'mask' | 'contours'> =>
+    sphereUnionRoi(grid, centres, p.radiusMm, name, sections);
   const unionName = output.unionName ?? unionNameForDose(output.boostGy ?? 66.7);
   const out: MaskStructure[] = [];
   const existing = new Set(structures.map((s) => s.name));
@@ -83,12 +95,13 @@ export function placeInStructures(
     out.push(s);
   };
   if (kept.length > 0) {
-    add({ name: unionName, interpretedType: 'PTV', colorRgb: COLOURS.union!, mask: sphereUnionMask(grid, kept, p.radiusMm, clip) });
+    add({ name: unionName, interpretedType: 'PTV', colorRgb: COLOURS.union!, ...spheres(unionName, kept) });
     if (output.vertexRois === true) {
       const prefix = output.vertexPrefix ?? 'Vertex_';
-      kept.forEach((c, n) =>
-        add({ name: `${prefix}${String(n + 1).padStart(2, '0')}`, interpretedType: 'PTV', colorRgb: COLOURS.vertex!, mask: sphereMask(grid, c, p.radiusMm, clip) }),
-      );
+      kept.forEach((c, n) => {
+        const name = `${prefix}${String(n + 1).padStart(2, '0')}`;
+        add({ name, interpretedType: 'PTV', colorRgb: COLOURS.vertex!, ...spheres(name, [c]) });
+      });
     }
     const margin = output.valleyMarginMm === undefined ? 5 : output.valleyMarginMm;
     if (margin !== null) {
@@ -137,7 +150,10 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
   if (!masks.some((m) => m.name === named.name)) {
     throw new InputError(`target "${named.name}" has no closed planar contours to place vertices in`, { file: dc.structureSet.file });
   }
-  const placed = placeInStructures(masks, named.name, options.oars ?? 'auto', options.params, options.output);
+  const placed = placeInStructures(masks, named.name, options.oars ?? 'auto', options.params, {
+    ...options.output,
+    targetContours: options.output?.targetContours ?? named.contours,
+  });
   const verticesFile = join(options.outDir, 'vertices.json');
   let rtstructFile: string | undefined;
   let written: StructureSet | undefined;
@@ -148,7 +164,7 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
       name: s.name,
       interpretedType: s.interpretedType,
       colorRgb: s.colorRgb,
-      contours: maskToContours(s.mask),
+      contours: contoursToWrite(s),
     }));
     rtstructFile = join(options.outDir, 'RTSTRUCT.dcm');
     written = addRoisToStructureSet(dc.structureSet, rois, rtstructFile, {
@@ -156,15 +172,14 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
       roiGenerationAlgorithm: 'AUTOMATIC',
     });
   }
-  // The written ROIs as a planning system will see them: volume of the contours (slab convention),
-  // which for 15 mm spheres is a few per cent below the voxel masks' volume (marching squares cuts
-  // the corners of small shapes).
+  // The written ROIs as a planning system will see them: volume of the contours (slab convention);
+  // for the spheres and their union, the sum of the exact sections' areas times the slice spacing.
   const writtenVolumesCc = (written?.structures ?? [])
     .filter((s) => placed.newStructures.some((n) => n.name === s.name))
     .map((s) => ({ name: s.name, contourVolumeCc: Number((contourVolumeCc(s) ?? 0).toFixed(3)) }));
   writeFileAtomic(
     verticesFile,
-    `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null, writtenRoiVolumesCc: writtenVolumesCc }, null, 2)}\n`,
+    `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null, rtstructSopInstanceUid: written?.sopInstanceUid ?? null, writtenRoiVolumesCc: writtenVolumesCc }, null, 2)}\n`,
   );
   const summary = [
     ...placed.summary,

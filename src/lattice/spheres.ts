@@ -4,6 +4,8 @@
  * spheres grown by a margin: physics reference §3.2) and an avoidance ring around the spheres.
  * Spheres are analytic (centre LPS mm, radius mm), so grown spheres are exact balls rather than
  * margins on a voxelised sphere. Volumes in cc; the ideal 15 mm sphere holds 1.767 cc (§0).
+ * The sphere ROIs written to the RTSTRUCT (each vertex and the union) are exact circles on the CT
+ * planes instead (sphere-contours.ts); their masks differ from these only at the sphere surface.
  */
 
 import { GeometryError, fmt } from '../core/errors.js';

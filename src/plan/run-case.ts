@@ -31,7 +31,6 @@ import { renderJson } from '../evaluate/report/json.js';
 import { renderMarkdown } from '../evaluate/report/markdown.js';
 import type { Table } from '../evaluate/report/tables.js';
 import { intersectMasks } from '../geometry/booleans.js';
-import { maskToContours } from '../geometry/contour.js';
 import { rasterizeStructures } from '../geometry/structure-set.js';
 import type { ContourStructure } from '../geometry/structure.js';
 import { maskCentroidLps, maskVolumeCc } from '../geometry/volume.js';
@@ -40,6 +39,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readDicomCase } from '../io/dicom/case.js';
 import type { StructureSet } from '../io/dicom/model.js';
 import { deriveUid, seriesInstanceUidFor } from '../io/dicom/uid.js';
+import { contoursToWrite } from '../io/dicom/write/case.js';
 import { writeRtDose } from '../io/dicom/write/rtdose.js';
 import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
 import { constraintObjectives } from '../optimise/constraint-objectives.js';
@@ -166,7 +166,10 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
 
   progress('planning structures');
   let t = performance.now();
-  const ps = planningStructures(masks, ct.hu, template, { ...(options.peaks !== undefined ? { peaks: options.peaks } : {}) });
+  const ps = planningStructures(masks, ct.hu, template, {
+    ...(options.peaks !== undefined ? { peaks: options.peaks } : {}),
+    contours: dc.structureSet.structures,
+  });
   warnings.push(...ps.warnings);
   timings.structures = performance.now() - t;
 
@@ -291,7 +294,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     name: s.name,
     interpretedType: s.interpretedType,
     colorRgb: s.colorRgb,
-    contours: maskToContours(s.mask),
+    contours: contoursToWrite(s),
   }));
   const allContours: ContourStructure[] = [...dc.structureSet.structures, ...newRois];
   const peakRx = template.prescriptions.find((p) => p.role === 'peaks');

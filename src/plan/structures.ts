@@ -17,7 +17,7 @@ import { intersectMasks, subtractMask, unionMasks } from '../geometry/booleans.j
 import { BODY_THRESHOLD_HU, bodyMaskFromCt, findBodyRoi } from '../geometry/body.js';
 import { expandMask } from '../geometry/margins.js';
 import { findStructure } from '../geometry/structure-set.js';
-import type { MaskStructure, Rgb } from '../geometry/structure.js';
+import type { ContourStructure, MaskStructure, Rgb } from '../geometry/structure.js';
 import { countVoxels, maskVolumeCc, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import { placeInStructures, type StructurePlacement } from '../lattice/run-case.js';
 import { latticePlacementParams, type PlanTemplate } from './template.js';
@@ -64,6 +64,8 @@ export interface PlanningStructureOptions {
   readonly latticeTarget?: string;
   /** Normal-tissue goal region: outside the primary target grown by this (default 20 mm). */
   readonly normalTissueMarginMm?: number;
+  /** The input structure set's contours: placed spheres are clipped to the lattice target's own contours (sphere-contours.ts). */
+  readonly contours?: readonly ContourStructure[];
 }
 
 export function planningStructures(
@@ -137,6 +139,7 @@ export function planningStructures(
         vertexPrefix: 'Sphere_',
         valleyMarginMm: lat.valleyMarginMm,
         valleyName,
+        targetContours: options.contours?.find((c) => c.name === latticeTarget.name)?.contours ?? [],
       });
       const centres = placement.result.best.candidates.filter((c) => c.status === 'intact' || c.status === 'partial').map((c) => c.centreLps);
       if (placement.newStructures.length === 0) {

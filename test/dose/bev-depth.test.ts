@@ -111,18 +111,18 @@ describe('plan dose with depth tables and threads', () => {
     beams: [{ number: 1, name: 'ARC', type: 'DYNAMIC', radiationType: 'PHOTON', nominalEnergy: 6, sadMm: 1000, metersetMu: 200,
       finalCumulativeMetersetWeight: 1, leafBoundariesMm: { MLCX: leafBoundaries }, controlPoints: cps }],
   };
-  const siddon = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false });
+  const siddon = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false }).dosePerFractionGy;
   const max = Math.max(...siddon.data);
 
   test('an arc through lung, bone and a bone rod: depth tables change the dose by under 0.5 % of the maximum', () => {
-    const table = planDose(PHOTON_6MV, plan, ct, doseGrid);
+    const table = planDose(PHOTON_6MV, plan, ct, doseGrid).dosePerFractionGy;
     expect(max).toBeGreaterThan(0.5);
     for (let q = 0; q < table.data.length; q++) expect(Math.abs(table.data[q]! - siddon.data[q]!)).toBeLessThan(0.005 * max);
   });
 
   test('three threads give the one-thread dose to 1e-6 of the maximum', () => {
-    const one = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false, batchSize: 3 });
-    const three = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false, batchSize: 3, threads: 3 });
+    const one = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false, batchSize: 3 }).dosePerFractionGy;
+    const three = planDose(PHOTON_6MV, plan, ct, doseGrid, { bevDepth: false, batchSize: 3, threads: 3 }).dosePerFractionGy;
     for (let q = 0; q < one.data.length; q++) expect(Math.abs(three.data[q]! - one.data[q]!)).toBeLessThan(1e-6 * max);
   });
 });

@@ -15,30 +15,9 @@
 import { describe, expect, test } from 'vitest';
 import { staticFieldDose } from '../../src/dose/field-dose.js';
 import { PHOTON_6MV } from '../../src/dose/machine-6mv.js';
-import { HELD_OUT_FIELDS_MM, MEASURED_DEPTHS_MM, MEASURED_OF, MEASURED_TPR } from './fixtures/synergy-6mv-measured.js';
+import { HELD_OUT_FIELDS_MM, MEASURED_OF } from './fixtures/synergy-6mv-measured.js';
+import { of, pdd, tpr } from './measured-6mv.js';
 import { points, slabPhantom } from './water-phantom.js';
-
-const fieldsWithTpr = Object.keys(MEASURED_TPR).map(Number).sort((a, b) => a - b);
-
-/** Measured TPR at integer depth z (mm) for any field side s by linear interpolation between columns. */
-function tpr(z: number, s: number): number {
-  const i = MEASURED_DEPTHS_MM.indexOf(z);
-  if (i < 0) throw new Error(`no measured depth ${z}`);
-  let k = 0;
-  while (k + 2 < fieldsWithTpr.length && fieldsWithTpr[k + 1]! < s) k++;
-  const s0 = fieldsWithTpr[k]!, s1 = fieldsWithTpr[k + 1]!;
-  const t = (s - s0) / (s1 - s0);
-  return MEASURED_TPR[s0]![i]! * (1 - t) + MEASURED_TPR[s1]![i]! * t;
-}
-
-/** Measured output factor, linear in log(field) between measured sides. */
-function of(s: number): number {
-  const ks = Object.keys(MEASURED_OF).map(Number).sort((a, b) => a - b);
-  let k = 0;
-  while (k + 2 < ks.length && ks[k + 1]! < s) k++;
-  const t = (Math.log(s) - Math.log(ks[k]!)) / (Math.log(ks[k + 1]!) - Math.log(ks[k]!));
-  return MEASURED_OF[ks[k]!]! * (1 - t) + MEASURED_OF[ks[k + 1]!]! * t;
-}
 
 const beamAt = (iso: readonly [number, number, number]) => ({ gantryDeg: 0, collimatorDeg: 0, couchDeg: 0, isocenterLps: iso, sadMm: 1000 });
 const square = (s: number) => ({ jawXMm: [-s / 2, s / 2] as [number, number], jawYMm: [-s / 2, s / 2] as [number, number] });
@@ -84,11 +63,7 @@ describe('depth dose at SSD 1000 mm', () => {
       // measured dmax of the field at depth
       let dm = 10;
       for (let z = 10; z <= 25; z++) if (tpr(z, s) * of(s) > tpr(dm, s) * of(s)) dm = z;
-      const ref = (z: number): number => {
-        const sz = (s * (1000 + z)) / 1000;
-        const sd = (s * (1000 + dm)) / 1000;
-        return (100 * tpr(z, sz) * of(sz)) / (tpr(dm, sd) * of(sd)) * ((1000 + dm) / (1000 + z)) ** 2;
-      };
+      const ref = (z: number): number => pdd(z, s, 1000, dm);
       let worst = 0;
       let at = 0;
       for (let z = dm; z <= 250; z += 5) {

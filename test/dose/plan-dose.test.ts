@@ -43,7 +43,7 @@ function gridPoints(): Float64Array {
 
 describe('plan dose', () => {
   test('a static MLC beam equals the same aperture computed as a static field', () => {
-    const d = planDose(PHOTON_6MV, plan([beam(1, [cp(0, 0, 0, mlcOpen(20)), cp(1, 1, 0, mlcOpen(20))])]), ct, doseGrid, { pixelMm: 2 });
+    const d = planDose(PHOTON_6MV, plan([beam(1, [cp(0, 0, 0, mlcOpen(20)), cp(1, 1, 0, mlcOpen(20))])]), ct, doseGrid, { pixelMm: 2 }).dosePerFractionGy;
     const ref = staticFieldDose(PHOTON_6MV, redVolumeOfCt(ct.hu), gridPoints(), [{
       geometry: { gantryDeg: 0, collimatorDeg: 0, couchDeg: 0, isocenterLps: [0, 0, 0], sadMm: 1000 },
       aperture: { jawXMm: [-30, 30], jawYMm: [-30, 30], mlc: { boundariesMm: leafBoundaries, bankA: new Float64Array(40).fill(-20), bankB: new Float64Array(40).fill(20) } }, mu: 100,
@@ -55,7 +55,7 @@ describe('plan dose', () => {
 
   test('an arc splits MU by cumulative weight; opposed halves of a symmetric arc give a symmetric dose', () => {
     const arc = [cp(0, 0, 330, mlcOpen(20)), cp(1, 0.5, 0, mlcOpen(20)), cp(2, 1, 30, mlcOpen(20))];
-    const d = planDose(PHOTON_6MV, plan([beam(1, arc)]), ct, doseGrid, { pixelMm: 2 });
+    const d = planDose(PHOTON_6MV, plan([beam(1, arc)]), ct, doseGrid, { pixelMm: 2 }).dosePerFractionGy;
     // mirror x -> -x about the sagittal plane: index i -> 8 - i
     for (let k = 0; k < 3; k++) for (let j = 0; j < 9; j++) for (let i = 0; i < 9; i++) {
       const a = d.data[i + 9 * (j + 9 * k)]!, b = d.data[8 - i + 9 * (j + 9 * k)]!;
@@ -77,7 +77,8 @@ describe('plan dose: bad input names the beam and control point', () => {
     ['electrons', () => plan([beam(2, good().controlPoints, { radiationType: 'ELECTRON' })]), /beam 2 "B2": radiation type ELECTRON/],
     ['energy', () => plan([beam(3, good().controlPoints, { nominalEnergy: 10 })]), /beam 3 "B3": nominal energy 10 MV/],
     ['no MU', () => plan([beam(4, good().controlPoints, { metersetMu: 0 })]), /beam 4 "B4": no beam meterset/],
-    ['isocentre outside', () => plan([beam(5, [{ ...cp(0, 0, 0), isocenterLps: [0, 0, 500] }, cp(1, 1, 0)])]), /beam 5 "B5", control point 0: isocentre .* outside the CT/],
+    // gantry 0 at z = 500 mm: the 60 mm field passes 400 mm beside the 200 mm cube
+    ['beam missing the CT', () => plan([beam(5, [{ ...cp(0, 0, 0), isocenterLps: [0, 0, 500] }, { ...cp(1, 1, 0), isocenterLps: [0, 0, 500] }])]), /no beam reaches the CT: the field of beam 5 "B5"/],
     ['crossing leaves', () => { const m = mlcOpen(20); m[3] = 25; return plan([beam(6, [cp(0, 0, 0, mlcOpen(20)), cp(1, 1, 0, m)])]); }, /beam 6 "B6", control point 1: MLCX leaf pair 4 crosses/],
     ['leaf count', () => plan([beam(7, [cp(0, 0, 0, new Float64Array(60)), cp(1, 1, 0)])]), /beam 7 "B7", control point 0: MLCX has 60 leaf positions, expected 80/],
   ];

@@ -1,15 +1,16 @@
 /**
  * A CT volume and mask structures written as DICOM: a CT series (one file per slice, under `CT/`) and
  * an RT Structure Set (`RTSTRUCT.dcm`) that references it. Masks become closed planar contours on the
- * CT slices by marching squares (src/geometry/contour.ts); reading the RTSTRUCT back and rasterising it
- * (src/geometry/rasterize.ts) returns the same masks.
+ * CT slices by marching squares (src/geometry/contour.ts), unless a structure carries exact contours
+ * (lattice spheres); reading the RTSTRUCT back and rasterising it (src/geometry/rasterize.ts) returns
+ * the same masks.
  *
  * UIDs derive from `seed`, so the same input writes the same files.
  */
 
 import { join } from 'node:path';
 import { maskToContours } from '../../../geometry/contour.js';
-import type { ContourStructure, MaskStructure } from '../../../geometry/structure.js';
+import type { ContourStructure, MaskStructure, PlanarContour } from '../../../geometry/structure.js';
 import type { ScalarVolume } from '../../../geometry/volume.js';
 import type { CtSeries, StructureSet } from '../model.js';
 import { frameOfReferenceUidFor, seriesInstanceUidFor, studyInstanceUidFor } from '../uid.js';
@@ -40,14 +41,19 @@ export interface WrittenCase {
   readonly structureSet: StructureSet;
 }
 
-/** Masks as RTSTRUCT ROIs, numbered from 1 in the given order. */
+/** The contours to write for a mask structure: its exact contours when it has them, else its mask's outline. */
+export function contoursToWrite(s: MaskStructure, simplifyToleranceMm = 0): readonly PlanarContour[] {
+  return s.contours ?? maskToContours(s.mask, { simplifyToleranceMm });
+}
+
+/** Masks as RTSTRUCT ROIs, numbered from 1 in the given order (exact contours where a structure has them). */
 export function maskStructuresToContours(structures: readonly MaskStructure[], simplifyToleranceMm = 0): ContourStructure[] {
   return structures.map((s, n) => ({
     roiNumber: n + 1,
     name: s.name,
     interpretedType: s.interpretedType,
     colorRgb: s.colorRgb,
-    contours: maskToContours(s.mask, { simplifyToleranceMm }),
+    contours: contoursToWrite(s, simplifyToleranceMm),
   }));
 }
 

@@ -15,12 +15,11 @@
  */
 
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DicomError, fmt } from '../../../core/errors.js';
 import { voxelCount } from '../../../geometry/grid.js';
 import type { ScalarVolume } from '../../../geometry/volume.js';
-import { writeFileAtomic } from '../../atomic.js';
+import { removeWrittenFile, writeFileAtomic } from '../../atomic.js';
 import type { CtSeries, CtSlice, DicomIdentity } from '../model.js';
 import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, sopInstanceUidFor } from '../uid.js';
 import {
@@ -164,7 +163,7 @@ export function writeCtSeries(input: CtWriteInput, dir: string, options: CtWrite
       written.push(e.path);
     }
   } catch (cause) {
-    for (const path of written) rmSync(path, { force: true });
+    for (const path of written) removeWrittenFile(path);
     throw cause;
   }
   return {
