@@ -4,17 +4,27 @@
  */
 
 import { Command } from 'commander';
-import { registerDemo } from './commands/demo.js';
-import { registerDose } from './commands/dose.js';
-import { registerEvaluate } from './commands/evaluate.js';
-import { registerInfo } from './commands/info.js';
-import { registerPlace } from './commands/place.js';
-import { registerPlan } from './commands/plan.js';
-import { registerPhantom } from './commands/phantom.js';
 import { DISCLAIMER } from './options.js';
 import { EXIT_ERROR } from './run-command.js';
 
-export function buildProgram(setExit: (code: number) => void): Command {
+type Register = (program: Command, setExit: (code: number) => void) => void;
+
+/**
+ * The commands in help order, each loaded when needed: a run of one command imports only that
+ * command's modules (a whole-process `lattice evaluate` does not load the planner's).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  phantom: async () => (await import('./commands/phantom.js')).registerPhantom,
+  info: async () => (await import('./commands/info.js')).registerInfo,
+  place: async () => (await import('./commands/place.js')).registerPlace,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  evaluate: async () => (await import('./commands/evaluate.js')).registerEvaluate,
+  dose: async () => (await import('./commands/dose.js')).registerDose,
+};
+
+/** The program with every command, or only `command` when given (and known). */
+export async function buildProgram(setExit: (code: number) => void, command?: string): Promise<Command> {
   const program = new Command();
   program
     .name('lattice')
@@ -22,22 +32,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  registerDemo(program, setExit);
-  registerPhantom(program, setExit);
-  registerInfo(program, setExit);
-  registerPlace(program, setExit);
-  registerPlan(program, setExit);
-  registerEvaluate(program, setExit);
-  registerDose(program, setExit);
+  const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
+  for (const register of registers) register(program, setExit);
   return program;
 }
 
 /** Run the CLI on process.argv-style arguments; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
-  const program = buildProgram((c) => {
+  const program = await buildProgram((c) => {
     code = c;
-  });
+  }, argv[2]);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

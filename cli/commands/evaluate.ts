@@ -3,24 +3,28 @@
  * as report.json, report.md and report.html in --out. Argument parsing and file I/O only; the
  * computation is src/evaluate/plan.ts.
  *
- * The dose is the case's RT Dose (or --dose FILE), read as the PLANNED total: a dose of summation
- * type FRACTION is multiplied by the planned fractions. Planned fractions come from
- * --fractions-planned, else the RT Plan's first fraction group. Dose and structures must share the
- * CT's frame of reference (readDicomCase checks it; --dose is checked here).
+ * The case needs a structure set and a dose, nothing else: a CT, when present, is read from its
+ * headers only and checked against them (readRtCase). The dose is the case's RT Dose (or --dose
+ * FILE), read as the PLANNED total: a dose of summation type FRACTION is multiplied by the planned
+ * fractions. Planned fractions come from --fractions-planned, else the RT Plan's first fraction
+ * group; without either, DVHs and metrics are reported and EQD2 and the constraint checks are
+ * skipped with one note naming --fractions-planned. Dose and structures must share one frame of
+ * reference (readRtCase checks it; --dose is checked here).
  */
 
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DicomError, InputError } from '../../src/core/errors.js';
-import { resolveConstraintSet } from '../../src/evaluate/constraints/custom.js';
-import { readNameMapping } from '../../src/evaluate/constraints/names.js';
+import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
+import type { NameMapping } from '../../src/evaluate/constraints/names.js';
+import type { ConstraintSet } from '../../src/evaluate/constraints/types.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
 import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
-import { readDicomCase } from '../../src/io/dicom/case.js';
+import { readRtCase } from '../../src/io/dicom/case.js';
 import type { DoseGrid } from '../../src/io/dicom/model.js';
 import { readRtDose } from '../../src/io/dicom/read/index.js';
 import { runCommand } from '../run-command.js';
@@ -60,7 +64,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
   program
     .command('evaluate')
     .description('evaluate a plan: DVHs, metrics, TG-101 or custom constraints, EQD2, delivered fractions, SFRT metrics')
-    .argument('<path>', 'DICOM file or folder with the CT, RTSTRUCT and RTDOSE')
+    .argument('<path>', 'DICOM file or folder with the RTSTRUCT and RTDOSE (a CT and an RT Plan are optional)')
     .option('--dose <file>', 'RT Dose file to evaluate (default: the one in PATH)')
     .option('--constraints <set>', 'tg101-1fx, tg101-3fx, tg101-5fx or a YAML/JSON constraint file (default: the TG-101 table of the planned fractions, for 1, 3 or 5)')
     .addOption(
@@ -77,7 +81,13 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')
     .action(async (path: string, opts: EvaluateOptions) => {
-      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts))));
+      // Constraint and name-mapping files are read with the YAML and schema libraries: loaded only
+      // when such a file is given (loading them takes about 50 ms).
+      const readers: FileReaders = {
+        ...(opts.constraints !== undefined ? { resolveConstraintSet: (await import('../../src/evaluate/constraints/custom.js')).resolveConstraintSet } : {}),
+        ...(opts.mapping !== undefined ? { readNameMapping: (await import('../../src/evaluate/constraints/name-mapping-file.js')).readNameMapping } : {}),
+      };
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts, readers))));
     });
 }
 
@@ -100,12 +110,18 @@ function pickDose(path: string, opts: EvaluateOptions, frameOfReferenceUid: stri
   return doses[0]!;
 }
 
-function runEvaluate(path: string, opts: EvaluateOptions): void {
-  const dicomCase = readDicomCase(path);
+/** Readers of --constraints and --mapping files, present when the option is given. */
+interface FileReaders {
+  readonly resolveConstraintSet?: (spec: string) => ConstraintSet;
+  readonly readNameMapping?: (file: string) => NameMapping;
+}
+
+function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders): void {
+  const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;
   if (structureSet === undefined) throw new InputError(`no RT Structure Set found in ${path}`);
-  const doseGrid = pickDose(path, opts, dicomCase.ct.frameOfReferenceUid, dicomCase.doses);
+  const doseGrid = pickDose(path, opts, dicomCase.frameOfReferenceUid, dicomCase.doses);
   if (doseGrid.units !== 'GY') {
     throw new InputError(`dose units must be GY to evaluate, found ${doseGrid.units}`, doseGrid.file !== undefined ? { file: doseGrid.file } : {});
   }
@@ -121,29 +137,48 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
     (dicomCase.plans.length === 1 ? dicomCase.plans[0] : undefined);
   const planFractions = plan?.fractionGroups[0]?.fractionsPlanned;
   const fractionsPlanned = opts.fractionsPlanned ?? planFractions;
+  // Without a fraction count: DVHs and metrics only, and one note saying what was skipped and why.
+  const unknownWhy =
+    dicomCase.plans.length > 1
+      ? `${dicomCase.plans.length} RT Plans here and the dose references none of them`
+      : dicomCase.plans.length === 1
+        ? 'the RT Plan here gives no fraction count'
+        : 'no RT Plan here';
   if (fractionsPlanned === undefined) {
-    throw new InputError(
-      dicomCase.plans.length > 1
-        ? `${dicomCase.plans.length} RT Plans here and the dose references none of them; give --fractions-planned`
-        : 'the number of planned fractions is not in an RT Plan here; give --fractions-planned',
-    );
+    const needing = [
+      ...(doseGrid.summationType === 'FRACTION' ? ['a dose of summation type FRACTION (to make the planned total)'] : []),
+      ...(opts.constraints !== undefined ? ['--constraints'] : []),
+      ...(opts.basis !== undefined ? ['--basis'] : []),
+      ...(opts.fractionsDelivered !== undefined ? ['--fractions-delivered'] : []),
+    ];
+    if (needing.length > 0) {
+      throw new InputError(`${needing.join(', ')} need${needing.length === 1 ? 's' : ''} the number of planned fractions (${unknownWhy}); give --fractions-planned`);
+    }
   }
-  const schedule = { fractionsPlanned, fractionsDelivered: opts.fractionsDelivered ?? fractionsPlanned };
+  const schedule =
+    fractionsPlanned !== undefined ? { fractionsPlanned, fractionsDelivered: opts.fractionsDelivered ?? fractionsPlanned } : undefined;
+  const noScheduleNote =
+    `constraint checks, EQD2 and delivered-dose figures skipped: the number of planned fractions is not known (${unknownWhy}); ` +
+    'give --fractions-planned N to run them';
   let dose: ScalarVolume = doseGrid.dose;
-  if (doseGrid.summationType === 'FRACTION') {
+  if (doseGrid.summationType === 'FRACTION' && fractionsPlanned !== undefined) {
     const data = new Float32Array(dose.data.length);
     for (let i = 0; i < data.length; i++) data[i] = dose.data[i]! * fractionsPlanned;
     dose = { grid: dose.grid, data };
   }
   // Default: the TG-101 table of the planned schedule, where TG-101 has one (1, 3 or 5 fractions).
-  const constraintName = opts.constraints ?? ([1, 3, 5].includes(fractionsPlanned) ? `tg101-${fractionsPlanned}fx` : undefined);
-  const constraintSet = constraintName !== undefined ? resolveConstraintSet(constraintName) : undefined;
+  const constraintSet =
+    opts.constraints !== undefined
+      ? readers.resolveConstraintSet!(opts.constraints)
+      : fractionsPlanned !== undefined && [1, 3, 5].includes(fractionsPlanned)
+        ? tg101Set(fractionsPlanned)
+        : undefined;
   const evaluation = evaluatePlan(structureSet.structures, dose, {
-    schedule,
+    ...(schedule !== undefined ? { schedule } : { noScheduleNote }),
     ...(constraintSet !== undefined ? { constraintSet } : {}),
     ...(opts.basis !== undefined ? { constraintBasis: opts.basis === 'planned' ? 'planned-physical' : 'eqd2' } : {}),
     alphaBeta: opts.alphaBeta,
-    ...(opts.mapping !== undefined ? { mapping: readNameMapping(opts.mapping) } : {}),
+    ...(opts.mapping !== undefined ? { mapping: readers.readNameMapping!(opts.mapping) } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     prescriptions: Object.entries(opts.prescription).map(([structure, doseGy]) => ({ structure, doseGy })),
     ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),
@@ -154,7 +189,8 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
       path,
       doseFile: doseGrid.file ?? null,
       doseSummationType: doseGrid.summationType,
-      frameOfReferenceUid: dicomCase.ct.frameOfReferenceUid,
+      frameOfReferenceUid: dicomCase.frameOfReferenceUid,
+      ctSeriesInstanceUid: dicomCase.ct?.seriesInstanceUid ?? null,
       structureSetLabel: structureSet.label,
       constraintSet: constraintSet?.name ?? null,
     },
@@ -164,6 +200,7 @@ function runEvaluate(path: string, opts: EvaluateOptions): void {
   writeFileAtomic(join(opts.out, 'report.md'), renderMarkdown(evaluation, title));
   writeFileAtomic(join(opts.out, 'report.html'), renderHtml(evaluation, title));
   for (const w of evaluation.warnings) console.error(`lattice: warning: ${w}`);
+  for (const n of evaluation.notes) console.error(`lattice: note: ${n}`);
   if (opts.json === true) process.stdout.write(json);
   else {
     console.log(evaluation.disclaimer);

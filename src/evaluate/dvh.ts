@@ -384,26 +384,61 @@ export interface SampleDoseOptions {
 }
 
 /**
- * Dose (Gy) at a structure's sampling points by trilinear interpolation. Points beyond the dose
- * grid's footprint are dropped and counted in outsideCc. Throws InputError on a negative or
- * non-finite dose.
+ * Min / max of the dose nodes floor(x - bx) .. ceil(x + bx) along the first index axis (clamped to
+ * 0 .. n - 1), likewise y and z, into out[0], out[1]. x, y, z >= 0 (continuous dose indices).
  */
-export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, options: SampleDoseOptions = {}): DoseSamples {
-  const name = sampling.name;
-  const spread = options.spread ?? true;
-  const src = dose.data;
-  if (src.length !== voxelCount(dose.grid)) {
-    throw new InputError(`dose: expected ${voxelCount(dose.grid)} values for its grid, found ${src.length}`, ctx(name));
+function boxNodeRange(
+  src: Float32Array, size: readonly [number, number, number], x: number, y: number, z: number, bx: number, by: number, bz: number, out: Float64Array,
+): void {
+  const [nx, ny, nz] = size;
+  const iLo = Math.max(0, Math.floor(x - bx)), iHi = Math.min(nx - 1, Math.ceil(x + bx));
+  const jLo = Math.max(0, Math.floor(y - by)), jHi = Math.min(ny - 1, Math.ceil(y + by));
+  const kLo = Math.max(0, Math.floor(z - bz)), kHi = Math.min(nz - 1, Math.ceil(z + bz));
+  let cMin = Infinity;
+  let cMax = -Infinity;
+  for (let kc = kLo; kc <= kHi; kc++) {
+    for (let jc = jLo; jc <= jHi; jc++) {
+      const row = nx * (jc + ny * kc);
+      for (let ic = iLo; ic <= iHi; ic++) {
+        const w = src[row + ic]!;
+        if (w < cMin) cMin = w;
+        if (w > cMax) cMax = w;
+      }
+    }
   }
-  const [nx, ny, nz] = dose.grid.size;
-  // Sampling index -> dose continuous index.
-  const m = targetToSourceIndexAffine(dose.grid, sampling.info.grid);
+  out[0] = cMin;
+  out[1] = cMax;
+}
+
+/**
+ * sampleDose's loop over the points (see its comments): dose, spread interval and inside flag per
+ * point into the output arrays; result[0] = points inside, result[1] = volume outside (cc),
+ * result[2] = index of a point with a negative or non-finite dose (-1 if none), result[3] = its dose.
+ * Kept apart, with every comparison run on every point where it can be, so that the optimised loop
+ * has the type feedback it needs from the first points on (no deoptimisation half-way through a
+ * large structure).
+ */
+function sampleDoseKernel(
+  src: Float32Array,
+  doseSize: readonly [number, number, number],
+  m: Float64Array,
+  samplingSize: readonly [number, number, number],
+  index: Uint32Array,
+  off: Float32Array | undefined,
+  weightCc: Float32Array,
+  spread: boolean,
+  doseOut: Float32Array,
+  loOut: Float32Array,
+  hiOut: Float32Array,
+  inside: Uint8Array,
+  result: Float64Array,
+): void {
+  const [nx, ny, nz] = doseSize;
   const m00 = m[0]!, m01 = m[1]!, m02 = m[2]!, t0 = m[3]!;
   const m10 = m[4]!, m11 = m[5]!, m12 = m[6]!, t1 = m[7]!;
   const m20 = m[8]!, m21 = m[9]!, m22 = m[10]!, t2 = m[11]!;
-  const g = sampling.info.grid;
-  const sx = g.size[0];
-  const sxy = g.size[0] * g.size[1];
+  const sx = samplingSize[0];
+  const sxy = samplingSize[0] * samplingSize[1];
   // Trilinear interpolation with the footprint rule of src/geometry/resample.ts (constant over
   // the outer half voxel, outside beyond it), inlined, with its gradient from the same 8 values.
   const eps = 1e-6;
@@ -415,19 +450,16 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   const boxI = 0.5 * (Math.abs(m00) + Math.abs(m01) + Math.abs(m02));
   const boxJ = 0.5 * (Math.abs(m10) + Math.abs(m11) + Math.abs(m12));
   const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
-  const n = sampling.index.length;
-  const off = sampling.offset;
-  const doseAll = new Float32Array(n);
-  const loAll = new Float32Array(n);
-  const hiAll = new Float32Array(n);
-  const inside = new Uint8Array(n);
+  const boxed = boxI > 0 && boxJ > 0 && boxK > 0;
+  const range = new Float64Array(2);
+  const n = index.length;
   let nIn = 0;
   let outsideCc = 0;
   for (let q = 0; q < n; q++) {
-    const p = sampling.index[q]!;
-    const kk = Math.floor(p / sxy);
+    const p = index[q]!;
+    const kk = (p / sxy) | 0;
     const r = p - kk * sxy;
-    const jj = Math.floor(r / sx);
+    const jj = (r / sx) | 0;
     let i = r - jj * sx;
     let j = jj;
     let k = kk;
@@ -440,13 +472,15 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     const cj = m10 * i + m11 * j + m12 * k + t1;
     const ck = m20 * i + m21 * j + m22 * k + t2;
     if (!(ci >= loI && ci <= hiI && cj >= loJ && cj <= hiJ && ck >= loK && ck <= hiK)) {
-      outsideCc += sampling.weightCc[q]!;
+      outsideCc += weightCc[q]!;
+      inside[q] = 0;
       continue;
     }
-    const x = ci <= 0 ? 0 : ci >= maxI ? maxI : ci;
-    const y = cj <= 0 ? 0 : cj >= maxJ ? maxJ : cj;
-    const z = ck <= 0 ? 0 : ck >= maxK ? maxK : ck;
-    let i0 = Math.floor(x), j0 = Math.floor(y), k0 = Math.floor(z);
+    inside[q] = 1;
+    // Clamped to the outer voxel centres (the constant outer half voxel).
+    const xc = ci > 0 ? ci : 0, yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
+    const x = xc < maxI ? xc : maxI, y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
+    let i0 = x | 0, j0 = y | 0, k0 = z | 0;
     if (i0 > topI) i0 = topI;
     if (j0 > topJ) j0 = topJ;
     if (k0 > topK) k0 = topK;
@@ -460,16 +494,13 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     const c1 = c01 + fy * (c11 - c01);
     const v = c0 + fz * (c1 - c0);
     if (!(v >= 0) || v === Infinity) {
-      throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(v)} Gy inside the structure`, ctx(name));
+      result[2] = q;
+      result[3] = v;
+      break;
     }
-    doseAll[q] = v;
-    inside[q] = 1;
+    doseOut[q] = v;
     nIn++;
-    if (!spread) {
-      loAll[q] = v;
-      hiAll[q] = v;
-      continue;
-    }
+    if (!spread) continue;
     // Gradient per dose-grid index step (0 along an axis where the point is in the constant outer
     // half voxel), then the dose change across the sampling box along each sampling axis; the
     // spread has the variance of the box in that linear dose: half-width 1/2 sqrt(Σ ΔDₐ²).
@@ -486,26 +517,59 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     // is read from. Clamp the spread to the range over the nodes of every cell the sampling box
     // touches: a linear field is untouched, while at a dose maximum or minimum the linear model no
     // longer overshoots (a near-maximum such as D0.035cc never exceeds the highest dose value there).
-    const iLo = Math.max(0, Math.floor(x - boxI)), iHi = Math.min(maxI, Math.ceil(x + boxI));
-    const jLo = Math.max(0, Math.floor(y - boxJ)), jHi = Math.min(maxJ, Math.ceil(y + boxJ));
-    const kLo = Math.max(0, Math.floor(z - boxK)), kHi = Math.min(maxK, Math.ceil(z + boxK));
-    let cMin = Infinity;
-    let cMax = -Infinity;
-    for (let kc = kLo; kc <= kHi; kc++) {
-      for (let jc = jLo; jc <= jHi; jc++) {
-        const row = nx * (jc + ny * kc);
-        for (let ic = iLo; ic <= iHi; ic++) {
-          const w = src[row + ic]!;
-          if (w < cMin) cMin = w;
-          if (w > cMax) cMax = w;
-        }
-      }
-    }
     const lo = v - half;
     const hi = v + half;
-    loAll[q] = lo < cMin ? cMin : lo > 0 ? lo : 0;
-    hiAll[q] = hi > cMax ? cMax : hi;
+    // Those nodes include the interpolation cell's (the box is wider than a point): when the interval
+    // lies within the cell's node range (most points), the clamp cannot act and the box is not read.
+    const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
+    const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
+    const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
+    const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
+    let cMin = n03 < n47 ? n03 : n47;
+    let cMax = x03 > x47 ? x03 : x47;
+    if (!(boxed && lo >= cMin && hi <= cMax)) {
+      boxNodeRange(src, doseSize, x, y, z, boxI, boxJ, boxK, range);
+      cMin = range[0]!;
+      cMax = range[1]!;
+    }
+    loOut[q] = lo < cMin ? cMin : lo > 0 ? lo : 0;
+    hiOut[q] = hi > cMax ? cMax : hi;
   }
+  result[0] = nIn;
+  result[1] = outsideCc;
+}
+
+/**
+ * Dose (Gy) at a structure's sampling points by trilinear interpolation. Points beyond the dose
+ * grid's footprint are dropped and counted in outsideCc. Throws InputError on a negative or
+ * non-finite dose.
+ */
+export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, options: SampleDoseOptions = {}): DoseSamples {
+  const name = sampling.name;
+  const spread = options.spread ?? true;
+  const src = dose.data;
+  if (src.length !== voxelCount(dose.grid)) {
+    throw new InputError(`dose: expected ${voxelCount(dose.grid)} values for its grid, found ${src.length}`, ctx(name));
+  }
+  const [nx, ny, nz] = dose.grid.size;
+  // Sampling index -> dose continuous index.
+  const m = targetToSourceIndexAffine(dose.grid, sampling.info.grid);
+  const g = sampling.info.grid;
+  const n = sampling.index.length;
+  const doseAll = new Float32Array(n);
+  const loAll = spread ? new Float32Array(n) : doseAll;
+  const hiAll = spread ? new Float32Array(n) : doseAll;
+  const inside = new Uint8Array(n);
+  const result = new Float64Array([0, 0, -1, 0]);
+  sampleDoseKernel(
+    dose.data, dose.grid.size, m, g.size, sampling.index, sampling.offset, sampling.weightCc, spread,
+    doseAll, loAll, hiAll, inside, result,
+  );
+  if (result[2]! >= 0) {
+    throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(result[3]!)} Gy inside the structure`, ctx(name));
+  }
+  const nIn = result[0]!;
+  const outsideCc = result[1]!;
   let doseGy = doseAll;
   let loGy = loAll;
   let hiGy = hiAll;
@@ -513,8 +577,8 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   let core = sampling.core;
   if (nIn < n) {
     doseGy = new Float32Array(nIn);
-    loGy = new Float32Array(nIn);
-    hiGy = new Float32Array(nIn);
+    loGy = spread ? new Float32Array(nIn) : doseGy;
+    hiGy = spread ? new Float32Array(nIn) : doseGy;
     weightCc = new Float32Array(nIn);
     core = new Uint8Array(nIn);
     let o = 0;

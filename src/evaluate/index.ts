@@ -12,7 +12,8 @@ export * from './sfrt.js';
 export * from './plan.js';
 export * from './constraints/types.js';
 export { TG101_PARALLEL, TG101_SERIAL, tg101Set, type Tg101Fractions } from './constraints/tg101.js';
-export { TG263_SYNONYMS, matchStructures, matchTg263, normaliseName, readNameMapping, type NameMapping, type NameMatch } from './constraints/names.js';
+export { TG263_SYNONYMS, matchStructures, matchTg263, normaliseName, type NameMapping, type NameMatch } from './constraints/names.js';
+export { readNameMapping } from './constraints/name-mapping-file.js';
 export { parseConstraintSet, readConstraintSet, resolveConstraintSet } from './constraints/custom.js';
 export {
   evaluateConstraints,

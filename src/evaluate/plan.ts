@@ -7,6 +7,9 @@
  * fractions, Gy, any grid), the schedule (planned / delivered fractions) and options. Structures
  * without closed contours are skipped with a warning. A negative or non-finite dose anywhere in
  * the grid is an InputError.
+ * Without a schedule (a dose with no plan to say in how many fractions): DVHs, metrics, conformity
+ * and physical SFRT metrics only; EQD2, delivered dose and constraint checks need the fraction
+ * count and are left out, with one note saying so (`notes`).
  * Per structure: α/β (radiobiology.ts defaults or overrides), volume, the part outside the dose
  * grid, min / max / mean, the near-maximum doses (each labelled), D98 / D95 / D50 / D2, requested
  * metrics; the same key figures in planned EQD2, delivered physical dose and delivered EQD2.
@@ -36,14 +39,17 @@ import {
   volumeAtDoseCc,
 } from './metrics.js';
 import { alphaBetaFor, eqd2Samples } from './radiobiology.js';
-import { sfrtPhysicalAndEqd2, type SfrtMetrics } from './sfrt.js';
+import { sfrtMetrics, sfrtPhysicalAndEqd2, type SfrtMetrics } from './sfrt.js';
 
 import { DISCLAIMER } from '../core/disclaimer.js';
 
 export { DISCLAIMER };
 
 export interface PlanEvaluationOptions {
-  readonly schedule: Schedule;
+  /** Planned and delivered fractions; absent when not known (no EQD2, delivered dose or constraints). */
+  readonly schedule?: Schedule;
+  /** The note given when there is no schedule (default: NO_SCHEDULE_NOTE). */
+  readonly noScheduleNote?: string;
   readonly constraintSet?: ConstraintSet;
   /** Default: 'planned-physical' when the set's fractions equal the planned fractions, else 'eqd2'. */
   readonly constraintBasis?: ConstraintBasis;
@@ -88,9 +94,10 @@ export interface StructureEvaluation {
   readonly outsideFraction: number;
   readonly sampling: Omit<SamplingInfo, 'grid'> & { readonly points: number };
   readonly planned: KeyFigures;
-  readonly plannedEqd2: KeyFigures;
-  readonly delivered: KeyFigures;
-  readonly deliveredEqd2: KeyFigures;
+  /** The next three need the schedule (absent without one). */
+  readonly plannedEqd2?: KeyFigures;
+  readonly delivered?: KeyFigures;
+  readonly deliveredEqd2?: KeyFigures;
   /** Requested metrics on the planned physical dose. */
   readonly requested: Readonly<Record<string, { readonly value: number; readonly unit: string }>>;
   /** Cumulative DVH of the planned physical dose: dose (Gy) and volume (cc) pairs. */
@@ -116,7 +123,10 @@ export interface TargetConformity {
 
 export interface PlanEvaluation {
   readonly disclaimer: string;
-  readonly schedule: Schedule;
+  /** Absent when the fraction count is not known. */
+  readonly schedule?: Schedule;
+  /** What was not computed and why (e.g. no fraction count: no EQD2 or constraint checks). */
+  readonly notes: readonly string[];
   readonly conventions: readonly string[];
   readonly structures: readonly StructureEvaluation[];
   readonly constraints?: ConstraintEvaluation;
@@ -126,8 +136,9 @@ export interface PlanEvaluation {
     readonly spheres: readonly string[];
     readonly valley?: string;
     readonly alphaBetaGy: number;
-    readonly planned: { readonly physical: SfrtMetrics; readonly eqd2: SfrtMetrics };
-    readonly delivered: { readonly physical: SfrtMetrics; readonly eqd2: SfrtMetrics };
+    /** EQD2 and the delivered figures need the schedule (absent without one). */
+    readonly planned: { readonly physical: SfrtMetrics; readonly eqd2?: SfrtMetrics };
+    readonly delivered?: { readonly physical: SfrtMetrics; readonly eqd2: SfrtMetrics };
   };
   readonly warnings: readonly string[];
 }
@@ -140,6 +151,10 @@ const CONVENTIONS = [
   'Delivered dose: planned dose x delivered / planned fractions, voxel by voxel, identical fractions assumed.',
 ];
 
+/** The note of an evaluation without a schedule. */
+export const NO_SCHEDULE_NOTE =
+  'the number of planned fractions is not known: EQD2, delivered dose and constraint checks not computed';
+
 /** Throws InputError on a negative or non-finite dose value anywhere in the grid. */
 export function checkDoseVolume(dose: ScalarVolume, file?: string): void {
   const d = dose.data;
@@ -151,10 +166,10 @@ export function checkDoseVolume(dose: ScalarVolume, file?: string): void {
   }
 }
 
-function keyFigures(dvh: Dvh): KeyFigures {
+function keyFigures(dvh: Dvh, quantity: string = dvh.quantity): KeyFigures {
   const nm = nearMaxima(dvh);
   return {
-    quantity: dvh.quantity,
+    quantity,
     minGy: dvh.minGy,
     maxGy: dvh.maxGy,
     meanGy: dvh.meanGy,
@@ -190,7 +205,10 @@ export function evaluatePlan(
   options: PlanEvaluationOptions,
 ): PlanEvaluation {
   const schedule = options.schedule;
-  checkSchedule(schedule);
+  if (schedule !== undefined) checkSchedule(schedule);
+  else if (options.constraintSet !== undefined) {
+    throw new InputError(`constraint set ${options.constraintSet.name} needs the number of planned fractions, which is not known`);
+  }
   checkDoseVolume(plannedDose);
   const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
   const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
@@ -198,6 +216,10 @@ export function evaluatePlan(
   const evaluated: StructureEvaluation[] = [];
   const planStructures: PlanStructure[] = [];
   const samplesByName = new Map<string, DoseSamples>();
+  const plannedByName = new Map<string, Dvh>();
+  // All fractions delivered: the delivered dose is the planned dose, point by point (x 1), and
+  // delivered EQD2 the planned EQD2; their figures are those of the planned DVHs, relabelled.
+  const allDelivered = schedule !== undefined && schedule.fractionsDelivered === schedule.fractionsPlanned;
 
   for (const s of structures) {
     const hasClosed = s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
@@ -216,10 +238,28 @@ export function evaluatePlan(
     planStructures.push({ name: s.name, interpretedType: s.interpretedType, samples });
     const ab = alphaBetaFor(s, options.alphaBeta);
     const planned = computeDvh(samples, bin);
+    plannedByName.set(s.name, planned);
     const requested: Record<string, { value: number; unit: string }> = {};
     for (const [text, spec] of specs) requested[text] = evaluateMetric(planned, spec);
     const tg = matchTg263(s.name, options.mapping);
     const { grid: _grid, ...info } = sampling.info;
+    let scheduled: Pick<StructureEvaluation, 'plannedEqd2' | 'delivered' | 'deliveredEqd2'> = {};
+    if (schedule !== undefined) {
+      const plannedEqd2 = computeDvh(eqd2Samples(samples, schedule.fractionsPlanned, ab.alphaBetaGy), bin);
+      // The labels deliveredSamples / deliveredEqd2Samples give.
+      const deliveredLabel = `(${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`;
+      scheduled = {
+        plannedEqd2: keyFigures(plannedEqd2),
+        delivered: allDelivered ? keyFigures(planned, `delivered ${planned.quantity} ${deliveredLabel}`) : keyFigures(computeDvh(deliveredSamples(samples, schedule), bin)),
+        deliveredEqd2: allDelivered
+          ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`)
+          : keyFigures(
+              schedule.fractionsDelivered > 0
+                ? computeDvh(deliveredEqd2Samples(samples, schedule, ab.alphaBetaGy), bin)
+                : computeDvh(deliveredSamples(samples, schedule), bin),
+            ),
+      };
+    }
     evaluated.push({
       name: s.name,
       interpretedType: s.interpretedType,
@@ -231,13 +271,7 @@ export function evaluatePlan(
       outsideFraction: planned.outsideFraction,
       sampling: { ...info, points: sampling.index.length },
       planned: keyFigures(planned),
-      plannedEqd2: keyFigures(computeDvh(eqd2Samples(samples, schedule.fractionsPlanned, ab.alphaBetaGy), bin)),
-      delivered: keyFigures(computeDvh(deliveredSamples(samples, schedule), bin)),
-      deliveredEqd2: keyFigures(
-        schedule.fractionsDelivered > 0
-          ? computeDvh(deliveredEqd2Samples(samples, schedule, ab.alphaBetaGy), bin)
-          : computeDvh(deliveredSamples(samples, schedule), bin),
-      ),
+      ...scheduled,
       requested,
       curve: curveOf(planned, options.curvePoints ?? 200),
     });
@@ -252,7 +286,7 @@ export function evaluatePlan(
     if (!(rx.doseGy > 0 && Number.isFinite(rx.doseGy))) {
       throw new InputError(`prescription dose must be > 0 Gy, found ${fmt(rx.doseGy)}`, { structure: rx.structure });
     }
-    const dvh = computeDvh(samples, bin);
+    const dvh = plannedByName.get(rx.structure)!;
     const piv = isodoseVolumeCc(plannedDose, rx.doseGy);
     const half = isodoseVolumeCc(plannedDose, rx.doseGy / 2);
     const covered = volumeAtDoseCc(dvh, rx.doseGy);
@@ -273,7 +307,7 @@ export function evaluatePlan(
   }
 
   let constraints: ConstraintEvaluation | undefined;
-  if (options.constraintSet !== undefined) {
+  if (options.constraintSet !== undefined && schedule !== undefined) {
     const set = options.constraintSet;
     const basis = options.constraintBasis ?? (set.fractions === schedule.fractionsPlanned ? 'planned-physical' : 'eqd2');
     constraints = evaluateConstraints(set, planStructures, {
@@ -313,32 +347,43 @@ export function evaluatePlan(
       ...(valley !== undefined ? { valley: samplesOf(valley, 'valley structure') } : {}),
     };
     const ab = alphaBetaFor(gtv, options.alphaBeta).alphaBetaGy;
-    const deliveredInput = {
-      gtv: deliveredSamples(input.gtv, schedule),
-      spheres: input.spheres.map((s) => deliveredSamples(s, schedule)),
-      ...(input.valley ? { valley: deliveredSamples(input.valley, schedule) } : {}),
-    };
-    const planned = sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, ...bin });
-    // Delivered: physical from the delivered samples (all zero when no fraction was given), EQD2
-    // voxel by voxel from the planned dose per fraction and the delivered count.
-    const delivered = {
-      physical: sfrtPhysicalAndEqd2(deliveredInput, { fractions: Math.max(1, schedule.fractionsDelivered), alphaBetaGy: ab, ...bin }).physical,
-      eqd2: sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, schedule, ...bin }).eqd2,
-    };
+    let planned: NonNullable<PlanEvaluation['sfrt']>['planned'];
+    let delivered: NonNullable<PlanEvaluation['sfrt']>['delivered'];
+    if (schedule === undefined) {
+      planned = { physical: sfrtMetrics(input, bin) };
+    } else {
+      const both = sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, ...bin });
+      planned = both;
+      if (allDelivered) delivered = both;
+      else {
+        // Delivered: physical from the delivered samples (all zero when no fraction was given), EQD2
+        // voxel by voxel from the planned dose per fraction and the delivered count.
+        const deliveredInput = {
+          gtv: deliveredSamples(input.gtv, schedule),
+          spheres: input.spheres.map((s) => deliveredSamples(s, schedule)),
+          ...(input.valley ? { valley: deliveredSamples(input.valley, schedule) } : {}),
+        };
+        delivered = {
+          physical: sfrtMetrics(deliveredInput, bin),
+          eqd2: sfrtPhysicalAndEqd2(input, { fractions: schedule.fractionsPlanned, alphaBetaGy: ab, schedule, ...bin }).eqd2,
+        };
+      }
+    }
     sfrt = {
       gtv: gtv.name,
       spheres: spheres.map((s) => s.name),
       ...(valley !== undefined ? { valley: valley.name } : {}),
       alphaBetaGy: ab,
       planned,
-      delivered,
+      ...(delivered !== undefined ? { delivered } : {}),
     };
   } else if (spheres.length > 0) {
     warnings.push('lattice spheres found but no GTV: SFRT metrics not computed');
   }
   return {
     disclaimer: DISCLAIMER,
-    schedule,
+    ...(schedule !== undefined ? { schedule } : {}),
+    notes: schedule === undefined ? [options.noScheduleNote ?? NO_SCHEDULE_NOTE] : [],
     conventions: CONVENTIONS,
     structures: evaluated,
     ...(constraints !== undefined ? { constraints } : {}),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -34,9 +34,17 @@ async function lattice(args: string[]): Promise<{ code: number; out: string; err
 }
 
 let written: WrittenEvaluationCase;
+/** The same RTSTRUCT and RTDOSE files alone in a folder: no CT, no RT Plan. */
+let rtOnly: string;
 beforeAll(() => {
   written = writeEvaluationCase(mkdtempSync(join(tmpdir(), 'lattice-eval-case-')));
+  rtOnly = join(mkdtempSync(join(tmpdir(), 'lattice-eval-rt-only-')), 'case');
+  mkdirSync(rtOnly);
+  copyFileSync(written.rtstructFile, join(rtOnly, 'RTSTRUCT.dcm'));
+  copyFileSync(written.rtdoseFile, join(rtOnly, 'RTDOSE.dcm'));
 });
+
+type ReportStructure = { name: string; volumeCc: number; planned: { meanGy: number }; plannedEqd2?: unknown; curve: unknown };
 afterEach(() => vi.restoreAllMocks());
 
 describe('lattice evaluate', () => {
@@ -95,6 +103,53 @@ describe('lattice evaluate', () => {
   });
 });
 
+describe('lattice evaluate on an RT Structure Set and an RT Dose alone', () => {
+  it('gives the DVHs and metrics of the run with the CT, and skips constraints and EQD2 with one note naming --fractions-planned', async () => {
+    const withCt = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--json', '--out', mkdtempSync(join(tmpdir(), 'lattice-eval-out-'))]);
+    const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
+    const alone = await lattice(['evaluate', rtOnly, '--json', '--out', out]);
+    expect(alone.code, alone.err).toBe(0);
+    const a = JSON.parse(withCt.out) as { structures: ReportStructure[]; constraints?: unknown; input: { ctSeriesInstanceUid: string | null } };
+    const b = JSON.parse(alone.out) as typeof a & { notes: string[]; schedule?: unknown };
+    // The CT takes no part in a DVH: every structure's volume, planned-dose figures and curve are the same.
+    expect(b.structures.map((s) => [s.name, s.volumeCc, s.planned, s.curve])).toEqual(a.structures.map((s) => [s.name, s.volumeCc, s.planned, s.curve]));
+    expect(a.input.ctSeriesInstanceUid).not.toBeNull();
+    expect(b.input.ctSeriesInstanceUid).toBeNull();
+    expect(a.constraints).toBeDefined();
+    expect(b.constraints).toBeUndefined();
+    expect(b.schedule).toBeUndefined();
+    expect(b.structures.every((s) => s.plannedEqd2 === undefined)).toBe(true);
+    // One note, on standard error and in the report, naming the option that would run the checks.
+    expect(b.notes).toHaveLength(1);
+    expect(b.notes[0]).toMatch(/constraint checks, EQD2 and delivered-dose figures skipped: .*no RT Plan here.*give --fractions-planned N/);
+    expect(alone.err.match(/--fractions-planned/g)).toHaveLength(1);
+    expect(alone.err).not.toMatch(/warning/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8').match(/--fractions-planned/g)).toHaveLength(1);
+    expect(readFileSync(join(out, 'report.html'), 'utf8').match(/--fractions-planned/g)).toHaveLength(1);
+  });
+
+  it('asks for --fractions-planned when an option or the dose needs the fraction count', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
+    const c = await lattice(['evaluate', rtOnly, '--constraints', 'tg101-5fx', '--out', out]);
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(/InputError: --constraints needs the number of planned fractions \(no RT Plan here\); give --fractions-planned/);
+    const d = await lattice(['evaluate', rtOnly, '--fractions-delivered', '2', '--out', out]);
+    expect(d.err).toMatch(/--fractions-delivered needs the number of planned fractions/);
+    const perFraction = join(out, 'fraction.dcm');
+    const dose = readRtDose(written.rtdoseFile);
+    writeRtDose({ ...dose, seriesInstanceUid: `${dose.seriesInstanceUid}.8`, summationType: 'FRACTION' }, perFraction, { referencedFractionGroupNumber: 1 });
+    const f = await lattice(['evaluate', rtOnly, '--dose', perFraction, '--out', out]);
+    expect(f.err).toMatch(/a dose of summation type FRACTION \(to make the planned total\) needs the number of planned fractions/);
+    // With the count, the same per-fraction dose is the planned total / 5: every dose figure x 5.
+    const total = await lattice(['evaluate', rtOnly, '--fractions-planned', '5', '--json', '--out', out]);
+    const fx = await lattice(['evaluate', rtOnly, '--dose', perFraction, '--fractions-planned', '5', '--json', '--out', out]);
+    expect(fx.code, fx.err).toBe(0);
+    const t = JSON.parse(total.out) as { structures: ReportStructure[] };
+    const p = JSON.parse(fx.out) as { structures: ReportStructure[] };
+    t.structures.forEach((s, i) => expect(p.structures[i]!.planned.meanGy / s.planned.meanGy).toBeCloseTo(5, 4));
+  });
+});
+
 describe.runIf(have(TOOLS.dicompylercore))('DVH against dicompyler-core', () => {
   it('agrees on volume and mean dose within the stated convention differences', () => {
     // dicompyler-core: dose-grid voxel centres tested in plane, each plane a slab as thick as the
@@ -119,7 +174,8 @@ describe.runIf(have(TOOLS.dicompylercore))('DVH against dicompyler-core', () => 
     const r = runTool(TOOLS.dicompylercore.command, ['-c', script, written.rtstructFile, written.rtdoseFile]);
     expect(r.status, r.stderr).toBe(0);
     const theirs = JSON.parse(r.stdout) as Record<string, { volume: number; mean: number; max: number }>;
-    return lattice(['evaluate', written.dir, '--fractions-planned', '5', '--json', '--out', mkdtempSync(join(tmpdir(), 'lattice-eval-dp-'))]).then((res) => {
+    // Both tools read the same two files, RTSTRUCT and RTDOSE, and nothing else (no CT, no plan).
+    return lattice(['evaluate', rtOnly, '--json', '--out', mkdtempSync(join(tmpdir(), 'lattice-eval-dp-'))]).then((res) => {
       const ours = JSON.parse(res.out) as { structures: { name: string; volumeCc: number; planned: { meanGy: number } }[] };
       const rows = ours.structures.map((s) => ({ name: s.name, ours: s, theirs: theirs[s.name]! }));
       for (const { name, ours: o, theirs: t } of rows) {

@@ -4,7 +4,7 @@ import type { ContourStructure, PlanarContour } from '../../src/geometry/structu
 import { indexToLps } from '../../src/geometry/grid.js';
 import { createScalarVolume } from '../../src/geometry/volume.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
-import { DISCLAIMER, evaluatePlan } from '../../src/evaluate/plan.js';
+import { DISCLAIMER, NO_SCHEDULE_NOTE, evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
@@ -72,8 +72,8 @@ describe('plan evaluation', () => {
     expect(sphere.sampling.fine).toBe(true);
     expect(Math.abs(sphere.volumeCc / 1.767 - 1)).toBeLessThan(0.02);
     // Delivered = 0.4 x planned, point by point; EQD2 of a Dx is the EQD2 of the Dx (monotone).
-    expect(sphere.delivered.D0_035ccGy).toBeCloseTo(0.4 * sphere.planned.D0_035ccGy, 2);
-    expect(sphere.plannedEqd2.D95pctGy).toBeCloseTo(eqd2Gy(sphere.planned.D95pctGy, 5, 10), 1);
+    expect(sphere.delivered!.D0_035ccGy).toBeCloseTo(0.4 * sphere.planned.D0_035ccGy, 2);
+    expect(sphere.plannedEqd2!.D95pctGy).toBeCloseTo(eqd2Gy(sphere.planned.D95pctGy, 5, 10), 1);
     expect(ev.structures[4]!.alphaBetaGy).toBe(3);
     expect(Object.keys(ev.structures[0]!.requested)).toEqual(['D95%', 'V20Gy', 'V<21Gy']);
     expect(ev.structures[0]!.requested['D95%']!.value).toBeCloseTo(ev.structures[0]!.planned.D95pctGy, 6);
@@ -97,8 +97,8 @@ describe('plan evaluation', () => {
     expect(m.vertexCount).toBe(2);
     expect(m.pvdrStruct).toBeGreaterThan(1.5);
     expect(m.pvdrStruct).toBeCloseTo(m.peak!.meanGy / m.valley!.meanGy, 10);
-    expect(s.delivered.physical.peak!.meanGy).toBeCloseTo(0.4 * m.peak!.meanGy, 3);
-    expect(s.planned.eqd2.pvdrStruct!).toBeGreaterThan(m.pvdrStruct!);
+    expect(s.delivered!.physical.peak!.meanGy).toBeCloseTo(0.4 * m.peak!.meanGy, 3);
+    expect(s.planned.eqd2!.pvdrStruct!).toBeGreaterThan(m.pvdrStruct!);
     // The valley has the spheres as holes: valley + spheres = GTV within 1 %.
     const vol = (n: string): number => ev.structures.find((x) => x.name === n)!.volumeCc;
     expect(Math.abs((vol('Valley') + vol('Sphere_1') + vol('Sphere_2')) / vol('GTV') - 1)).toBeLessThan(0.01);
@@ -144,5 +144,59 @@ describe('plan evaluation', () => {
     expect(() => evaluatePlan(structures, bad, { schedule })).toThrow(InputError);
     expect(() => evaluatePlan(structures, bad, { schedule })).toThrow(/-0.25 Gy at voxel 7/);
     expect(() => evaluatePlan(structures, dose, { schedule: { fractionsPlanned: 5, fractionsDelivered: 6 } })).toThrow(/\(6\)/);
+  });
+});
+
+describe('plan evaluation without a fraction count (a dose with no plan)', () => {
+  const structures = latticeCase();
+  const dose = latticeDose();
+  const withSchedule = evaluatePlan(structures, dose, { schedule: { fractionsPlanned: 5, fractionsDelivered: 5 } });
+  const without = evaluatePlan(structures, dose, {});
+
+  it('gives every DVH figure of the planned dose, the same as with a schedule, and nothing that needs the fraction count', () => {
+    // The planned physical dose does not depend on the fraction count: the same figures either way.
+    expect(without.structures.map((s) => [s.name, s.volumeCc, s.planned])).toEqual(withSchedule.structures.map((s) => [s.name, s.volumeCc, s.planned]));
+    for (const s of without.structures) {
+      expect(s.plannedEqd2).toBeUndefined();
+      expect(s.delivered).toBeUndefined();
+      expect(s.deliveredEqd2).toBeUndefined();
+    }
+    expect(without.schedule).toBeUndefined();
+    expect(without.constraints).toBeUndefined();
+    expect(without.sfrt!.planned.physical).toEqual(withSchedule.sfrt!.planned.physical);
+    expect(without.sfrt!.planned.eqd2).toBeUndefined();
+    expect(without.sfrt!.delivered).toBeUndefined();
+  });
+
+  it('says once what was skipped, in the evaluation and in each report', () => {
+    expect(without.notes).toEqual([NO_SCHEDULE_NOTE]);
+    expect(withSchedule.notes).toEqual([]);
+    const md = renderMarkdown(without);
+    expect(md.split(NO_SCHEDULE_NOTE)).toHaveLength(2);
+    expect(md).not.toMatch(/Dmean EQD2|D0\.035cc delivered|Planned, EQD2|Delivered \d/);
+    expect(renderMarkdown(withSchedule)).toMatch(/Dmean EQD2.*D0\.035cc delivered 5\/5 fx[\s\S]*Planned, EQD2/);
+    const html = renderHtml(without);
+    expect(html.split(NO_SCHEDULE_NOTE)).toHaveLength(2);
+    expect(JSON.parse(renderJson(without)).notes).toEqual([NO_SCHEDULE_NOTE]);
+    const custom = evaluatePlan(structures, dose, { noScheduleNote: 'give --fractions-planned' });
+    expect(custom.notes).toEqual(['give --fractions-planned']);
+  });
+
+  it('refuses a constraint set without the fraction count, naming the set', () => {
+    expect(() => evaluatePlan(structures, dose, { constraintSet: tg101Set(5) })).toThrow(/tg101-5fx needs the number of planned fractions/);
+  });
+
+  it('gives delivered figures equal to the planned ones when every planned fraction is delivered', () => {
+    // Delivered dose = planned dose x 5 / 5, point by point: the same numbers, labelled as delivered.
+    for (const s of withSchedule.structures) {
+      const { quantity: q1, ...delivered } = s.delivered!;
+      const { quantity: q2, ...planned } = s.planned;
+      expect(delivered).toEqual(planned);
+      expect(q1).toBe(`delivered ${q2} (5 of 5 fractions)`);
+      const { quantity: _e1, ...deliveredEqd2 } = s.deliveredEqd2!;
+      const { quantity: _e2, ...plannedEqd2 } = s.plannedEqd2!;
+      expect(deliveredEqd2).toEqual(plannedEqd2);
+    }
+    expect(withSchedule.sfrt!.delivered).toEqual(withSchedule.sfrt!.planned);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Structure names -> TG-263 standard names (AAPM TG-263, 2018: "Standardizing nomenclatures in
  * radiation oncology"). A plan's structure is matched, in this order:
- * 1. an explicit mapping (a file of { "plan name": "TG263Name" }, or null to leave a structure out);
+ * 1. an explicit mapping (a file of { "plan name": "TG263Name" }, or null to leave a structure out;
+ *    read by name-mapping-file.ts);
  * 2. the TG-263 name itself, compared after normalisation (case, spaces, '_', '-' and '.' ignored);
  * 3. a synonym from the table below (common spellings, British and American, left/right variants);
  * 4. an organ minus a target ('Liver-GTV', 'Liver - PTV', 'Liver_minus_GTV', 'Lung_L-ITV'...: organ
@@ -15,9 +16,6 @@
  * not checked against organ limits.
  */
 
-import { z } from 'zod';
-import { FormatError } from '../../core/errors.js';
-import { issueLocation, readYamlOrJson } from '../../io/yaml-file.js';
 
 /** TG-263 names used by the constraint tables, with synonyms (any case and separators). */
 export const TG263_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
@@ -159,20 +157,4 @@ export function matchStructures(
     }
   }
   return { byOrgan, ambiguous };
-}
-
-const MappingSchema = z.record(z.string().min(1), z.union([z.string().min(1), z.null()]));
-
-/** Read a mapping file (YAML or JSON object of plan name -> TG-263 name or null). */
-export function readNameMapping(file: string): NameMapping {
-  const r = MappingSchema.safeParse(readYamlOrJson(file, 'name mapping'));
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const at = issueLocation(issue.path);
-    throw new FormatError(
-      `name mapping: ${at}: ${issue.message} (expected an object of "plan name": "TG263Name" or null)`,
-      { file },
-    );
-  }
-  return r.data;
 }

@@ -5,7 +5,7 @@
  */
 
 import type { PlanEvaluation, StructureEvaluation } from '../plan.js';
-import { conformityTable, constraintTable, sfrtTable, structureTable, type Table } from './tables.js';
+import { conformityTable, constraintTable, scheduleLine, sfrtTable, structureTable, type Table } from './tables.js';
 
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -83,7 +83,7 @@ td.good{background:#dfd}
 <body>
 <h1>${esc(title)}</h1>
 <p class="disclaimer">${esc(ev.disclaimer)}</p>
-<p>Schedule: ${ev.schedule.fractionsPlanned} fractions planned, ${ev.schedule.fractionsDelivered} delivered.</p>
+<p>${esc(scheduleLine(ev))}</p>
 <h2>Cumulative DVH</h2>
 ${dvhSvg(ev.structures)}
 ${sections.join('\n')}

@@ -1,7 +1,7 @@
 /** Plan evaluation -> Markdown (report.md): the disclaimer, the tables of tables.ts, warnings, conventions. */
 
 import type { PlanEvaluation } from '../plan.js';
-import { conformityTable, constraintTable, sfrtTable, structureTable, type Table } from './tables.js';
+import { conformityTable, constraintTable, scheduleLine, sfrtTable, structureTable, type Table } from './tables.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -19,7 +19,7 @@ export function renderMarkdown(ev: PlanEvaluation, title = 'Plan evaluation', be
     '',
     `> **${ev.disclaimer}**`,
     '',
-    `Schedule: ${ev.schedule.fractionsPlanned} fractions planned, ${ev.schedule.fractionsDelivered} delivered.`,
+    scheduleLine(ev),
     '',
     ...before.flatMap((t) => [table(t), '']),
     table(structureTable(ev)),

@@ -18,14 +18,27 @@ export interface Table {
 export const num = (v: number | undefined, digits = 2): string =>
   v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 
+/** The schedule as one line of text, or the note saying why it is not known. */
+export function scheduleLine(ev: PlanEvaluation): string {
+  const s = ev.schedule;
+  return s !== undefined
+    ? `Schedule: ${s.fractionsPlanned} fractions planned, ${s.fractionsDelivered} delivered.`
+    : `Schedule: not known. Note: ${ev.notes.join('; ')}.`;
+}
+
 export function structureTable(ev: PlanEvaluation): Table {
   const s = ev.schedule;
+  // EQD2 and delivered-dose columns need the schedule.
+  const scheduled = (x: PlanEvaluation['structures'][number]): string[] =>
+    s === undefined ? [] : [num(x.plannedEqd2?.meanGy), num(x.delivered?.D0_035ccGy), num(x.deliveredEqd2?.D0_035ccGy)];
   return {
     title: 'Structures (planned physical dose unless stated)',
     headers: [
       'Structure', 'TG-263', 'α/β (Gy)', 'Volume (cc)', 'Outside dose grid', 'Dmin (Gy)', 'Dmean (Gy)', 'Dmax (Gy)',
-      'D0.035cc (Gy)', 'D2% (Gy)', 'D95% (Gy)', 'Dmean EQD2 (Gy)', `D0.035cc delivered ${s.fractionsDelivered}/${s.fractionsPlanned} fx (Gy)`,
-      'D0.035cc delivered EQD2 (Gy)',
+      'D0.035cc (Gy)', 'D2% (Gy)', 'D95% (Gy)',
+      ...(s === undefined
+        ? []
+        : ['Dmean EQD2 (Gy)', `D0.035cc delivered ${s.fractionsDelivered}/${s.fractionsPlanned} fx (Gy)`, 'D0.035cc delivered EQD2 (Gy)']),
     ],
     rows: ev.structures.map((x) => [
       x.name,
@@ -39,13 +52,11 @@ export function structureTable(ev: PlanEvaluation): Table {
       num(x.planned.D0_035ccGy),
       num(x.planned.D2pctGy),
       num(x.planned.D95pctGy),
-      num(x.plannedEqd2.meanGy),
-      num(x.delivered.D0_035ccGy),
-      num(x.deliveredEqd2.D0_035ccGy),
+      ...scheduled(x),
     ]),
     notes: [
       'Dmax: maximum over sampling points of voxels at least half inside (occupancy >= 0.5). D0.035cc: the usual reading of a TG-101 maximum point dose.',
-      'EQD2 columns: linear-quadratic model with the α/β shown.',
+      ...(s !== undefined ? ['EQD2 columns: linear-quadratic model with the α/β shown.'] : []),
     ],
   };
 }
@@ -78,9 +89,15 @@ export function constraintTable(ev: PlanEvaluation): Table | undefined {
 export function sfrtTable(ev: PlanEvaluation): Table | undefined {
   const s = ev.sfrt;
   if (s === undefined) return undefined;
-  const cols: SfrtMetrics[] = [s.planned.physical, s.planned.eqd2, s.delivered.physical, s.delivered.eqd2];
+  // Without a schedule only the planned physical column (EQD2 and delivered need the fraction count).
+  const cols: SfrtMetrics[] = [s.planned.physical];
+  const headers = ['Metric', 'Planned, physical'];
+  if (ev.schedule !== undefined && s.planned.eqd2 !== undefined && s.delivered !== undefined) {
+    const sched = `${ev.schedule.fractionsDelivered} of ${ev.schedule.fractionsPlanned} fx`;
+    cols.push(s.planned.eqd2, s.delivered.physical, s.delivered.eqd2);
+    headers.push(`Planned, EQD2 (α/β = ${s.alphaBetaGy} Gy)`, `Delivered ${sched}, physical`, `Delivered ${sched}, EQD2`);
+  }
   const row = (label: string, f: (m: SfrtMetrics) => number | undefined, digits = 2): string[] => [label, ...cols.map((m) => num(f(m), digits))];
-  const sched = `${ev.schedule.fractionsDelivered} of ${ev.schedule.fractionsPlanned} fx`;
   const rows: string[][] = [
     row('Peak dose, mean over all spheres (Gy)', (m) => m.peak?.meanGy),
     row('Peak dose, D50 over all spheres (Gy)', (m) => m.peak?.D50Gy),
@@ -98,7 +115,7 @@ export function sfrtTable(ev: PlanEvaluation): Table | undefined {
   }
   return {
     title: `SFRT metrics (GTV ${s.gtv}; peak structures ${s.spheres.join(', ')}; valley ${s.valley ?? 'none'})`,
-    headers: ['Metric', 'Planned, physical', `Planned, EQD2 (α/β = ${s.alphaBetaGy} Gy)`, `Delivered ${sched}, physical`, `Delivered ${sched}, EQD2`],
+    headers,
     rows,
     notes: [
       `Peak structures ${s.planned.physical.vertexCount} (one per vertex when each sphere is its own ROI; a sphere union counts once); peak fraction of GTV volume (V_spheres / V_GTV) ${(100 * s.planned.physical.peakVolumeFraction).toFixed(2)} %.`,

@@ -1,35 +1,53 @@
 /**
- * A planning case read from a DICOM file or folder: one CT series with the RT objects that share its
- * frame of reference (a structure set, doses, plans). The checks a physicist expects before anything
- * is computed happen here, once:
- * - exactly one CT series (or the one asked for); several are listed by UID;
- * - a structure set, dose or plan whose frame of reference differs from the CT's is an error naming
- *   the file and both UIDs;
+ * A planning case read from a DICOM file or folder: a CT series (or, for a DVH, none) with the RT
+ * objects that share its frame of reference (a structure set, doses, plans). The checks a physicist
+ * expects before anything is computed happen here, once:
+ * - `readDicomCase` (dose calculation, planning, placement): exactly one CT series (or the one asked
+ *   for), read with its pixels; several are listed by UID;
+ * - `readRtCase` (DVHs, `lattice evaluate`): the CT is optional and read from its headers only (a DVH
+ *   needs contours and a dose grid, not HU values); without one, the structure set's frame of
+ *   reference ties the objects together;
+ * - a structure set, dose or plan whose frame of reference differs from the CT's (else the structure
+ *   set's) is an error naming the file and both UIDs;
  * - several structure sets: the one referencing the CT series; among several, the one holding every
  *   ROI of the others (a derived set, e.g. written by `lattice place`); else an error listing them;
  * - a dose grid that does not cover a structure's contours: a warning naming both and the fraction
- *   of contour points outside.
+ *   of contour points outside;
+ * - with a CT: contour points outside the CT, and a dose grid reaching more than 1 mm beyond it, are
+ *   warnings naming the structure or file; a dose grid wholly outside the CT is an error.
  */
 
 import { DicomError } from '../../core/errors.js';
-import { lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
+import { cornerPointsLps, lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
 import type { ContourStructure } from '../../geometry/structure.js';
-import type { CtSeries, DoseGrid, RtPlan, StructureSet } from './model.js';
-import { readCtSeries } from './read/ct.js';
+import type { CtSeries, CtSeriesGeometry, DoseGrid, RtPlan, StructureSet } from './model.js';
+import { readCtGeometry, readCtSeries } from './read/ct.js';
 import { readRtDose } from './read/rtdose.js';
 import { readRtPlan } from './read/rtplan.js';
 import { readStructureSet } from './read/rtstruct.js';
 import { listSeries, scanDicom } from './read/scan.js';
 
-export interface DicomCase {
+/** What every case holds apart from its CT. */
+interface CaseObjects {
   /** The path read. */
   readonly root: string;
-  readonly ct: CtSeries;
+  /** The frame of reference every object shares: the CT's, else the structure set's, else the first dose's. */
+  readonly frameOfReferenceUid: string;
   readonly structureSet?: StructureSet;
   readonly doses: readonly DoseGrid[];
   readonly plans: readonly RtPlan[];
   /** Things a physicist should know that did not stop the reading (each names what it concerns). */
   readonly warnings: readonly string[];
+}
+
+/** A case with its CT read whole (HU values): for dose calculation, planning and placement. */
+export interface DicomCase extends CaseObjects {
+  readonly ct: CtSeries;
+}
+
+/** A case for DVHs: the CT, when there is one, read from its headers only. */
+export interface RtCase extends CaseObjects {
+  readonly ct?: CtSeriesGeometry;
 }
 
 export interface ReadCaseOptions {
@@ -39,15 +57,8 @@ export interface ReadCaseOptions {
   readonly structureSetFile?: string;
 }
 
-function checkFrame(what: string, file: string | undefined, frameUid: string, ct: CtSeries): void {
-  if (frameUid !== ct.frameOfReferenceUid) {
-    throw new DicomError(
-      `${what} is in frame of reference ${frameUid || '(none)'}, expected the CT's ${ct.frameOfReferenceUid}; ` +
-        'register the two first',
-      file !== undefined ? { file } : {},
-    );
-  }
-}
+/** Dose grid footprint beyond the CT's (mm) above which a warning is given. */
+export const DOSE_BEYOND_CT_WARNING_MM = 1;
 
 /**
  * Fraction of a structure's contour points outside a grid's footprint: beyond half a voxel past the
@@ -75,7 +86,44 @@ export function fractionOfContourOutside(structure: ContourStructure, grid: Grid
   return n === 0 ? 0 : outside / n;
 }
 
-export function readDicomCase(path: string, options: ReadCaseOptions = {}): DicomCase {
+/**
+ * How far a grid's footprint (its voxel centres +- half a voxel) reaches beyond another's, in mm
+ * along the other's axes: 0 when it lies inside; `disjoint` when the two footprints do not overlap.
+ */
+export function footprintBeyond(grid: Grid, container: Grid): { readonly beyondMm: number; readonly disjoint: boolean } {
+  const b = lpsToIndexAffine(container);
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  // Footprint corners: the corner voxel centres moved half a voxel outwards along each index axis.
+  const d = grid.direction;
+  const h = grid.spacingMm;
+  const corners = cornerPointsLps(grid);
+  corners.forEach((p, c) => {
+    const q = [p[0], p[1], p[2]];
+    for (let a = 0; a < 3; a++) {
+      const s = ((c >> a) & 1 ? 0.5 : -0.5) * h[a]!;
+      for (let r = 0; r < 3; r++) q[r]! += s * d[3 * r + a]!;
+    }
+    for (let r = 0; r < 3; r++) {
+      const ci = b[4 * r]! * q[0]! + b[4 * r + 1]! * q[1]! + b[4 * r + 2]! * q[2]! + b[4 * r + 3]!;
+      lo[r] = Math.min(lo[r]!, ci);
+      hi[r] = Math.max(hi[r]!, ci);
+    }
+  });
+  let beyondMm = 0;
+  let disjoint = false;
+  for (let r = 0; r < 3; r++) {
+    const n = container.size[r]!;
+    const sp = container.spacingMm[r]!;
+    beyondMm = Math.max(beyondMm, (-0.5 - lo[r]!) * sp, (hi[r]! - (n - 0.5)) * sp);
+    if (hi[r]! <= -0.5 || lo[r]! >= n - 0.5) disjoint = true;
+  }
+  return { beyondMm, disjoint };
+}
+
+const ctGridOf = (ct: CtSeries | CtSeriesGeometry): Grid => ('hu' in ct ? ct.hu.grid : ct.grid);
+
+function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): CaseObjects & { readonly ct?: CtSeries | CtSeriesGeometry } {
   const inventory = scanDicom(path);
   const all = listSeries(inventory);
   const cts = all.filter((s) => s.series.modality === 'CT');
@@ -83,7 +131,9 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
     options.ctSeriesInstanceUid !== undefined
       ? cts.filter((s) => s.series.seriesInstanceUid === options.ctSeriesInstanceUid)
       : cts;
-  if (chosen.length !== 1) {
+  // A CT is needed for its pixels; for a DVH one is optional, but one asked for must be there.
+  const ctOptional = !ctPixels && options.ctSeriesInstanceUid === undefined && cts.length === 0;
+  if (chosen.length !== 1 && !ctOptional) {
     const listed = cts.map((s) => `${s.series.seriesInstanceUid} (${s.series.files.length} slices)`).join('; ');
     throw new DicomError(
       chosen.length === 0
@@ -92,7 +142,8 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
       { file: path },
     );
   }
-  const ct = readCtSeries(chosen[0]!.series.files);
+  const ctFiles = chosen[0]?.series.files;
+  const ct = ctFiles === undefined ? undefined : ctPixels ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
   const warnings: string[] = inventory.skipped.map((s) => `skipped ${s.file}: ${s.reason}`);
 
   const filesOf = (modality: string): string[] =>
@@ -103,25 +154,41 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
     structureSets = structureSets.filter((s) => s.file === options.structureSetFile);
     if (structureSets.length === 0) structureSets = [readStructureSet(options.structureSetFile)];
   }
-  for (const s of structureSets) checkFrame('structure set', s.file, s.frameOfReferenceUid, ct);
+  // The frame every object must share, and whose it is (for messages).
+  const reference =
+    ct !== undefined
+      ? { uid: ct.frameOfReferenceUid, whose: "the CT's" }
+      : structureSets.length > 0
+        ? { uid: structureSets[0]!.frameOfReferenceUid, whose: `the structure set's (${structureSets[0]!.file ?? structureSets[0]!.sopInstanceUid})` }
+        : undefined;
+  const checkFrame = (what: string, file: string | undefined, frameUid: string): void => {
+    if (reference !== undefined && frameUid !== reference.uid) {
+      throw new DicomError(
+        `${what} is in frame of reference ${frameUid || '(none)'}, expected ${reference.whose} ${reference.uid}; register the two first`,
+        file !== undefined ? { file } : {},
+      );
+    }
+  };
+  for (const s of structureSets) checkFrame('structure set', s.file, s.frameOfReferenceUid);
   if (structureSets.length > 1) {
-    let referencing = structureSets.filter((s) => s.referencedSeriesInstanceUid === ct.seriesInstanceUid);
+    let referencing = ct !== undefined ? structureSets.filter((s) => s.referencedSeriesInstanceUid === ct.seriesInstanceUid) : structureSets;
     // A structure set derived from another (ROIs added, as `lattice place` writes) holds every ROI of
     // the others: it supersedes them.
     const names = (s: StructureSet): Set<string> => new Set(s.structures.map((r) => r.name));
     const superset = referencing.filter((a) =>
       referencing.every((b) => a === b || ([...names(b)].every((n) => names(a).has(n)) && names(a).size > names(b).size)),
     );
+    const scope = ct !== undefined ? 'reference the CT' : 'are here (no CT)';
     if (referencing.length > 1 && superset.length === 1) {
       warnings.push(
-        `${referencing.length} structure sets reference the CT; using ${superset[0]!.file ?? superset[0]!.sopInstanceUid}, ` +
+        `${referencing.length} structure sets ${scope}; using ${superset[0]!.file ?? superset[0]!.sopInstanceUid}, ` +
           'which holds every ROI of the others',
       );
       referencing = superset;
     }
     if (referencing.length !== 1) {
       throw new DicomError(
-        `expected one structure set for CT series ${ct.seriesInstanceUid}, found ${structureSets.length}: ` +
+        `expected one structure set${ct !== undefined ? ` for CT series ${ct.seriesInstanceUid}` : ''}, found ${structureSets.length}: ` +
           `${structureSets.map((s) => `${s.file ?? s.sopInstanceUid} (label ${s.label})`).join('; ')}; choose one`,
         { file: path },
       );
@@ -130,11 +197,30 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
   }
   const structureSet = structureSets[0];
   if (structureSet?.warnings !== undefined) warnings.push(...structureSet.warnings);
+  const ctGrid = ct !== undefined ? ctGridOf(ct) : undefined;
+  if (ctGrid !== undefined) {
+    for (const s of structureSet?.structures ?? []) {
+      const f = fractionOfContourOutside(s, ctGrid);
+      if (f > 0) warnings.push(`structure "${s.name}": ${(100 * f).toFixed(1)} % of its contour points lie outside the CT`);
+    }
+  }
 
   const doses = filesOf('RTDOSE').map((f) => readRtDose(f));
   for (const d of doses) {
-    checkFrame('dose', d.file, d.frameOfReferenceUid, ct);
+    checkFrame('dose', d.file, d.frameOfReferenceUid);
     if (d.warnings !== undefined) warnings.push(...d.warnings);
+    if (ctGrid !== undefined) {
+      const beyond = footprintBeyond(d.dose.grid, ctGrid);
+      if (beyond.disjoint) {
+        throw new DicomError(
+          'dose grid lies wholly outside the CT although both are in one frame of reference: the dose does not belong to this CT',
+          d.file !== undefined ? { file: d.file } : {},
+        );
+      }
+      if (beyond.beyondMm > DOSE_BEYOND_CT_WARNING_MM) {
+        warnings.push(`dose ${d.file ?? d.sopInstanceUid} reaches ${beyond.beyondMm.toFixed(1)} mm beyond the CT`);
+      }
+    }
     for (const s of structureSet?.structures ?? []) {
       const f = fractionOfContourOutside(s, d.dose.grid);
       if (f > 0) {
@@ -149,7 +235,7 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
   for (const p of plans) {
     // RT Plan's Frame of Reference module is optional; a plan without one is tied to the case by its
     // structure set reference instead.
-    if (p.frameOfReferenceUid !== '') checkFrame('plan', p.file, p.frameOfReferenceUid, ct);
+    if (p.frameOfReferenceUid !== '') checkFrame('plan', p.file, p.frameOfReferenceUid);
     else if (structureSet !== undefined && p.referencedStructureSetSopInstanceUid !== undefined &&
       p.referencedStructureSetSopInstanceUid !== structureSet.sopInstanceUid) {
       warnings.push(`plan ${p.file ?? p.sopInstanceUid} references structure set ${p.referencedStructureSetSopInstanceUid}, not the one read (${structureSet.sopInstanceUid})`);
@@ -158,10 +244,26 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
 
   return {
     root: inventory.root,
-    ct,
+    ...(ct !== undefined ? { ct } : {}),
+    frameOfReferenceUid: reference?.uid ?? doses[0]?.frameOfReferenceUid ?? '',
     ...(structureSet !== undefined ? { structureSet } : {}),
     doses,
     plans,
     warnings,
   };
+}
+
+/** A case whose CT is read whole (HU): a folder without exactly one CT series is an error. */
+export function readDicomCase(path: string, options: ReadCaseOptions = {}): DicomCase {
+  const c = readCase(path, options, true);
+  return { ...c, ct: c.ct as CtSeries };
+}
+
+/**
+ * A case for DVHs and plan evaluation: the CT is optional and read from its headers only; the
+ * structure set and doses are read whole.
+ */
+export function readRtCase(path: string, options: ReadCaseOptions = {}): RtCase {
+  const { ct, ...rest } = readCase(path, options, false);
+  return { ...rest, ...(ct !== undefined ? { ct: ct as CtSeriesGeometry } : {}) };
 }

@@ -38,6 +38,15 @@ export interface CtSeries extends DicomIdentity {
   readonly slices: readonly CtSlice[];
 }
 
+/** A CT series read from its headers alone (no pixel data): what a DVH needs of a CT, if anything. */
+export interface CtSeriesGeometry extends DicomIdentity {
+  readonly modality: 'CT';
+  /** The CT grid (as CtSeries.hu.grid would be). */
+  readonly grid: Grid;
+  /** One entry per slice, in k order. */
+  readonly slices: readonly CtSlice[];
+}
+
 export interface StructureSet extends DicomIdentity {
   readonly modality: 'RTSTRUCT';
   readonly sopInstanceUid: string;

@@ -11,7 +11,7 @@ import { DicomError } from '../../../src/core/errors.js';
 import { createGrid } from '../../../src/geometry/grid.js';
 import type { ContourStructure } from '../../../src/geometry/structure.js';
 import { createMask, createScalarVolume } from '../../../src/geometry/volume.js';
-import { readDicomCase } from '../../../src/io/dicom/case.js';
+import { readDicomCase, readRtCase } from '../../../src/io/dicom/case.js';
 import { describeDicomWithVolumes } from '../../../src/io/dicom/info.js';
 import { addRoisToStructureSet, referencedCtOf, writeCase, writeRtDose, writeStructureSet } from '../../../src/io/dicom/write/index.js';
 
@@ -121,6 +121,74 @@ describe('readDicomCase', () => {
 
   it('says there is no CT series in a folder without one', () => {
     expect(() => readDicomCase(dir)).toThrow(/expected a CT series.*found none/);
+  });
+});
+
+describe('readRtCase (a DVH case: the CT optional, read from its headers)', () => {
+  // writeCtOnly's CT: 40 x 40 x 21 voxels of 2 mm, centres -39 .. 39 mm in x and y: footprint -40 .. 40 mm.
+  it('reads a structure set and a dose with no CT, tied by the structure set\'s frame of reference', () => {
+    const w = writeCtOnly('g');
+    rmSync(w.ctDir, { recursive: true });
+    const grid = createGrid({ size: [10, 10, 5], spacingMm: [3, 3, 3], originMm: [-13.5, -13.5, -6] });
+    writeRtDose(
+      { ...w.series, seriesInstanceUid: `${w.series.seriesInstanceUid}.9`, dose: createScalarVolume(grid, new Float32Array(500).fill(2)), summationType: 'RECORD' },
+      join(dir, 'RTDOSE.dcm'),
+    );
+    const c = readRtCase(dir);
+    expect(c.ct).toBeUndefined();
+    expect(c.frameOfReferenceUid).toBe(w.series.frameOfReferenceUid);
+    expect(c.structureSet?.structures.map((s) => s.name)).toEqual(['BODY']);
+    expect(c.doses).toHaveLength(1);
+    expect(() => readDicomCase(dir)).toThrow(/expected a CT series.*found none/);
+  });
+
+  it('refuses a dose in another frame than the structure set when there is no CT, naming both', () => {
+    const w = writeCtOnly('h');
+    rmSync(w.ctDir, { recursive: true });
+    const grid = createGrid({ size: [4, 4, 4], spacingMm: [3, 3, 3], originMm: [0, 0, 0] });
+    writeRtDose(
+      { ...w.series, seriesInstanceUid: `${w.series.seriesInstanceUid}.9`, frameOfReferenceUid: '1.2.3.4', dose: createScalarVolume(grid, new Float32Array(64).fill(1)), summationType: 'RECORD' },
+      join(dir, 'RTDOSE.dcm'),
+    );
+    expect(() => readRtCase(dir)).toThrow(new RegExp(`frame of reference 1\\.2\\.3\\.4, expected the structure set's \\(.*RTSTRUCT\\.dcm\\) ${w.series.frameOfReferenceUid.replace(/\./g, '\\.')}`));
+  });
+
+  it('reads a CT present from its headers: the grid it was written on, no pixel values', () => {
+    writeCtOnly('i');
+    const c = readRtCase(dir);
+    expect(c.ct?.grid).toEqual(createGrid({ size: [40, 40, 21], spacingMm: [2, 2, 2], originMm: [-39, -39, -20] }));
+    expect(c.ct?.slices).toHaveLength(21);
+    expect(c.ct).not.toHaveProperty('hu');
+    expect(readDicomCase(dir).ct.hu.grid).toEqual(c.ct?.grid);
+  });
+
+  it('warns of contour points outside the CT, giving the fraction', () => {
+    // A 180-gon of radius 10 mm centred at x = 35 mm: its points with x > 40 mm (the CT's edge) are
+    // those with cos θ > 1/2, |θ| < 60°: n = -29 .. 29 of the 180 (n = ±30 sit on the edge): 59/180.
+    const w = writeCtOnly('j');
+    const cyl = cylinder(10, -6, 6, 2);
+    const shifted = { ...cyl, name: 'Edge', contours: cyl.contours.map((c) => ({ ...c, pointsLps: c.pointsLps.map((v, i) => (i % 3 === 0 ? v + 35 : v)) })) };
+    writeStructureSet({ label: 'EDGE', structures: [shifted], referencedCt: referencedCtOf(w.series) }, join(dir, 'other', 'RTSTRUCT.dcm'));
+    const c = readRtCase(dir, { structureSetFile: join(dir, 'other', 'RTSTRUCT.dcm') });
+    expect(c.warnings).toContain(`structure "Edge": ${((100 * 59) / 180).toFixed(1)} % of its contour points lie outside the CT`);
+  });
+
+  it('warns of a dose grid reaching beyond the CT by its distance, and refuses one wholly outside', () => {
+    const w = writeCtOnly('k');
+    // Dose voxel centres x = 30 .. 57 mm (3 mm), footprint 28.5 .. 58.5 mm: 18.5 mm past the CT's 40 mm.
+    const beyond = createGrid({ size: [10, 4, 4], spacingMm: [3, 3, 3], originMm: [30, -4.5, -4.5] });
+    writeRtDose(
+      { ...w.series, seriesInstanceUid: `${w.series.seriesInstanceUid}.9`, dose: createScalarVolume(beyond, new Float32Array(160).fill(1)), summationType: 'RECORD' },
+      join(dir, 'RTDOSE.dcm'),
+    );
+    expect(readRtCase(dir).warnings).toContain(`dose ${join(dir, 'RTDOSE.dcm')} reaches 18.5 mm beyond the CT`);
+    // Voxel centres from x = 60 mm: footprint 58.5 mm onwards, clear of the CT.
+    const outside = createGrid({ size: [4, 4, 4], spacingMm: [3, 3, 3], originMm: [60, 0, 0] });
+    writeRtDose(
+      { ...w.series, seriesInstanceUid: `${w.series.seriesInstanceUid}.9`, dose: createScalarVolume(outside, new Float32Array(64).fill(1)), summationType: 'RECORD' },
+      join(dir, 'RTDOSE.dcm'),
+    );
+    expect(() => readRtCase(dir)).toThrow(/dose grid lies wholly outside the CT.*RTDOSE\.dcm/);
   });
 });
 

@@ -17,12 +17,13 @@ import { DicomError, fmt } from '../../../core/errors.js';
 import { dot, sub, type Vec3 } from '../../../core/vec3.js';
 import type { Grid } from '../../../geometry/grid.js';
 import { createScalarVolume } from '../../../geometry/volume.js';
-import type { CtSeries, CtSlice } from '../model.js';
+import type { CtSeries, CtSeriesGeometry, CtSlice } from '../model.js';
 import { TAGS, tagLabel } from '../tags.js';
 import { readIdentity, requireModality } from './identity.js';
 import { imageStackGrid, readOrientation, readPixelSpacing, readPosition, sameOrientation, type ImagePlaneOrientation } from './image-plane.js';
 import { parseDicom, type ParsedDicom } from './parse.js';
 import { assertDecodable, convertStored, readPixelLayout, storedPixels, type StoredPixels } from './pixels.js';
+import { readHeader } from './scan.js';
 import { loadInput, type DicomInput } from './source.js';
 
 /** Slice gaps may differ by max(this, SPACING_RELATIVE_TOLERANCE x gap). */
@@ -222,13 +223,22 @@ export function readCtSeries(files: readonly DicomInput[]): CtSeries {
 }
 
 /**
- * The grid and slice order of a CT series from the headers alone (pixel data not read): what
- * `lattice info` shows. Same checks as readCtSeries.
+ * A CT series from its headers alone (each file read only up to its pixel data, from a prefix when
+ * that holds the header): identity, grid and slice order, as `lattice info` shows them and as
+ * `lattice evaluate` checks contours and doses against. Same checks as readCtSeries.
+ * `parsedHeaders`: headers already parsed up to at least (0028,0100), by file (scanDicom's).
  */
-export function readCtGeometry(files: readonly DicomInput[]): { readonly grid: Grid; readonly slices: readonly CtSlice[] } {
+export function readCtGeometry(files: readonly DicomInput[], parsedHeaders?: ReadonlyMap<string, ParsedDicom>): CtSeriesGeometry {
   requireFiles(files);
-  const headers = files.map((f) => sliceHeader(parseDicom(loadInput(f), { stopAtTag: TAGS.PixelData })));
-  const { grid, slices } = geometry(headers);
-  return { grid, slices };
+  const headers = files.map((f) =>
+    sliceHeader(
+      typeof f === 'string'
+        ? (parsedHeaders?.get(f) ?? readHeader(f, TAGS.PixelData))
+        : parseDicom(f, { stopAtTag: TAGS.PixelData }),
+    ),
+  );
+  const { grid, ordered, slices } = geometry(headers);
+  const first = ordered[0]!;
+  return { ...readIdentity(first.parsed.dataset, first.frameOfReferenceUid), modality: 'CT', grid, slices };
 }
 

@@ -231,7 +231,7 @@ export function describeDicom(path: string): DicomSummary {
           const errors: SummaryError[] = [];
           let details: Partial<SeriesSummary> = {};
           if (series.modality === 'CT') {
-            const geometry = attempt(errors, undefined, () => readCtGeometry(files));
+            const geometry = attempt(errors, undefined, () => readCtGeometry(files, inventory.headers));
             if (geometry !== undefined) details = { ct: { sliceCount: geometry.slices.length, grid: summariseGrid(geometry.grid) } };
           } else if (series.modality === 'RTSTRUCT') {
             details = { structureSets: files.flatMap((f) => attempt(errors, f, () => structureSetSummary(f)) ?? []) };
@@ -267,7 +267,7 @@ function gridText(g: GridSummary): string {
 }
 
 function shortPath(summary: DicomSummary, file: string): string {
-  return relativeToRoot({ root: summary.path, patients: [], skipped: [], fileCount: 0 }, file);
+  return relativeToRoot({ root: summary.path }, file);
 }
 
 function seriesLines(summary: DicomSummary, s: SeriesSummary): string[] {

@@ -20,6 +20,7 @@ import { DicomError } from '../../../core/errors.js';
 import { dcmjsParse } from '../dcmjs.js';
 import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS, TAGS, formatTag, tagHex, tagLabel } from '../tags.js';
 import { TRANSFER_SYNTAX } from '../uid.js';
+import { decodeSequence } from './decode.js';
 import type { DicomBytes } from './source.js';
 import { datasetEncoding } from './transfer-syntax.js';
 import { DicomView } from './view.js';
@@ -54,6 +55,20 @@ export interface ParsedDicom {
 export interface ParseOptions {
   /** Read only the top-level elements whose tag is below this one (e.g. TAGS.PixelData). */
   readonly stopAtTag?: number;
+  /**
+   * Top-level sequences decoded by decode.ts rather than dcmjs (faster; the same values as DicomView
+   * reads them), e.g. an RTSTRUCT's ROIContourSequence.
+   */
+  readonly decodeHere?: readonly number[];
+}
+
+/** A top-level element the walk set aside for decode.ts: its bytes [start, end) and its value. */
+interface SetAside {
+  readonly tag: number;
+  readonly start: number;
+  readonly end: number;
+  readonly valueStart: number;
+  readonly length: number;
 }
 
 /** Thrown (as a DicomError) when the bytes end inside an element: a truncated file or prefix. */
@@ -155,6 +170,9 @@ interface WalkContext {
   readonly littleEndian: boolean;
   readonly file: string;
   readonly stopAtTag: number | undefined;
+  /** Top-level tags to set aside (ParseOptions.decodeHere), and those met. */
+  readonly decodeHere: readonly number[];
+  readonly setAside: SetAside[];
   /** Set when the top-level walk meets PixelData (where it stops). */
   pixelData?: PixelDataBytes;
 }
@@ -202,10 +220,12 @@ function walkElements(ctx: WalkContext, pos: number, end: number, explicitVr: bo
       ctx.pixelData = readPixelData(ctx, valueStart, length, end);
       return pos;
     }
+    const start = pos;
     if (length === UNDEFINED_LENGTH) {
       // A sequence or encapsulated pixel data: items until the sequence delimiter. Items of an
       // explicit-VR UN element of undefined length are implicit VR (PS3.5 6.2.2).
       pos = walkItems(ctx, valueStart, end, explicitVr && vr !== 'UN', depth + 1, tag);
+      if (depth === 0 && (vr === undefined || vr === 'SQ') && ctx.decodeHere.includes(tag)) ctx.setAside.push({ tag, start, end: pos, valueStart, length });
     } else {
       if (valueStart + length > end) {
         throw new TruncatedDicomError(
@@ -215,6 +235,7 @@ function walkElements(ctx: WalkContext, pos: number, end: number, explicitVr: bo
         );
       }
       pos = valueStart + length;
+      if (depth === 0 && (vr === undefined || vr === 'SQ') && ctx.decodeHere.includes(tag)) ctx.setAside.push({ tag, start, end: pos, valueStart, length });
     }
   }
   if (inItem) throw new TruncatedDicomError('file ends inside a sequence item (no item delimiter): truncated', { file });
@@ -368,22 +389,52 @@ export function parseDicom(input: DicomBytes, options: ParseOptions = {}): Parse
     const encoding = datasetEncoding(transferSyntaxUid);
     let cut = bytes.length;
     let partial = false;
-    const ctx: WalkContext = { bytes, littleEndian: encoding.littleEndian, file, stopAtTag: options.stopAtTag };
+    const ctx: WalkContext = {
+      bytes,
+      littleEndian: encoding.littleEndian,
+      file,
+      stopAtTag: options.stopAtTag,
+      decodeHere: options.decodeHere ?? [],
+      setAside: [],
+    };
     if (!encoding.deflated) {
       cut = walkElements(ctx, scan.dataStart, bytes.length, encoding.explicitVr, 0, false);
       partial = cut < bytes.length && ctx.pixelData === undefined;
+    }
+    // Sequences decoded here (decode.ts) are cut out of what dcmjs reads; where decode.ts declines
+    // one (an encoding dcmjs would read differently), dcmjs reads it after all.
+    const decoded = ctx.setAside
+      .map((a) => ({ ...a, items: decodeSequence(bytes, a.valueStart, a.length, encoding.explicitVr, encoding.littleEndian) }))
+      .filter((a) => a.items !== undefined);
+    let dataset = bytes.subarray(scan.dataStart, cut);
+    if (decoded.length > 0) {
+      const kept: Uint8Array[] = [];
+      let from = scan.dataStart;
+      for (const a of decoded) {
+        kept.push(bytes.subarray(from, a.start));
+        from = a.end;
+      }
+      kept.push(bytes.subarray(from, cut));
+      dataset = new Uint8Array(kept.reduce((n, k) => n + k.length, 0));
+      let at = 0;
+      for (const k of kept) {
+        dataset.set(k, at);
+        at += k.length;
+      }
     }
     const canonical =
       scan.hasPreamble &&
       scan.transferSyntaxUid !== undefined &&
       scan.elements[0]?.element === 0x0000 &&
       scan.groupLength === scan.elements.slice(1).reduce((s, e) => s + e.bytes.length, 0);
-    const buffer = canonical
-      ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + cut)
-      : part10Buffer(scan, transferSyntaxUid, bytes.subarray(scan.dataStart, cut));
+    const buffer =
+      canonical && decoded.length === 0
+        ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + cut)
+        : part10Buffer(scan, transferSyntaxUid, dataset);
     const stopAtTag =
       encoding.deflated && options.stopAtTag !== undefined ? { stopAtTag: tagHex(options.stopAtTag) } : {};
     const parsed = dcmjsParse(buffer as ArrayBuffer, stopAtTag);
+    for (const a of decoded) parsed.dataset[tagHex(a.tag)] = { vr: 'SQ', Value: a.items! };
     return {
       file,
       transferSyntaxUid,

@@ -16,7 +16,7 @@
 import { DicomError } from '../../../core/errors.js';
 import type { ContourGeometricType, ContourStructure, PlanarContour, RoiInterpretedType, Rgb } from '../../../geometry/structure.js';
 import type { StructureSet } from '../model.js';
-import { tagLabel, type TagKeyword } from '../tags.js';
+import { TAGS, tagLabel, type TagKeyword } from '../tags.js';
 import { readIdentity, requireModality } from './identity.js';
 import { parseDicom } from './parse.js';
 import { inputName, loadInput, type DicomInput } from './source.js';
@@ -88,7 +88,8 @@ function readContours(item: DicomView, name: string, warnings: string[]): Planar
 
 /** Read an RTSTRUCT file. */
 export function readStructureSet(input: DicomInput): StructureSet {
-  const parsed = parseDicom(loadInput(input));
+  // The contours (most of the file) are decoded by decode.ts, far faster than by dcmjs.
+  const parsed = parseDicom(loadInput(input), { decodeHere: [TAGS.ROIContourSequence] });
   const ds = parsed.dataset;
   requireModality(ds, 'RTSTRUCT', 'an RT Structure Set');
   const warnings: string[] = [];

@@ -3,8 +3,10 @@
  * way PS3.3 C.7 organises them (Patient ID, Study / Series Instance UID), so the caller can pick the
  * CT series, structure set, plan and dose of one study.
  *
- * Only the header of each file is parsed (top-level elements below group 0028, from the first
- * 64 KiB when that holds them), so scanning a CT folder does not decode pixel data. Files that are
+ * Only the header of each file is parsed (top-level elements below (0028,0100), i.e. up to the image
+ * size and pixel spacing, from the first 64 KiB when that holds them), so scanning a CT folder does
+ * not decode pixel data; the parsed headers are kept (`headers`), enough for a CT series' geometry
+ * (readCtGeometry) without reading its files again. Files that are
  * not DICOM, or that cannot be parsed, are listed in `skipped` with the reason; so are DICOMDIR
  * files and second copies of an already-seen SOP instance.
  */
@@ -65,12 +67,17 @@ export interface DicomInventory {
   readonly skipped: readonly SkippedFile[];
   /** Number of files looked at. */
   readonly fileCount: number;
+  /** The parsed header of every listed instance, by file. */
+  readonly headers: ReadonlyMap<string, ParsedDicom>;
 }
 
 /** Header bytes read first; a file whose header is longer is read whole. */
 const PREFIX_BYTES = 64 * 1024;
-/** Top-level elements from this tag on (group 0028, image pixel description) are not read. */
-const HEADER_END_TAG = 0x00280000;
+/**
+ * Top-level elements from this tag on are not read: (0028,0100) BitsAllocated, the image pixel
+ * description after Rows, Columns and PixelSpacing.
+ */
+const HEADER_END_TAG = 0x00280100;
 
 const MODALITY_ORDER = ['CT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE'];
 
@@ -106,19 +113,22 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
   return out;
 }
 
-/** Parse the header of a file, from a prefix when that suffices. */
-export function readHeader(file: string): ParsedDicom {
+/**
+ * Parse the top-level elements of a file below `stopAtTag` (default: (0028,0100)), from a prefix
+ * when that suffices, else from the whole file.
+ */
+export function readHeader(file: string, stopAtTag: number = HEADER_END_TAG): ParsedDicom {
   const prefix = readFilePrefix(file, PREFIX_BYTES);
-  if (prefix.complete) return parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag: HEADER_END_TAG });
+  if (prefix.complete) return parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
   try {
-    const parsed = parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag: HEADER_END_TAG });
+    const parsed = parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
     // A prefix that ends exactly between elements looks complete: trust it only when the walk reached
     // the stop tag (a deflated dataset cannot be walked, so it is always read whole).
     if (parsed.partial && !datasetEncoding(parsed.transferSyntaxUid).deflated) return parsed;
   } catch (e) {
     if (!(e instanceof DicomError)) throw e;
   }
-  return parseDicom(loadInput(file), { stopAtTag: HEADER_END_TAG });
+  return parseDicom(loadInput(file), { stopAtTag });
 }
 
 function modalityRank(m: string): number {
@@ -142,6 +152,7 @@ export function scanDicom(path: string): DicomInventory {
   const files = listFiles(path, skipped);
   const patients = new Map<string, { patientId: string; patientName: string; studies: Map<string, { entry: Omit<DicomStudyEntry, 'series'>; series: Map<string, MutableSeries> }> }>();
   const seenInstances = new Map<string, string>();
+  const headers = new Map<string, ParsedDicom>();
 
   for (const file of files) {
     let parsed: ParsedDicom;
@@ -220,6 +231,7 @@ export function scanDicom(path: string): DicomInventory {
       study.series.set(seriesKey, series);
     }
     const instanceNumber = optionalInteger(() => ds.integer('InstanceNumber'));
+    headers.set(file, parsed);
     series.instances.push({
       file,
       sopClassUid: ids.sopClassUid,
@@ -256,7 +268,7 @@ export function scanDicom(path: string): DicomInventory {
             }),
         })),
     }));
-  return { root: path, patients: out, skipped, fileCount: files.length };
+  return { root: path, patients: out, skipped, fileCount: files.length, headers };
 }
 
 /** An error message without the file name (the skipped list names the file already). */
@@ -286,5 +298,5 @@ export function listSeries(inventory: DicomInventory): {
 }
 
 /** Path of a file relative to the scanned root, for display. */
-export const relativeToRoot = (inventory: DicomInventory, file: string): string =>
+export const relativeToRoot = (inventory: Pick<DicomInventory, 'root'>, file: string): string =>
   file === inventory.root ? file : relative(inventory.root, file) || file;
