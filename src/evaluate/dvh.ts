@@ -53,8 +53,11 @@ import { polygonAreaVector } from '../geometry/polygon.js';
 import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
 import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { ContourStructure, PlanarContour } from '../geometry/structure.js';
+import type { BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 
+/** Default shape model between contour planes (chosen from bench/README.md "Shapes between contour planes"). */
+export const DEFAULT_BETWEEN_PLANES: BetweenPlanesModel = 'interpolated';
 /** Default dose bin width (Gy). */
 export const DEFAULT_BIN_WIDTH_GY = 0.01;
 /** Structures with an estimated volume below this (cc) are sampled finely. */
@@ -83,6 +86,8 @@ export interface SamplingInfo {
   readonly subSlicesPerPlane: number;
   /** True when the small-structure (fine) sampling was used. */
   readonly fine: boolean;
+  /** How the shape was filled between contour planes (undefined for an occupancy). */
+  readonly betweenPlanes?: BetweenPlanesModel;
 }
 
 /** A structure's occupied sampling points: geometry only, reusable for any dose. */
@@ -155,6 +160,8 @@ export interface SampleStructureOptions {
   readonly smallStructureCc?: number;
   /** Contour-plane spacing s (mm) for the slabs; default the median gap between planes. */
   readonly planeSpacingMm?: number;
+  /** Shape between contour planes: 'interpolated' (default) or 'slab' (src/geometry/between-planes.ts). */
+  readonly betweenPlanes?: BetweenPlanesModel;
 }
 
 export interface DvhOptions {
@@ -270,8 +277,12 @@ export function sampleStructure(
   // Grid: in-plane box padded by one point; along the normal from the first slab's start.
   const nu = Math.ceil((u1 - u0) / hIn) + 3;
   const nv = Math.ceil((v1 - v0) / hIn) + 3;
-  const wStart = planes[0]! - s / 2;
-  const wEnd = planes[planes.length - 1]! + s / 2;
+  // The interpolated model may close a dome up to one spacing beyond an end plane.
+  // Whole sub-slices are added beyond the slab ends, so that the sub-slices still tile each slab.
+  const betweenPlanes = options.betweenPlanes ?? DEFAULT_BETWEEN_PLANES;
+  const reach = betweenPlanes === 'interpolated' ? s / 2 + Math.ceil(m / 2 - 1e-9) * hN : s / 2;
+  const wStart = planes[0]! - reach;
+  const wEnd = planes[planes.length - 1]! + reach;
   const nw = Math.max(1, Math.ceil((wEnd - wStart) / hN - 1e-6));
   const ou = u0 - hIn;
   const ov = v0 - hIn;
@@ -288,6 +299,7 @@ export function sampleStructure(
   const { occupancy } = rasterizeStructureWithWarnings(closed, grid, {
     name,
     planeSpacingMm: s,
+    betweenPlanes,
     onWarning: (w) => {
       if (w.code !== 'outside-grid') warnings.push(w.message);
     },
@@ -300,6 +312,7 @@ export function sampleStructure(
     planeSpacingMm: s,
     subSlicesPerPlane: m,
     fine,
+    betweenPlanes,
   }, warnings);
 }
 

@@ -51,6 +51,8 @@ import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { voxelCount, lpsToIndexAffine, type Grid } from './grid.js';
 import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
+import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour } from './scanline.js';
+import { fillBetweenPlanes, type BetweenPlanesModel } from './between-planes.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
 export const PLANE_TOLERANCE_MM = 0.05;
@@ -104,6 +106,9 @@ export interface RasterizeOptions {
   readonly name?: string;
   /** The structure's contour-plane spacing s (mm) for the slab convention; default: median gap. */
   readonly planeSpacingMm?: number;
+  /** How the shape is filled between contour planes: 'slab' (default; each plane a slab, see the
+   * header) or 'interpolated' (shape-based interpolation, src/geometry/between-planes.ts). */
+  readonly betweenPlanes?: BetweenPlanesModel;
   /** Called once per warning (in addition to the list `rasterizeStructureWithWarnings` returns). */
   readonly onWarning?: (warning: RasterizeWarning) => void;
 }
@@ -143,21 +148,6 @@ export function rasterizeToMask(contours: readonly PlanarContour[], grid: Grid, 
 
 const structureContext = (name: string | undefined): { structure?: string } =>
   name === undefined ? {} : { structure: name };
-
-/** A closed contour accepted for filling, in continuous index coordinates of the grid. */
-interface PlaneContour {
-  readonly index: number;
-  /** Interleaved (u, v) continuous indices along the two in-plane grid axes. */
-  readonly uv: Float64Array;
-  /** Mean continuous index along the normal axis. */
-  readonly w: number;
-}
-
-interface Plane {
-  /** Position along the normal axis, mm (continuous index times spacing). */
-  wMm: number;
-  readonly contours: PlaneContour[];
-}
 
 /** As rasterizeStructure, also returning the warnings. */
 export function rasterizeStructureWithWarnings(
@@ -283,7 +273,6 @@ export function rasterizeStructureWithWarnings(
   const n =
     options.supersample ??
     Math.min(MAX_SUPERSAMPLE, Math.max(MIN_SUPERSAMPLE, Math.ceil(spacingV / SUB_ROW_TARGET_MM - 1e-9)));
-  const invN = 1 / n;
 
   const occupancy = createOccupancy(grid);
   const occ = occupancy.data;
@@ -327,177 +316,62 @@ export function rasterizeStructureWithWarnings(
   const half = (gap: number | undefined): number =>
     gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS! ? gap / 2 : spacingS! / 2;
 
-  // Scratch buffers, sized once.
-  let maxEdges = 0;
-  for (const pl of planes) {
-    let e = 0;
-    for (const pc of pl.contours) e += pc.uv.length / 2;
-    if (e > maxEdges) maxEdges = e;
-  }
-  const ex0 = new Float64Array(maxEdges);
-  const ey0 = new Float64Array(maxEdges);
-  const eSlope = new Float64Array(maxEdges);
-  const eFirst = new Int32Array(maxEdges);
-  const eLast = new Int32Array(maxEdges);
-  const order = new Int32Array(maxEdges);
-  const active = new Int32Array(maxEdges);
-  const xs = new Float64Array(maxEdges);
-  const acc = new Float64Array(nu + 1);
-  const diff = new Float64Array(nu + 2);
   const slabW = new Int32Array(nw);
   const slabWeight = new Float64Array(nw);
-  let bucketStart = new Int32Array(0);
   let clipped = false;
-
-  for (let p = 0; p < planes.length; p++) {
-    const plane = planes[p]!;
-    const below = p > 0 ? plane.wMm - planes[p - 1]!.wMm : undefined;
-    const above = p + 1 < planes.length ? planes[p + 1]!.wMm - plane.wMm : undefined;
-    const loW = (plane.wMm - half(below)) / spacingW;
-    const hiW = (plane.wMm + half(above)) / spacingW;
-    if (loW < -0.5 - 1e-9 || hiW > nw - 0.5 + 1e-9) clipped = true;
-    // Voxels w with extent [w - 0.5, w + 0.5] overlapping (loW, hiW).
-    let nSlab = 0;
-    const w0 = Math.max(0, Math.floor(loW + 0.5));
-    const w1 = Math.min(nw - 1, Math.ceil(hiW - 0.5));
-    for (let w = w0; w <= w1; w++) {
-      const overlap = Math.min(hiW, w + 0.5) - Math.max(loW, w - 0.5);
-      if (overlap > 1e-12) {
-        slabW[nSlab] = w;
-        slabWeight[nSlab] = overlap;
-        nSlab++;
-      }
-    }
-    if (nSlab === 0) continue;
-
-    // In-plane bounding box, clipped to the grid.
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
-    for (const pc of plane.contours) {
-      const uv = pc.uv;
-      for (let i = 0; i < uv.length; i += 2) {
-        const u = uv[i]!;
-        const v = uv[i + 1]!;
-        if (u < minU) minU = u;
-        if (u > maxU) maxU = u;
-        if (v < minV) minV = v;
-        if (v > maxV) maxV = v;
-      }
-    }
+  const checkClip = (plane: Plane): void => {
+    const { minU, maxU, minV, maxV } = planeBounds(plane);
     if (minU < -0.5 || maxU > nu - 0.5 || minV < -0.5 || maxV > nv - 0.5) clipped = true;
-    const iu0 = Math.max(0, Math.floor(minU - 0.5) + 1);
-    const iu1 = Math.min(nu - 1, Math.ceil(maxU + 0.5) - 1);
-    const iv0 = Math.max(0, Math.floor(minV - 0.5) + 1);
-    const iv1 = Math.min(nv - 1, Math.ceil(maxV + 0.5) - 1);
-    if (iu1 < iu0 || iv1 < iv0) continue;
-    const bw = iu1 - iu0 + 1;
-    const rows = (iv1 - iv0 + 1) * n;
-    const uBase = iu0 - 0.5;
-    const vBase = iv0 - 0.5;
-    // Sub-row r samples the line v = vBase + (r + 0.5) / n; the same expression everywhere.
-    const yOf = (r: number): number => vBase + (r + 0.5) * invN;
+  };
 
-    // Edge table: an edge covers the sub-rows with ymin <= y < ymax (half-open: a vertex counts once).
-    let nEdges = 0;
-    for (const pc of plane.contours) {
-      const uv = pc.uv;
-      const m = uv.length / 2;
-      for (let i = 0; i < m; i++) {
-        const j = i + 1 === m ? 0 : i + 1;
-        let xa = uv[2 * i]!, ya = uv[2 * i + 1]!, xb = uv[2 * j]!, yb = uv[2 * j + 1]!;
-        if (ya === yb) continue;
-        if (ya > yb) {
-          const tx = xa; xa = xb; xb = tx;
-          const ty = ya; ya = yb; yb = ty;
-        }
-        let rf = Math.ceil((ya - vBase) * n - 0.5);
-        while (rf > 0 && yOf(rf - 1) >= ya) rf--;
-        while (yOf(rf) < ya) rf++;
-        let rl = Math.ceil((yb - vBase) * n - 0.5) - 1;
-        while (yOf(rl + 1) < yb) rl++;
-        while (rl >= rf && yOf(rl) >= yb) rl--;
-        if (rf < 0) rf = 0;
-        if (rl > rows - 1) rl = rows - 1;
-        if (rl < rf) continue;
-        ex0[nEdges] = xa;
-        ey0[nEdges] = ya;
-        eSlope[nEdges] = (xb - xa) / (yb - ya);
-        eFirst[nEdges] = rf;
-        eLast[nEdges] = rl;
-        nEdges++;
-      }
-    }
-    if (nEdges === 0) continue;
-    // Bucket the edges by first sub-row (counting sort).
-    if (bucketStart.length < rows + 1) bucketStart = new Int32Array(rows + 1);
-    bucketStart.fill(0, 0, rows + 1);
-    for (let e = 0; e < nEdges; e++) bucketStart[eFirst[e]! + 1]!++;
-    for (let r = 0; r < rows; r++) bucketStart[r + 1]! += bucketStart[r]!;
-    for (let e = 0; e < nEdges; e++) order[bucketStart[eFirst[e]!]!++] = e;
-    // bucketStart[r] is now the end of bucket r; bucket r starts at the end of bucket r - 1.
-
-    let nActive = 0;
-    let next = 0; // next entry of `order` to activate
-    acc.fill(0, 0, bw + 1);
-    diff.fill(0, 0, bw + 2);
-    for (let r = 0; r < rows; r++) {
-      const end = bucketStart[r]!;
-      while (next < end) active[nActive++] = order[next++]!;
-      // Drop finished edges; collect crossings.
-      const y = yOf(r);
-      let nx2 = 0;
-      let keep = 0;
-      for (let q = 0; q < nActive; q++) {
-        const e = active[q]!;
-        if (eLast[e]! < r) continue;
-        active[keep++] = e;
-        // Insertion sort into xs as we go.
-        const x = ex0[e]! + (y - ey0[e]!) * eSlope[e]!;
-        let t = nx2++;
-        while (t > 0 && xs[t - 1]! > x) {
-          xs[t] = xs[t - 1]!;
-          t--;
-        }
-        xs[t] = x;
-      }
-      nActive = keep;
-      // Even-odd: intervals [xs[0], xs[1]], [xs[2], xs[3]], ... added exactly along the row.
-      for (let q = 0; q + 1 < nx2; q += 2) {
-        let lo = xs[q]! - uBase;
-        let hi = xs[q + 1]! - uBase;
-        if (lo < 0) lo = 0;
-        if (hi > bw) hi = bw;
-        if (hi <= lo) continue;
-        const cl = Math.floor(lo);
-        const ch = Math.floor(hi);
-        if (cl === ch) {
-          acc[cl]! += hi - lo;
-        } else {
-          acc[cl]! += cl + 1 - lo;
-          if (ch < bw) acc[ch]! += hi - ch;
-          diff[cl + 1]! += 1;
-          diff[ch]! -= 1;
+  if (options.betweenPlanes === 'interpolated') {
+    const result = fillBetweenPlanes(planes, {
+      nu, nv, nw, su, sv, sw,
+      spacingU: grid.spacingMm[uAxis]!,
+      spacingV: spacingV,
+      spacingW,
+      planeSpacingMm: spacingS,
+      bridgeGapMm: BRIDGE_GAP_FACTOR * spacingS,
+      supersample: n,
+    }, occ);
+    for (const plane of planes) checkClip(plane);
+    if (result.clipped) clipped = true;
+  } else {
+    const scratch = createScanlineScratch(planes, nu);
+    for (let p = 0; p < planes.length; p++) {
+      const plane = planes[p]!;
+      const below = p > 0 ? plane.wMm - planes[p - 1]!.wMm : undefined;
+      const above = p + 1 < planes.length ? planes[p + 1]!.wMm - plane.wMm : undefined;
+      const loW = (plane.wMm - half(below)) / spacingW;
+      const hiW = (plane.wMm + half(above)) / spacingW;
+      if (loW < -0.5 - 1e-9 || hiW > nw - 0.5 + 1e-9) clipped = true;
+      // Voxels w with extent [w - 0.5, w + 0.5] overlapping (loW, hiW).
+      let nSlab = 0;
+      const w0 = Math.max(0, Math.floor(loW + 0.5));
+      const w1 = Math.min(nw - 1, Math.ceil(hiW - 0.5));
+      for (let w = w0; w <= w1; w++) {
+        const overlap = Math.min(hiW, w + 0.5) - Math.max(loW, w - 0.5);
+        if (overlap > 1e-12) {
+          slabW[nSlab] = w;
+          slabWeight[nSlab] = overlap;
+          nSlab++;
         }
       }
-      // End of a voxel row: turn the n sub-rows into fractions and deposit them in the slab.
-      if ((r + 1) % n === 0) {
-        const iv = iv0 + (r + 1) / n - 1;
-        let running = 0;
+      if (nSlab === 0) continue;
+      checkClip(plane);
+      // Deposit each pixel row's fractions in the slab.
+      fillPlane(plane, nu, nv, n, scratch, (iv, iu0, bw, frac) => {
         for (let c = 0; c < bw; c++) {
-          running += diff[c]!;
-          const frac = (acc[c]! + running) * invN;
-          acc[c] = 0;
-          diff[c] = 0;
-          if (frac <= 0) continue;
+          const f = frac[c]!;
+          if (f <= 0) continue;
           const base = (iu0 + c) * su + iv * sv;
           for (let s = 0; s < nSlab; s++) {
             const idx = base + slabW[s]! * sw;
-            const v = occ[idx]! + frac * slabWeight[s]!;
+            const v = occ[idx]! + f * slabWeight[s]!;
             occ[idx] = v > 1 ? 1 : v;
           }
         }
-        diff[bw] = 0;
-        diff[bw + 1] = 0;
-      }
+      });
     }
   }
   if (clipped) {

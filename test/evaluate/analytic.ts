@@ -102,3 +102,20 @@ export function bisect(f: (x: number) => number, lo: number, hi: number): number
   }
   return (lo + hi) / 2;
 }
+
+/** Analytic Dp% of a sphere of radius R in a gradient g (Gy/mm) with dose d0 at its centre:
+ * the volume above the plane at distance R - h from the hot pole is a cap of height h, so
+ * V(>= d0 + g (R - h)) = π h² (3R - h) / 3; solve cap(h) = p V for h. */
+export function sphereDp(R: number, d0: number, g: number, p: number): number {
+  const target = (p / 100) * capVolume(R, 2 * R);
+  const h = bisect((x) => target - capVolume(R, x), 0, 2 * R);
+  return d0 + g * (R - h);
+}
+
+/** Analytic Dp% of a cylinder (radius a, length L) in a gradient across its axis: the volume above
+ * the plane at distance c from the axis is L x segment(a, c); solve for c. */
+export function cylinderAcrossDp(a: number, d0: number, g: number, p: number): number {
+  const target = (p / 100) * Math.PI * a * a;
+  const c = bisect((x) => segmentArea(a, x) - target, -a, a);
+  return d0 + g * c;
+}

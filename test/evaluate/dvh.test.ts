@@ -14,34 +14,17 @@ import {
 } from '../../src/evaluate/dvh.js';
 import { doseAtVolumeCc, doseAtVolumePercent, volumeAtDoseCc } from '../../src/evaluate/metrics.js';
 import {
-  bisect,
   capVolume,
   circle,
+  cylinderAcrossDp,
   cylinderContours,
   doseGridAround,
   linearDose,
-  segmentArea,
   sphereContours,
+  sphereDp,
 } from './analytic.js';
 
 const C: Vec3 = [12.3, -40.7, 25.2];
-
-/** Analytic Dp% of a sphere of radius R in a gradient g (Gy/mm) with dose d0 at its centre:
- * the volume above the plane at distance R - h from the hot pole is a cap of height h, so
- * V(>= d0 + g (R - h)) = π h² (3R - h) / 3; solve cap(h) = p V for h. */
-function sphereDp(R: number, d0: number, g: number, p: number): number {
-  const target = (p / 100) * capVolume(R, 2 * R);
-  const h = bisect((x) => target - capVolume(R, x), 0, 2 * R);
-  return d0 + g * (R - h);
-}
-
-/** Analytic Dp% of a cylinder (radius a, length L) in a gradient across its axis: the volume above
- * the plane at distance c from the axis is L x segment(a, c); solve for c. */
-function cylinderAcrossDp(a: number, d0: number, g: number, p: number): number {
-  const target = (p / 100) * Math.PI * a * a;
-  const c = bisect((x) => segmentArea(a, x) - target, -a, a);
-  return d0 + g * c;
-}
 
 describe('DVH of a 15 mm sphere contoured at 1 mm', () => {
   const R = 7.5;

@@ -1,0 +1,717 @@
+/**
+ * Shapes between contour planes: shape-based interpolation of a structure's planar contours.
+ *
+ * Input: a structure's contour planes (scanline.ts `Plane`: contours as continuous (u, v) indices of
+ * a grid whose w axis is the planes' normal, positions in mm along w), the grid's sizes, strides and
+ * spacings, and the structure's contour-plane spacing s. Output: the structure's fractional
+ * occupancy added into the grid's Float32 occupancy.
+ *
+ * The slab model (rasterize.ts) holds each plane's shape constant for half a spacing either side.
+ * It is exact for shapes with flat ends along the slice axis and errs on shapes that curve along it
+ * (a cylinder lying across 3 mm planes loses 4.6 % of its volume; a 15 mm sphere's D95 on 3 mm
+ * planes is 3.3 % low). Here the shape varies continuously between planes:
+ *
+ * 1. POWER FIELDS. Through each pixel centre p run two lines, along u and along v. On each line the plane's boundary crossings are exact (edges cut
+ *    with the half-open rule of the scan-line fill). If p is inside, with the boundary a and b mm away
+ *    on either side, the line's field is h = a b; if p is outside, h = -a b with a and b the distances
+ *    to the two ends of the nearest inside interval of the line; a line that meets no boundary has no
+ *    field. h is the POWER of p with respect to a circle, r² - ρ², whichever line is taken (the
+ *    intersecting-chords theorem), so for a sphere, a cone and a cylinder (along or across the
+ *    planes) each line's h is a quadratic function of the position along the normal. The line's
+ *    half-interval c (c² is interpolated with h) turns h back into a distance: d = c - √(c² - h).
+ *    Where neither line meets the shape on both planes of an interval (a part that shrinks to a point
+ *    or starts there), the line through p and its nearest boundary point is used instead (for a
+ *    circle, the line through the centre).
+ * 2. INTERPOLATION. Between planes j and j + 1 each line's h is the cubic Hermite interpolant whose
+ *    slopes are those of the quadratic through the neighbouring planes (j - 1, j, j + 1 and
+ *    j, j + 1, j + 2; non-uniform spacing allowed): it reproduces quadratics, so the shapes above are
+ *    rebuilt exactly. p is inside when every line's h > 0: at a
+ *    convex corner the line across the moving side decides, not the nearest side.
+ * 3. CAPS. Beyond a run's end plane (a run: planes with no gap over `bridgeGapMm`) each line's h
+ *    and c² are extrapolated by the quadratic through the last three planes. Where h reaches zero
+ *    within one spacing s, p leaves the shape there (a dome, an apex, a slanted side); elsewhere the
+ *    shape is cut at s / 2 beyond the plane, as in the slab model, so flat-ended shapes (a cylinder
+ *    along the normal, a cone's base) keep the slab model's exact volume. A cap never reaches past
+ *    half the gap to the next run.
+ * 4. FRACTIONS. A sample's fraction inside is a ramp of its signed distance φ over the pixel width
+ *    (clamp(0.5 + φ / √(hu hv), 0, 1)), φ the smallest line distance inside and the nearest outside,
+ *    plus the exact in-plane fill's difference from that ramp on the neighbouring planes
+ *    (interpolated linearly; faded out across a closing cap), so that each plane itself, and any
+ *    stack of identical planes, has the exact partial volume of the slab model. Each voxel is
+ *    sampled at ceil(spacing / 1.25 mm) depths along w. Pixels at least one pixel inside (or
+ *    outside) both planes of an interval are full (or empty) without computing fields.
+ *
+ * Shape-based interpolation: Raya and Udupa, IEEE TMI 9(1) 1990; Herman, Zheng and Bucholtz,
+ * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
+ */
+
+import { createScanlineScratch, fillPlane, type Plane } from './scanline.js';
+
+/** How a structure is filled between its contour planes. */
+export type BetweenPlanesModel = 'slab' | 'interpolated';
+export const BETWEEN_PLANES_MODELS: readonly BetweenPlanesModel[] = ['slab', 'interpolated'];
+
+/** The grid a structure is filled on, in the rasterizer's (u, v, w) axes. */
+export interface BetweenPlanesGrid {
+  readonly nu: number;
+  readonly nv: number;
+  readonly nw: number;
+  /** Strides of u, v, w in the occupancy array. */
+  readonly su: number;
+  readonly sv: number;
+  readonly sw: number;
+  readonly spacingU: number;
+  readonly spacingV: number;
+  readonly spacingW: number;
+  /** The structure's contour-plane spacing s (mm). */
+  readonly planeSpacingMm: number;
+  /** Gaps between planes above this (mm) separate runs (parts of the structure). */
+  readonly bridgeGapMm: number;
+  /** Scan-line sub-rows per pixel row for the in-plane fill. */
+  readonly supersample: number;
+}
+
+/** Depth spacing (mm) of the samples along w within a voxel. */
+const DEPTH_SAMPLE_MM = 1.25;
+/** Line families: along u and along v. (Adding the two diagonals made the minimum over more noisy
+ * fields biased low: -0.5 % on a 15 mm sphere at 3 mm planes against -0.4 % with two.) */
+const FAMILIES = 2;
+/** Samples of an extrapolated field searched for its first zero across a cap. */
+const CAP_SEARCH_STEPS = 48;
+
+const clamp01 = (f: number): number => (f <= 0 ? 0 : f >= 1 ? 1 : f);
+
+/** Derivative at x of the quadratic through (x0, y0), (x1, y1), (x2, y2). */
+function quadSlope(x0: number, y0: number, x1: number, y1: number, x2: number, y2: number, x: number): number {
+  return (
+    (y0 * (2 * x - x1 - x2)) / ((x0 - x1) * (x0 - x2)) +
+    (y1 * (2 * x - x0 - x2)) / ((x1 - x0) * (x1 - x2)) +
+    (y2 * (2 * x - x0 - x1)) / ((x2 - x0) * (x2 - x1))
+  );
+}
+
+/** Value at x of the quadratic through (x0, y0), (x1, y1), (x2, y2). */
+function quadValue(x0: number, y0: number, x1: number, y1: number, x2: number, y2: number, x: number): number {
+  return (
+    (y0 * (x - x1) * (x - x2)) / ((x0 - x1) * (x0 - x2)) +
+    (y1 * (x - x0) * (x - x2)) / ((x1 - x0) * (x1 - x2)) +
+    (y2 * (x - x0) * (x - x1)) / ((x2 - x0) * (x2 - x1))
+  );
+}
+
+/** Signed distance (mm) from a line's power h and half-interval squared c2. */
+function lineDistance(h: number, c2: number): number {
+  const c = Math.sqrt(c2 > 0 ? c2 : 0);
+  const r = c * c - h;
+  return c - Math.sqrt(r > 0 ? r : 0);
+}
+
+/** Boundary crossings of one family of lines: CSR lists of sorted line parameters. */
+interface LineFamily {
+  /** Line index offset: line L holds the pixels with key - offset = L. */
+  readonly offset: number;
+  readonly start: Int32Array;
+  readonly cross: Float64Array;
+  /** mm per unit of the line parameter. */
+  readonly mmPerUnit: number;
+}
+
+/** One plane: its exact fill, classes and lazily computed line fields. */
+interface PlaneData {
+  /** Exact in-plane fraction of each pixel (index iu + nu iv). */
+  readonly frac: Float32Array;
+  /** 0: the pixel and its 8 neighbours are outside; 2: all inside; 1: otherwise. */
+  readonly cls: Uint8Array;
+  readonly families: readonly LineFamily[];
+  /** Per family f, per pixel i at [f * nPix + i]: h and c²; NaN where the line has no field. */
+  readonly h: Float32Array;
+  readonly c2: Float32Array;
+  /** 1 once pixel i's fields are computed. */
+  readonly done: Uint8Array;
+  /** The field of the line from each pixel through its nearest boundary point (NaN: not computed). */
+  readonly hNormal: Float32Array;
+  readonly c2Normal: Float32Array;
+  /** The plane's edges in mm: x0, y0, x1, y1 per edge (built on first use). */
+  edges?: Float64Array;
+}
+
+/** Crossings of the plane's edges with lines key = a u + b v (integer keys), parameter u or v. */
+function lineFamily(
+  plane: Plane, a: number, b: number, param: 'u' | 'v', keyMin: number, keyMax: number, mmPerUnit: number,
+): LineFamily {
+  const nLines = keyMax - keyMin + 1;
+  const start = new Int32Array(nLines + 1);
+  const visit = (emit: (line: number, t: number) => void): void => {
+    for (const pc of plane.contours) {
+      const uv = pc.uv;
+      const m = uv.length / 2;
+      for (let i = 0; i < m; i++) {
+        const j = i + 1 === m ? 0 : i + 1;
+        const u0 = uv[2 * i]!, v0 = uv[2 * i + 1]!, u1 = uv[2 * j]!, v1 = uv[2 * j + 1]!;
+        const g0 = a * u0 + b * v0, g1 = a * u1 + b * v1;
+        if (g0 === g1) continue;
+        // Half-open: the edge crosses the lines with min(g) <= key < max(g).
+        const lo = Math.min(g0, g1), hi = Math.max(g0, g1);
+        let k = Math.max(keyMin, Math.ceil(lo));
+        const kEnd = Math.min(keyMax, Math.ceil(hi) - 1);
+        for (; k <= kEnd; k++) {
+          if (k < lo || k >= hi) continue;
+          const t = (k - g0) / (g1 - g0);
+          emit(k - keyMin, param === 'u' ? u0 + t * (u1 - u0) : v0 + t * (v1 - v0));
+        }
+      }
+    }
+  };
+  visit((line) => start[line + 1]!++);
+  for (let l = 0; l < nLines; l++) start[l + 1]! += start[l]!;
+  const cross = new Float64Array(start[nLines]!);
+  const fill = start.slice(0, nLines);
+  visit((line, t) => {
+    cross[fill[line]!++] = t;
+  });
+  for (let l = 0; l < nLines; l++) {
+    const s = start[l]!, e = start[l + 1]!;
+    if (e - s > 1) cross.subarray(s, e).sort();
+  }
+  return { offset: keyMin, start, cross, mmPerUnit };
+}
+
+/**
+ * Fill the occupancy between and beyond the planes (see the header). Returns whether a part of
+ * the structure within half a spacing of its end planes falls outside the grid along w.
+ */
+export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array): { clipped: boolean } {
+  const { nu, nv, nw, su, sv, sw, spacingU: hu, spacingV: hv, spacingW: hw } = g;
+  const s = g.planeSpacingMm;
+  const nPix = nu * nv;
+  const ramp = Math.sqrt(hu * hv);
+  const pos = planes.map((p) => p.wMm);
+  const P = planes.length;
+  let clipped = false;
+  if (P === 0) return { clipped };
+
+  // Runs of planes without a gap over the bridge limit.
+  const runOf = new Int32Array(P);
+  const runFirst: number[] = [0];
+  const runLast: number[] = [];
+  for (let p = 1; p < P; p++) {
+    if (pos[p]! - pos[p - 1]! > g.bridgeGapMm) {
+      runLast.push(p - 1);
+      runFirst.push(p);
+    }
+    runOf[p] = runFirst.length - 1;
+  }
+  runLast.push(P - 1);
+  const nRuns = runFirst.length;
+  // Cap lengths: at most s, and half the gap to the neighbouring run.
+  const capLo: number[] = [], capHi: number[] = [];
+  for (let r = 0; r < nRuns; r++) {
+    capLo.push(r > 0 ? Math.min(s, (pos[runFirst[r]!]! - pos[runLast[r - 1]!]!) / 2) : s);
+    capHi.push(r + 1 < nRuns ? Math.min(s, (pos[runFirst[r + 1]!]! - pos[runLast[r]!]!) / 2) : s);
+    if (pos[runFirst[r]!]! - Math.min(s / 2, capLo[r]!) < -0.5 * hw - 1e-9) clipped = true;
+    if (pos[runLast[r]!]! + Math.min(s / 2, capHi[r]!) > (nw - 0.5) * hw + 1e-9) clipped = true;
+  }
+
+  // Depth samples: K per voxel, each in one segment (an interval between planes, or a cap).
+  const K = Math.max(1, Math.ceil(hw / DEPTH_SAMPLE_MM - 1e-9));
+  interface Segment { readonly kind: 'interval' | 'lo' | 'hi'; readonly plane: number; readonly k: number[]; readonly w: number[] }
+  const segments = new Map<string, Segment>();
+  const push = (kind: Segment['kind'], plane: number, k: number, w: number): void => {
+    const key = `${kind}${plane}`;
+    let seg = segments.get(key);
+    if (seg === undefined) {
+      seg = { kind, plane, k: [], w: [] };
+      segments.set(key, seg);
+    }
+    seg.k.push(k);
+    seg.w.push(w);
+  };
+  const k0 = Math.max(0, Math.floor((pos[0]! - s) / hw));
+  const k1 = Math.min(nw - 1, Math.ceil((pos[P - 1]! + s) / hw));
+  let q = 0; // first plane at or above the sample
+  for (let k = k0; k <= k1; k++) {
+    for (let t = 0; t < K; t++) {
+      const w = (k - 0.5 + (t + 0.5) / K) * hw;
+      while (q < P && pos[q]! < w) q++;
+      if (q > 0 && q < P && runOf[q - 1] === runOf[q]) push('interval', q - 1, k, w);
+      else if (q < P && (q === 0 || runOf[q - 1] !== runOf[q]) && pos[q]! - w <= capLo[runOf[q]!]!) push('lo', q, k, w);
+      else if (q > 0 && w - pos[q - 1]! <= capHi[runOf[q - 1]!]!) push('hi', q - 1, k, w);
+    }
+  }
+
+  // Plane data, computed on first use and dropped once no later segment needs it.
+  const scratch = createScanlineScratch(planes, nu);
+  const cache = new Map<number, PlaneData>();
+  const planeIndex = new Map<PlaneData, number>();
+  const planeData = (p: number): PlaneData => {
+    let pd = cache.get(p);
+    if (pd === undefined) {
+      const plane = planes[p]!;
+      const frac = new Float32Array(nPix);
+      fillPlane(plane, nu, nv, g.supersample, scratch, (iv, iu0, bw, f) => {
+        const base = iu0 + nu * iv;
+        for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
+      });
+      pd = {
+        frac,
+        cls: classify(frac, nu, nv),
+        families: [
+          lineFamily(plane, 0, 1, 'u', 0, nv - 1, hu), // rows: key v, parameter u
+          lineFamily(plane, 1, 0, 'v', 0, nu - 1, hv), // columns: key u, parameter v
+        ],
+        h: new Float32Array(FAMILIES * nPix),
+        c2: new Float32Array(FAMILIES * nPix),
+        done: new Uint8Array(nPix),
+        hNormal: new Float32Array(nPix).fill(NaN),
+        c2Normal: new Float32Array(nPix),
+      };
+      cache.set(p, pd);
+      planeIndex.set(pd, p);
+    }
+    return pd;
+  };
+
+  /** Line fields of pixel i on plane data pd (cached). */
+  const fields = (pd: PlaneData, i: number): void => {
+    if (pd.done[i] === 1) return;
+    pd.done[i] = 1;
+    const iu = i % nu, iv = (i - iu) / nu;
+    for (let f = 0; f < FAMILIES; f++) {
+      const fam = pd.families[f]!;
+      const key = f === 0 ? iv : iu;
+      const t = f === 0 ? iu : iv;
+      const line = key - fam.offset;
+      const s0 = fam.start[line]!, e0 = fam.start[line + 1]!;
+      const slot = f * nPix + i;
+      if (e0 - s0 < 2) {
+        pd.h[slot] = NaN;
+        continue;
+      }
+      // Crossings before t: lo..hi binary search.
+      let lo = s0, hi = e0;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (fam.cross[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      const k = lo - s0;
+      const cr = fam.cross;
+      const mm = fam.mmPerUnit;
+      if (k % 2 === 1) {
+        const a = (t - cr[lo - 1]!) * mm, b = (cr[lo]! - t) * mm;
+        pd.h[slot] = a * b;
+        pd.c2[slot] = ((a + b) / 2) ** 2;
+      } else {
+        let best = -Infinity, c2 = 0;
+        if (k >= 2) {
+          const a = (t - cr[lo - 1]!) * mm, b = (t - cr[lo - 2]!) * mm;
+          best = -a * b;
+          c2 = ((b - a) / 2) ** 2;
+        }
+        if (lo + 1 < e0) {
+          const a = (cr[lo]! - t) * mm, b = (cr[lo + 1]! - t) * mm;
+          if (-a * b > best) {
+            best = -a * b;
+            c2 = ((b - a) / 2) ** 2;
+          }
+        }
+        pd.h[slot] = best;
+        pd.c2[slot] = c2;
+      }
+    }
+  };
+  /** Ramp fraction from per-family h and c² (NaN h: no field): inside when every field is > 0. */
+  const rampOf = (hs: Float64Array, cs: Float64Array): number => {
+    let n = 0, inside = true, dIn = Infinity, dOut = -Infinity;
+    for (let f = 0; f < FAMILIES; f++) {
+      const h = hs[f]!;
+      if (Number.isNaN(h)) continue;
+      n++;
+      const d = lineDistance(h, cs[f]!);
+      if (h > 0) {
+        if (d < dIn) dIn = d;
+      } else {
+        inside = false;
+        if (d > dOut) dOut = d;
+      }
+    }
+    if (n === 0) return 0;
+    return clamp01(0.5 + (inside ? dIn : dOut) / ramp);
+  };
+
+  /**
+   * The field of the line from pixel i through the nearest boundary point of plane pd (for a
+   * circle, the line through its centre: the power again). Used where none of the four lines meets
+   * the shape on both planes of an interval (a part that shrinks to a point or starts there).
+   */
+  const normalField = (pd: PlaneData, i: number): void => {
+    if (!Number.isNaN(pd.hNormal[i]!)) return;
+    let ed = pd.edges;
+    if (ed === undefined) {
+      const list: number[] = [];
+      for (const pc of planes[planeIndex.get(pd)!]!.contours) {
+        const uv = pc.uv;
+        const m = uv.length / 2;
+        for (let a2 = 0; a2 < m; a2++) {
+          const b2 = a2 + 1 === m ? 0 : a2 + 1;
+          list.push(uv[2 * a2]! * hu, uv[2 * a2 + 1]! * hv, uv[2 * b2]! * hu, uv[2 * b2 + 1]! * hv);
+        }
+      }
+      ed = Float64Array.from(list);
+      pd.edges = ed;
+    }
+    const iu = i % nu, iv = (i - iu) / nu;
+    const px = iu * hu, py = iv * hv;
+    let best = Infinity, qx = px, qy = py;
+    for (let e = 0; e < ed.length; e += 4) {
+      const x0 = ed[e]!, y0 = ed[e + 1]!, dx = ed[e + 2]! - x0, dy = ed[e + 3]! - y0;
+      const len2 = dx * dx + dy * dy;
+      let t = len2 > 0 ? ((px - x0) * dx + (py - y0) * dy) / len2 : 0;
+      if (t < 0) t = 0;
+      else if (t > 1) t = 1;
+      const cx = x0 + t * dx, cy = y0 + t * dy;
+      const d2 = (cx - px) ** 2 + (cy - py) ** 2;
+      if (d2 < best) {
+        best = d2;
+        qx = cx;
+        qy = cy;
+      }
+    }
+    const dist = Math.sqrt(best);
+    if (!(dist > 0) || ed.length === 0) {
+      pd.hNormal[i] = 0;
+      pd.c2Normal[i] = 0;
+      return;
+    }
+    // The line through p along (tx, ty); crossings by the half-open rule on n . X = n . p.
+    const tx = (qx - px) / dist, ty = (qy - py) / dist;
+    const nx2 = -ty, ny2 = tx;
+    const g0 = nx2 * px + ny2 * py;
+    const ts: number[] = [];
+    for (let e = 0; e < ed.length; e += 4) {
+      const ga = nx2 * ed[e]! + ny2 * ed[e + 1]!, gb = nx2 * ed[e + 2]! + ny2 * ed[e + 3]!;
+      if (ga === gb || g0 < Math.min(ga, gb) || g0 >= Math.max(ga, gb)) continue;
+      const f = (g0 - ga) / (gb - ga);
+      const x = ed[e]! + f * (ed[e + 2]! - ed[e]!), y = ed[e + 1]! + f * (ed[e + 3]! - ed[e + 1]!);
+      ts.push(tx * (x - px) + ty * (y - py));
+    }
+    ts.sort((a2, b2) => a2 - b2);
+    let k = 0;
+    while (k < ts.length && ts[k]! < 0) k++;
+    if (k % 2 === 1 && k < ts.length) {
+      const a2 = -ts[k - 1]!, b2 = ts[k]!;
+      pd.hNormal[i] = a2 * b2;
+      pd.c2Normal[i] = ((a2 + b2) / 2) ** 2;
+      return;
+    }
+    let h = -Infinity, c2 = 0;
+    if (k >= 2) {
+      const a2 = -ts[k - 1]!, b2 = -ts[k - 2]!;
+      h = -a2 * b2;
+      c2 = ((b2 - a2) / 2) ** 2;
+    }
+    if (k + 1 < ts.length && -ts[k]! * ts[k + 1]! > h) {
+      h = -ts[k]! * ts[k + 1]!;
+      c2 = ((ts[k + 1]! - ts[k]!) / 2) ** 2;
+    }
+    // The nearest boundary point lies on the line, so a crossing exists; guard round-off anyway.
+    pd.hNormal[i] = Number.isFinite(h) ? h : -best;
+    pd.c2Normal[i] = c2;
+  };
+
+  const add = (k: number, iu: number, iv: number, f: number): void => {
+    const idx = iu * su + iv * sv + k * sw;
+    const v = occ[idx]! + f;
+    occ[idx] = v > 1 ? 1 : v;
+  };
+  const wK = 1 / K;
+  const hs = new Float64Array(FAMILIES), cs = new Float64Array(FAMILIES);
+  // Interval coefficients per family: Hermite values and slopes, c² at both ends.
+  const y1 = new Float64Array(FAMILIES), y2 = new Float64Array(FAMILIES);
+  const m1 = new Float64Array(FAMILIES), m2 = new Float64Array(FAMILIES);
+  const ca = new Float64Array(FAMILIES), cb = new Float64Array(FAMILIES);
+  const use = new Uint8Array(FAMILIES);
+  // Cap polynomials per family: h(x) = a0 + a1 x + a2 x², likewise c².
+  const ha = new Float64Array(3 * FAMILIES), c2a = new Float64Array(3 * FAMILIES);
+
+  const ordered = [...segments.values()].sort((a, b) => {
+    const at = (x: Segment): number => pos[x.plane]! + (x.kind === 'lo' ? -1e-9 : x.kind === 'hi' ? 1e-9 : 0);
+    return at(a) - at(b);
+  });
+  for (const seg of ordered) {
+    const j = seg.plane;
+    const r = runOf[j]!;
+    const a = runFirst[r]!, b = runLast[r]!;
+    for (const key of [...cache.keys()]) {
+      if (key < j - 2) {
+        planeIndex.delete(cache.get(key)!);
+        cache.delete(key);
+      }
+    }
+    const ns = seg.k.length;
+    if (seg.kind === 'interval') {
+      const pj = planeData(j), pj1 = planeData(j + 1);
+      const pPrev = j - 1 >= a ? planeData(j - 1) : undefined;
+      const pNext = j + 2 <= b ? planeData(j + 2) : undefined;
+      const w0 = pos[j]!, w1 = pos[j + 1]!, dw = w1 - w0;
+      const wm = pPrev !== undefined ? pos[j - 1]! : 0, wp = pNext !== undefined ? pos[j + 2]! : 0;
+      // Hermite data of field f from its values on the planes (NaN: the neighbour has none).
+      const setHermite = (f: number, ya: number, yb: number, yp: number, yn: number, cA: number, cB: number): void => {
+        const hasP = !Number.isNaN(yp), hasN = !Number.isNaN(yn);
+        use[f] = 1;
+        y1[f] = ya;
+        y2[f] = yb;
+        m1[f] = hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w0) : hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w0) : (yb - ya) / dw;
+        m2[f] = hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w1) : hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w1) : (yb - ya) / dw;
+        ca[f] = cA;
+        cb[f] = cB;
+      };
+      for (let iv = 0; iv < nv; iv++) {
+        for (let iu = 0; iu < nu; iu++) {
+          const i = iu + nu * iv;
+          const k0c = pj.cls[i]!, k1c = pj1.cls[i]!;
+          if (k0c === 0 && k1c === 0) continue;
+          if (k0c === 2 && k1c === 2) {
+            for (let t = 0; t < ns; t++) add(seg.k[t]!, iu, iv, wK);
+            continue;
+          }
+          fields(pj, i);
+          fields(pj1, i);
+          if (pPrev !== undefined) fields(pPrev, i);
+          if (pNext !== undefined) fields(pNext, i);
+          // Lines with a field on both planes decide; only when there is none does a line with a
+          // field on one plane count.
+          let both = 0;
+          for (let f = 0; f < FAMILIES; f++) {
+            if (!Number.isNaN(pj.h[f * nPix + i]!) && !Number.isNaN(pj1.h[f * nPix + i]!)) both++;
+          }
+          use.fill(0);
+          if (both === 0) {
+            // No line meets the shape on both planes: the line through the nearest boundary point.
+            normalField(pj, i);
+            normalField(pj1, i);
+            if (pPrev !== undefined) normalField(pPrev, i);
+            if (pNext !== undefined) normalField(pNext, i);
+            setHermite(
+              0, pj.hNormal[i]!, pj1.hNormal[i]!, pPrev?.hNormal[i] ?? NaN, pNext?.hNormal[i] ?? NaN,
+              pj.c2Normal[i]!, pj1.c2Normal[i]!,
+            );
+          } else {
+            for (let f = 0; f < FAMILIES; f++) {
+              const slot = f * nPix + i;
+              const ya = pj.h[slot]!, yb = pj1.h[slot]!;
+              if (Number.isNaN(ya) || Number.isNaN(yb)) continue;
+              setHermite(f, ya, yb, pPrev?.h[slot] ?? NaN, pNext?.h[slot] ?? NaN, pj.c2[slot]!, pj1.c2[slot]!);
+            }
+          }
+          // The exact fill's difference from the ramp on each plane, with the same lines.
+          for (let f = 0; f < FAMILIES; f++) {
+            hs[f] = use[f] === 1 ? y1[f]! : NaN;
+            cs[f] = ca[f]!;
+          }
+          const r0 = pj.frac[i]! - rampOf(hs, cs);
+          for (let f = 0; f < FAMILIES; f++) {
+            hs[f] = use[f] === 1 ? y2[f]! : NaN;
+            cs[f] = cb[f]!;
+          }
+          const r1 = pj1.frac[i]! - rampOf(hs, cs);
+          for (let t = 0; t < ns; t++) {
+            const u = (seg.w[t]! - w0) / dw;
+            const u2 = u * u, u3 = u2 * u;
+            const b00 = 2 * u3 - 3 * u2 + 1, b10 = (u3 - 2 * u2 + u) * dw, b01 = -2 * u3 + 3 * u2, b11 = (u3 - u2) * dw;
+            for (let f = 0; f < FAMILIES; f++) {
+              if (use[f] === 0) {
+                hs[f] = NaN;
+                continue;
+              }
+              hs[f] = b00 * y1[f]! + b10 * m1[f]! + b01 * y2[f]! + b11 * m2[f]!;
+              cs[f] = (1 - u) * ca[f]! + u * cb[f]!;
+            }
+            const fr = clamp01(rampOf(hs, cs) + (1 - u) * r0 + u * r1);
+
+            if (fr > 0) add(seg.k[t]!, iu, iv, fr * wK);
+          }
+        }
+      }
+    } else {
+      // Cap beyond end plane e, outwards by x; the planes inwards when the run has them.
+      const e = j;
+      const dir = seg.kind === 'hi' ? 1 : -1;
+      const nIn = seg.kind === 'hi' ? e - a : b - e;
+      const pe = planeData(e);
+      const p1 = nIn >= 1 ? planeData(e - dir) : undefined;
+      const p2 = nIn >= 2 ? planeData(e - 2 * dir) : undefined;
+      const x1 = p1 !== undefined ? -Math.abs(pos[e]! - pos[e - dir]!) : 0;
+      const x2 = p2 !== undefined ? -Math.abs(pos[e]! - pos[e - 2 * dir]!) : 0;
+      const capMax = seg.kind === 'hi' ? capHi[r]! : capLo[r]!;
+      const flatEnd = Math.min(s / 2, capMax);
+      const xs = seg.w.map((w) => Math.abs(w - pos[e]!));
+      // Extrapolation of field f beyond the end plane: the quadratic through the end plane and the
+      // two planes inwards (linear with one, constant with none; NaN: the plane has no field).
+      const setCap = (f: number, ye: number, ya: number, yb: number, ce: number, cA: number, cB: number): void => {
+        const o = 3 * f;
+        use[f] = 1;
+        if (Number.isNaN(ya)) {
+          ha[o] = ye; ha[o + 1] = 0; ha[o + 2] = 0;
+          c2a[o] = ce; c2a[o + 1] = 0; c2a[o + 2] = 0;
+        } else if (Number.isNaN(yb)) {
+          ha[o] = ye; ha[o + 1] = (ye - ya) / -x1; ha[o + 2] = 0;
+          c2a[o] = ce; c2a[o + 1] = (ce - cA) / -x1; c2a[o + 2] = 0;
+        } else {
+          // Value, slope and second-order coefficient at 0 of the quadratic through (x2, yb), (x1, ya), (0, ye).
+          ha[o] = ye;
+          ha[o + 1] = quadSlope(x2, yb, x1, ya, 0, ye, 0);
+          ha[o + 2] = quadValue(x2, yb, x1, ya, 0, ye, 1) - ye - ha[o + 1]!;
+          c2a[o] = ce;
+          c2a[o + 1] = quadSlope(x2, cB, x1, cA, 0, ce, 0);
+          c2a[o + 2] = quadValue(x2, cB, x1, cA, 0, ce, 1) - ce - c2a[o + 1]!;
+        }
+      };
+      // Candidates: pixels within about a spacing of the end plane's shape (a growing end).
+      const cand = dilate(pe.cls, p1?.cls, nu, nv, Math.ceil(s / Math.min(hu, hv)) + 1);
+      for (let iv = 0; iv < nv; iv++) {
+        for (let iu = 0; iu < nu; iu++) {
+          const i = iu + nu * iv;
+          if (cand[i] === 0) continue;
+          fields(pe, i);
+          if (p1 !== undefined) fields(p1, i);
+          if (p2 !== undefined) fields(p2, i);
+          use.fill(0);
+          let any = false;
+          for (let f = 0; f < FAMILIES; f++) {
+            const slot = f * nPix + i;
+            if (Number.isNaN(pe.h[slot]!)) continue;
+            any = true;
+            setCap(f, pe.h[slot]!, p1?.h[slot] ?? NaN, p2?.h[slot] ?? NaN, pe.c2[slot]!, p1?.c2[slot] ?? 0, p2?.c2[slot] ?? 0);
+          }
+          if (!any && pe.frac[i]! > 0) {
+            // Neither line meets the end plane's shape (a corner grazed): the line through the
+            // nearest boundary point.
+            normalField(pe, i);
+            if (p1 !== undefined) normalField(p1, i);
+            if (p2 !== undefined) normalField(p2, i);
+            setCap(0, pe.hNormal[i]!, p1?.hNormal[i] ?? NaN, p2?.hNormal[i] ?? NaN, pe.c2Normal[i]!, p1?.c2Normal[i] ?? 0, p2?.c2Normal[i] ?? 0);
+            any = true;
+          }
+          if (!any) continue;
+          // Where the smallest field first reaches zero within the cap, p leaves the shape (a
+          // closing end); elsewhere the flat-end cut at s / 2.
+          const hMin = (x: number): number => {
+            let m = Infinity;
+            for (let f = 0; f < FAMILIES; f++) {
+              if (use[f] === 0) continue;
+              const o = 3 * f;
+              const v = ha[o]! + x * (ha[o + 1]! + x * ha[o + 2]!);
+              if (v < m) m = v;
+            }
+            return m;
+          };
+          let length = flatEnd;
+          let closing = false;
+          if (hMin(0) > 0) {
+            for (let st = 1; st <= CAP_SEARCH_STEPS; st++) {
+              const x = (capMax * st) / CAP_SEARCH_STEPS;
+              if (hMin(x) <= 0) {
+                let lo = (capMax * (st - 1)) / CAP_SEARCH_STEPS, hi = x;
+                for (let it = 0; it < 40; it++) {
+                  const mid = (lo + hi) / 2;
+                  if (hMin(mid) > 0) lo = mid;
+                  else hi = mid;
+                }
+                length = (lo + hi) / 2;
+                closing = true;
+                break;
+              }
+            }
+          }
+          for (let f = 0; f < FAMILIES; f++) {
+            hs[f] = use[f] === 1 ? ha[3 * f]! : NaN;
+            cs[f] = c2a[3 * f]!;
+          }
+          const re = pe.frac[i]! - rampOf(hs, cs);
+          for (let t = 0; t < ns; t++) {
+            const x = xs[t]!;
+            if (x > length) continue;
+            for (let f = 0; f < FAMILIES; f++) {
+              if (use[f] === 0) {
+                hs[f] = NaN;
+                continue;
+              }
+              const o = 3 * f;
+              hs[f] = ha[o]! + x * (ha[o + 1]! + x * ha[o + 2]!);
+              cs[f] = c2a[o]! + x * (c2a[o + 1]! + x * c2a[o + 2]!);
+            }
+            const fr = clamp01(rampOf(hs, cs) + re * (closing ? 1 - x / length : 1));
+            if (fr > 0) add(seg.k[t]!, iu, iv, fr * wK);
+          }
+        }
+      }
+    }
+  }
+  return { clipped };
+}
+
+/** Per pixel: 0 when it and its 8 neighbours have no fraction, 2 when all are full, 1 otherwise. */
+function classify(frac: Float32Array, nu: number, nv: number): Uint8Array {
+  const code = new Uint8Array(nu * nv);
+  for (let i = 0; i < code.length; i++) {
+    const f = frac[i]!;
+    code[i] = f <= 0 ? 0 : f >= 1 - 1e-6 ? 2 : 1;
+  }
+  const mn = new Uint8Array(nu * nv), mx = new Uint8Array(nu * nv);
+  for (let iv = 0; iv < nv; iv++) {
+    for (let iu = 0; iu < nu; iu++) {
+      const i = iu + nu * iv;
+      let a = code[i]!, b = code[i]!;
+      if (iu > 0) { a = Math.min(a, code[i - 1]!); b = Math.max(b, code[i - 1]!); } else a = 0;
+      if (iu + 1 < nu) { a = Math.min(a, code[i + 1]!); b = Math.max(b, code[i + 1]!); } else a = 0;
+      mn[i] = a;
+      mx[i] = b;
+    }
+  }
+  const cls = new Uint8Array(nu * nv);
+  for (let iv = 0; iv < nv; iv++) {
+    for (let iu = 0; iu < nu; iu++) {
+      const i = iu + nu * iv;
+      let a = mn[i]!, b = mx[i]!;
+      if (iv > 0) { a = Math.min(a, mn[i - nu]!); b = Math.max(b, mx[i - nu]!); } else a = 0;
+      if (iv + 1 < nv) { a = Math.min(a, mn[i + nu]!); b = Math.max(b, mx[i + nu]!); } else a = 0;
+      cls[i] = b === 0 ? 0 : a === 2 ? 2 : 1;
+    }
+  }
+  return cls;
+}
+
+/** 1 where a pixel lies within `radius` pixels (square) of a pixel with cls > 0 in a or b. */
+function dilate(a: Uint8Array, b: Uint8Array | undefined, nu: number, nv: number, radius: number): Uint8Array {
+  const src = new Uint8Array(nu * nv);
+  for (let i = 0; i < src.length; i++) src[i] = a[i]! > 0 || (b !== undefined && b[i]! > 0) ? 1 : 0;
+  const rowPass = new Uint8Array(nu * nv);
+  for (let iv = 0; iv < nv; iv++) {
+    const base = nu * iv;
+    let last = -Infinity;
+    for (let iu = 0; iu < nu; iu++) {
+      if (src[base + iu]) last = iu;
+      if (iu - last <= radius) rowPass[base + iu] = 1;
+    }
+    last = Infinity;
+    for (let iu = nu - 1; iu >= 0; iu--) {
+      if (src[base + iu]) last = iu;
+      if (last - iu <= radius) rowPass[base + iu] = 1;
+    }
+  }
+  const out = new Uint8Array(nu * nv);
+  for (let iu = 0; iu < nu; iu++) {
+    let last = -Infinity;
+    for (let iv = 0; iv < nv; iv++) {
+      if (rowPass[iu + nu * iv]) last = iv;
+      if (iv - last <= radius) out[iu + nu * iv] = 1;
+    }
+    last = Infinity;
+    for (let iv = nv - 1; iv >= 0; iv--) {
+      if (rowPass[iu + nu * iv]) last = iv;
+      if (last - iv <= radius) out[iu + nu * iv] = 1;
+    }
+  }
+  return out;
+}
