@@ -41,6 +41,7 @@ interface EvaluateOptions {
   readonly prescription: Record<string, number>;
   readonly peak?: string[];
   readonly valley?: string;
+  readonly betweenPlanes: 'interpolated' | 'slab';
   readonly out: string;
   readonly json?: boolean;
 }
@@ -78,6 +79,11 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--metrics <list>', 'extra metrics per structure, comma-separated (e.g. D95%,V20Gy,V<21Gy)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--peak <names>', 'peak (sphere) structures, comma-separated (default: ROIs named Sphere* or Vertex*; e.g. PTV_6670)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--valley <name>', 'valley structure (default: the first ROI whose name contains "valley")')
+    .addOption(
+      new Option('--between-planes <model>', 'shape between contour planes: interpolated (exact for spheres, cones and cylinders) or slab (each plane a slab, as most planning systems)')
+        .choices(['interpolated', 'slab'])
+        .default('interpolated'),
+    )
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')
     .action(async (path: string, opts: EvaluateOptions) => {
@@ -183,6 +189,7 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
     prescriptions: Object.entries(opts.prescription).map(([structure, doseGy]) => ({ structure, doseGy })),
     ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),
     ...(opts.valley !== undefined ? { valleyStructure: opts.valley } : {}),
+    betweenPlanes: opts.betweenPlanes,
   });
   const json = renderJson(evaluation, {
     input: {

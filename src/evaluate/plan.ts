@@ -26,7 +26,8 @@ import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
 import { matchTg263, type NameMapping } from './constraints/names.js';
 import type { ConstraintSet } from './constraints/types.js';
-import { computeDvh, cumulativeDvh, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
+import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
+import type { BetweenPlanesModel } from '../geometry/between-planes.js';
 import { checkSchedule, deliveredEqd2Samples, deliveredSamples, type Schedule } from './fractions.js';
 import {
   conformity,
@@ -65,6 +66,8 @@ export interface PlanEvaluationOptions {
   /** Targets with their prescription (Gy, planned total) for conformity, gradient and homogeneity. */
   readonly prescriptions?: readonly { readonly structure: string; readonly doseGy: number }[];
   readonly binWidthGy?: number;
+  /** Shape between contour planes (default DEFAULT_BETWEEN_PLANES, 'interpolated'). */
+  readonly betweenPlanes?: BetweenPlanesModel;
   /** Points per structure in the stored cumulative DVH curves (default 200). */
   readonly curvePoints?: number;
 }
@@ -143,9 +146,17 @@ export interface PlanEvaluation {
   readonly warnings: readonly string[];
 }
 
-const CONVENTIONS = [
+/** How the report names each model of the shape between contour planes. */
+export const BETWEEN_PLANES_CONVENTION: Readonly<Record<BetweenPlanesModel, string>> = {
+  interpolated:
+    'Between contour planes: interpolated (shape-based: the power fields of each plane\'s row and column lines interpolated by cubic Hermite across planes, exact for spheres, cones and cylinders; beyond an end plane a dome closes where it reaches zero within one plane spacing, a flat end is cut half a spacing out). `--between-planes slab` gives the slab model most planning systems use.',
+  slab: 'Between contour planes: slab (each contour plane stands for a slab one plane spacing thick, half-spacing caps at the end planes), as most planning systems do; shapes curving along the slice axis lose or gain volume (issue 10 §2, bench/README.md).',
+};
+
+const conventionsFor = (model: BetweenPlanesModel): string[] => [
   'Cumulative DVH: volume receiving >= dose; relative volumes are of the part inside the dose grid.',
-  'Structures sampled from contours with the rasterisation conventions (even-odd fill, slab per contour plane with half-spacing end caps), dose by trilinear interpolation, each point spread over the dose range of its sampling box.',
+  'Structures sampled from contours (even-odd fill in each plane, exact partial volume in the plane), dose by trilinear interpolation, each point spread over the dose range of its sampling box.',
+  BETWEEN_PLANES_CONVENTION[model],
   'Dmax: maximum over sampling points of voxels at least half inside (occupancy >= 0.5); D0.03cc (NRG), D0.035cc (the usual reading of a TG-101 maximum point dose) and D2% (ICRU 83) are reported separately.',
   'EQD2 and BED: linear-quadratic model, voxel by voxel from each point\'s dose per fraction; α/β stated per structure.',
   'Delivered dose: planned dose x delivered / planned fractions, voxel by voxel, identical fractions assumed.',
@@ -210,6 +221,7 @@ export function evaluatePlan(
     throw new InputError(`constraint set ${options.constraintSet.name} needs the number of planned fractions, which is not known`);
   }
   checkDoseVolume(plannedDose);
+  const betweenPlanes = options.betweenPlanes ?? DEFAULT_BETWEEN_PLANES;
   const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
   const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
   const warnings: string[] = [];
@@ -227,7 +239,7 @@ export function evaluatePlan(
       warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
       continue;
     }
-    const sampling = sampleStructure(s, plannedDose.grid);
+    const sampling = sampleStructure(s, plannedDose.grid, { betweenPlanes });
     const samples = sampleDose(sampling, plannedDose);
     warnings.push(...samples.warnings);
     if (samples.doseGy.length === 0) {
@@ -384,7 +396,7 @@ export function evaluatePlan(
     disclaimer: DISCLAIMER,
     ...(schedule !== undefined ? { schedule } : {}),
     notes: schedule === undefined ? [options.noScheduleNote ?? NO_SCHEDULE_NOTE] : [],
-    conventions: CONVENTIONS,
+    conventions: conventionsFor(betweenPlanes),
     structures: evaluated,
     ...(constraints !== undefined ? { constraints } : {}),
     ...(conformityRows.length > 0 ? { conformity: conformityRows } : {}),

@@ -76,8 +76,6 @@ const DEPTH_SAMPLE_MM = 1.25;
 /** Line families: along u and along v. (Adding the two diagonals made the minimum over more noisy
  * fields biased low: -0.5 % on a 15 mm sphere at 3 mm planes against -0.4 % with two.) */
 const FAMILIES = 2;
-/** Samples of an extrapolated field searched for its first zero across a cap. */
-const CAP_SEARCH_STEPS = 48;
 
 const clamp01 = (f: number): number => (f <= 0 ? 0 : f >= 1 ? 1 : f);
 
@@ -97,6 +95,20 @@ function quadValue(x0: number, y0: number, x1: number, y1: number, x2: number, y
     (y1 * (x - x0) * (x - x2)) / ((x1 - x0) * (x1 - x2)) +
     (y2 * (x - x0) * (x - x1)) / ((x2 - x0) * (x2 - x1))
   );
+}
+
+/** Smallest root x > 0 of a0 + a1 x + a2 x² (a0 > 0); Infinity when there is none. */
+function firstPositiveRoot(a0: number, a1: number, a2: number): number {
+  if (a2 === 0) return a1 < 0 ? -a0 / a1 : Infinity;
+  const disc = a1 * a1 - 4 * a2 * a0;
+  if (disc < 0) return Infinity;
+  // Roots in the stable form; with a0 > 0 their product a0 / a2 and sum -a1 / a2 decide the signs.
+  const q = -0.5 * (a1 + (a1 >= 0 ? 1 : -1) * Math.sqrt(disc));
+  const r1 = q / a2, r2 = q !== 0 ? a0 / q : Infinity;
+  let best = Infinity;
+  if (r1 > 0 && r1 < best) best = r1;
+  if (r2 > 0 && r2 < best) best = r2;
+  return best;
 }
 
 /** Signed distance (mm) from a line's power h and half-interval squared c2. */
@@ -243,27 +255,30 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   const scratch = createScanlineScratch(planes, nu);
   const cache = new Map<number, PlaneData>();
   const planeIndex = new Map<PlaneData, number>();
+  const free: PlaneData[] = [];
+  const classScratch = new Uint8Array(3 * nPix);
   const planeData = (p: number): PlaneData => {
     let pd = cache.get(p);
     if (pd === undefined) {
       const plane = planes[p]!;
-      const frac = new Float32Array(nPix);
+      const old = free.pop();
+      const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
       fillPlane(plane, nu, nv, g.supersample, scratch, (iv, iu0, bw, f) => {
         const base = iu0 + nu * iv;
         for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
       });
       pd = {
         frac,
-        cls: classify(frac, nu, nv),
+        cls: classify(frac, nu, nv, old?.cls ?? new Uint8Array(nPix), classScratch),
         families: [
           lineFamily(plane, 0, 1, 'u', 0, nv - 1, hu), // rows: key v, parameter u
           lineFamily(plane, 1, 0, 'v', 0, nu - 1, hv), // columns: key u, parameter v
         ],
-        h: new Float32Array(FAMILIES * nPix),
-        c2: new Float32Array(FAMILIES * nPix),
-        done: new Uint8Array(nPix),
-        hNormal: new Float32Array(nPix).fill(NaN),
-        c2Normal: new Float32Array(nPix),
+        h: old?.h ?? new Float32Array(FAMILIES * nPix),
+        c2: old?.c2 ?? new Float32Array(FAMILIES * nPix),
+        done: old?.done.fill(0) ?? new Uint8Array(nPix),
+        hNormal: old?.hNormal.fill(NaN) ?? new Float32Array(nPix).fill(NaN),
+        c2Normal: old?.c2Normal ?? new Float32Array(nPix),
       };
       cache.set(p, pd);
       planeIndex.set(pd, p);
@@ -419,6 +434,17 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     pd.c2Normal[i] = c2;
   };
 
+  /** Whether two planes' fills agree on pixel i and its 8 neighbours. */
+  const samePrism = (a: Float32Array, b: Float32Array, i: number): boolean => {
+    const iu = i % nu;
+    const u0 = iu > 0 ? -1 : 0, u1 = iu + 1 < nu ? 1 : 0;
+    const v0 = i >= nu ? -nu : 0, v1 = i + nu < nPix ? nu : 0;
+    for (let dv = v0; dv <= v1; dv += nu) {
+      for (let du = u0; du <= u1; du++) if (a[i + dv + du] !== b[i + dv + du]) return false;
+    }
+    return true;
+  };
+
   const add = (k: number, iu: number, iv: number, f: number): void => {
     const idx = iu * su + iv * sv + k * sw;
     const v = occ[idx]! + f;
@@ -444,11 +470,14 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     const a = runFirst[r]!, b = runLast[r]!;
     for (const key of [...cache.keys()]) {
       if (key < j - 2) {
-        planeIndex.delete(cache.get(key)!);
+        const old = cache.get(key)!;
+        planeIndex.delete(old);
         cache.delete(key);
+        free.push(old);
       }
     }
     const ns = seg.k.length;
+    const kOff = Int32Array.from(seg.k, (k) => k * sw);
     if (seg.kind === 'interval') {
       const pj = planeData(j), pj1 = planeData(j + 1);
       const pPrev = j - 1 >= a ? planeData(j - 1) : undefined;
@@ -472,7 +501,27 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
           const k0c = pj.cls[i]!, k1c = pj1.cls[i]!;
           if (k0c === 0 && k1c === 0) continue;
           if (k0c === 2 && k1c === 2) {
-            for (let t = 0; t < ns; t++) add(seg.k[t]!, iu, iv, wK);
+            const base = iu * su + iv * sv;
+            for (let t = 0; t < ns; t++) {
+              const idx = base + kOff[t]!;
+              const v = occ[idx]! + wK;
+              occ[idx] = v > 1 ? 1 : v;
+            }
+            continue;
+          }
+          // The same fill around the pixel on all the planes involved: the shape is a prism there,
+          // its fraction constant (the slab model's, and what the fields would give).
+          const fc = pj.frac[i]!;
+          if (samePrism(pj.frac, pj1.frac, i) && (pPrev === undefined || samePrism(pj.frac, pPrev.frac, i)) &&
+            (pNext === undefined || samePrism(pj.frac, pNext.frac, i))) {
+            if (fc > 0) {
+              const base = iu * su + iv * sv;
+              for (let t = 0; t < ns; t++) {
+                const idx = base + kOff[t]!;
+                const v = occ[idx]! + fc * wK;
+                occ[idx] = v > 1 ? 1 : v;
+              }
+            }
             continue;
           }
           fields(pj, i);
@@ -594,34 +643,23 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
             any = true;
           }
           if (!any) continue;
-          // Where the smallest field first reaches zero within the cap, p leaves the shape (a
-          // closing end); elsewhere the flat-end cut at s / 2.
-          const hMin = (x: number): number => {
-            let m = Infinity;
-            for (let f = 0; f < FAMILIES; f++) {
-              if (use[f] === 0) continue;
-              const o = 3 * f;
-              const v = ha[o]! + x * (ha[o + 1]! + x * ha[o + 2]!);
-              if (v < m) m = v;
-            }
-            return m;
-          };
+          // Where a field first reaches zero within the cap, p leaves the shape (a closing end);
+          // elsewhere the flat-end cut at s / 2.
           let length = flatEnd;
           let closing = false;
-          if (hMin(0) > 0) {
-            for (let st = 1; st <= CAP_SEARCH_STEPS; st++) {
-              const x = (capMax * st) / CAP_SEARCH_STEPS;
-              if (hMin(x) <= 0) {
-                let lo = (capMax * (st - 1)) / CAP_SEARCH_STEPS, hi = x;
-                for (let it = 0; it < 40; it++) {
-                  const mid = (lo + hi) / 2;
-                  if (hMin(mid) > 0) lo = mid;
-                  else hi = mid;
-                }
-                length = (lo + hi) / 2;
-                closing = true;
-                break;
-              }
+          let inside = true;
+          for (let f = 0; f < FAMILIES; f++) if (use[f] === 1 && !(ha[3 * f]! > 0)) inside = false;
+          if (inside) {
+            // First zero of any field within the cap: the smallest positive root of its polynomial.
+            let first = Infinity;
+            for (let f = 0; f < FAMILIES; f++) {
+              if (use[f] === 0) continue;
+              const root = firstPositiveRoot(ha[3 * f]!, ha[3 * f + 1]!, ha[3 * f + 2]!);
+              if (root < first) first = root;
+            }
+            if (first <= capMax) {
+              length = first;
+              closing = true;
             }
           }
           for (let f = 0; f < FAMILIES; f++) {
@@ -651,14 +689,17 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   return { clipped };
 }
 
-/** Per pixel: 0 when it and its 8 neighbours have no fraction, 2 when all are full, 1 otherwise. */
-function classify(frac: Float32Array, nu: number, nv: number): Uint8Array {
-  const code = new Uint8Array(nu * nv);
-  for (let i = 0; i < code.length; i++) {
+/**
+ * Per pixel into cls: 0 when it and its 8 neighbours have no fraction, 2 when all are full, 1
+ * otherwise. scratch: 3 nu nv bytes.
+ */
+function classify(frac: Float32Array, nu: number, nv: number, cls: Uint8Array, scratch: Uint8Array): Uint8Array {
+  const n = nu * nv;
+  const code = scratch.subarray(0, n), mn = scratch.subarray(n, 2 * n), mx = scratch.subarray(2 * n, 3 * n);
+  for (let i = 0; i < n; i++) {
     const f = frac[i]!;
     code[i] = f <= 0 ? 0 : f >= 1 - 1e-6 ? 2 : 1;
   }
-  const mn = new Uint8Array(nu * nv), mx = new Uint8Array(nu * nv);
   for (let iv = 0; iv < nv; iv++) {
     for (let iu = 0; iu < nu; iu++) {
       const i = iu + nu * iv;
@@ -669,7 +710,6 @@ function classify(frac: Float32Array, nu: number, nv: number): Uint8Array {
       mx[i] = b;
     }
   }
-  const cls = new Uint8Array(nu * nv);
   for (let iv = 0; iv < nv; iv++) {
     for (let iu = 0; iu < nu; iu++) {
       const i = iu + nu * iv;
