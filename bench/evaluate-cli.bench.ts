@@ -253,6 +253,8 @@ export const suite: BenchSuite = {
       for (const c of cases) {
         const ours = timeEvaluate(c.written.dir, out, fx);
         rows.push(underSeconds(`${c.label} (whole process)`, ours, c.limit));
+        // The default interpolated model against the slab model between contour planes (issue 10 §2).
+        rows.push({ name: '  the same with --between-planes slab', value: timeEvaluate(c.written.dir, out, [...fx, '--between-planes', 'slab']), unit: 's' });
         if (haveDicompyler) {
           const t = timeProcess('/usr/bin/python3', ['-c', DICOMPYLER, c.written.rtstructFile, c.written.rtdoseFile]);
           rows.push({ name: `  dicompyler-core, same RTSTRUCT + RTDOSE`, value: t, unit: 's' });

@@ -41,7 +41,7 @@ interface EvaluateOptions {
   readonly prescription: Record<string, number>;
   readonly peak?: string[];
   readonly valley?: string;
-  readonly betweenPlanes: 'interpolated' | 'slab';
+  readonly betweenPlanes: 'auto' | 'interpolated' | 'slab';
   readonly out: string;
   readonly json?: boolean;
 }
@@ -80,9 +80,9 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--peak <names>', 'peak (sphere) structures, comma-separated (default: ROIs named Sphere* or Vertex*; e.g. PTV_6670)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--valley <name>', 'valley structure (default: the first ROI whose name contains "valley")')
     .addOption(
-      new Option('--between-planes <model>', 'shape between contour planes: interpolated (exact for spheres, cones and cylinders) or slab (each plane a slab, as most planning systems)')
-        .choices(['interpolated', 'slab'])
-        .default('interpolated'),
+      new Option('--between-planes <model>', 'shape between contour planes: interpolated (exact for spheres, cones and cylinders), slab (each plane a slab, as most planning systems) or auto (interpolated under 20 cc, slab above)')
+        .choices(['auto', 'interpolated', 'slab'])
+        .default('auto'),
     )
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')

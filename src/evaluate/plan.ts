@@ -26,8 +26,8 @@ import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
 import { matchTg263, type NameMapping } from './constraints/names.js';
 import type { ConstraintSet } from './constraints/types.js';
-import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
-import type { BetweenPlanesModel } from '../geometry/between-planes.js';
+import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, SMALL_STRUCTURE_CC, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
+import type { BetweenPlanesChoice } from '../geometry/between-planes.js';
 import { checkSchedule, deliveredEqd2Samples, deliveredSamples, type Schedule } from './fractions.js';
 import {
   conformity,
@@ -66,8 +66,8 @@ export interface PlanEvaluationOptions {
   /** Targets with their prescription (Gy, planned total) for conformity, gradient and homogeneity. */
   readonly prescriptions?: readonly { readonly structure: string; readonly doseGy: number }[];
   readonly binWidthGy?: number;
-  /** Shape between contour planes (default DEFAULT_BETWEEN_PLANES, 'interpolated'). */
-  readonly betweenPlanes?: BetweenPlanesModel;
+  /** Shape between contour planes (default DEFAULT_BETWEEN_PLANES, 'auto'). */
+  readonly betweenPlanes?: BetweenPlanesChoice;
   /** Points per structure in the stored cumulative DVH curves (default 200). */
   readonly curvePoints?: number;
 }
@@ -147,13 +147,17 @@ export interface PlanEvaluation {
 }
 
 /** How the report names each model of the shape between contour planes. */
-export const BETWEEN_PLANES_CONVENTION: Readonly<Record<BetweenPlanesModel, string>> = {
-  interpolated:
-    'Between contour planes: interpolated (shape-based: the power fields of each plane\'s row and column lines interpolated by cubic Hermite across planes, exact for spheres, cones and cylinders; beyond an end plane a dome closes where it reaches zero within one plane spacing, a flat end is cut half a spacing out). `--between-planes slab` gives the slab model most planning systems use.',
-  slab: 'Between contour planes: slab (each contour plane stands for a slab one plane spacing thick, half-spacing caps at the end planes), as most planning systems do; shapes curving along the slice axis lose or gain volume (issue 10 §2, bench/README.md).',
+const INTERPOLATED =
+  'interpolated (shape-based: the power fields of each plane\'s row and column lines interpolated by cubic Hermite across planes, exact for spheres, cones and cylinders; beyond an end plane a dome closes where it reaches zero within one plane spacing, a flat end is cut half a spacing out)';
+const SLAB = 'slab (each contour plane stands for a slab one plane spacing thick, half-spacing caps at the end planes, as most planning systems do)';
+export const BETWEEN_PLANES_CONVENTION: Readonly<Record<BetweenPlanesChoice, string>> = {
+  auto:
+    `Between contour planes: auto. Structures under ${SMALL_STRUCTURE_CC} cc (sampled at 0.5 mm: lattice spheres, small targets) ${INTERPOLATED}; larger structures ${SLAB}, where both models agree within 0.1 %. Each structure's sampling names its model; --between-planes interpolated or slab applies one model to all.`,
+  interpolated: `Between contour planes: ${INTERPOLATED}, for every structure.`,
+  slab: `Between contour planes: ${SLAB}, for every structure; shapes that curve along the slice axis lose or gain volume (up to 4 % for a 15 mm sphere on 3 mm planes).`,
 };
 
-const conventionsFor = (model: BetweenPlanesModel): string[] => [
+const conventionsFor = (model: BetweenPlanesChoice): string[] => [
   'Cumulative DVH: volume receiving >= dose; relative volumes are of the part inside the dose grid.',
   'Structures sampled from contours (even-odd fill in each plane, exact partial volume in the plane), dose by trilinear interpolation, each point spread over the dose range of its sampling box.',
   BETWEEN_PLANES_CONVENTION[model],

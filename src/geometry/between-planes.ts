@@ -49,7 +49,9 @@ import { createScanlineScratch, fillPlane, type Plane } from './scanline.js';
 
 /** How a structure is filled between its contour planes. */
 export type BetweenPlanesModel = 'slab' | 'interpolated';
-export const BETWEEN_PLANES_MODELS: readonly BetweenPlanesModel[] = ['slab', 'interpolated'];
+/** A model, or 'auto': interpolated for small structures, slab for large ones (evaluate/dvh.ts). */
+export type BetweenPlanesChoice = BetweenPlanesModel | 'auto';
+export const BETWEEN_PLANES_CHOICES: readonly BetweenPlanesChoice[] = ['auto', 'interpolated', 'slab'];
 
 /** The grid a structure is filled on, in the rasterizer's (u, v, w) axes. */
 export interface BetweenPlanesGrid {
@@ -73,6 +75,8 @@ export interface BetweenPlanesGrid {
 
 /** Depth spacing (mm) of the samples along w within a voxel. */
 const DEPTH_SAMPLE_MM = 1.25;
+/** Relative slack on the cap length within which a field reaching zero still closes the shape. */
+const CLOSING_SLACK = 0.01;
 /** Line families: along u and along v. (Adding the two diagonals made the minimum over more noisy
  * fields biased low: -0.5 % on a 15 mm sphere at 3 mm planes against -0.4 % with two.) */
 const FAMILIES = 2;
@@ -116,6 +120,35 @@ function lineDistance(h: number, c2: number): number {
   const c = Math.sqrt(c2 > 0 ? c2 : 0);
   const r = c * c - h;
   return c - Math.sqrt(r > 0 ? r : 0);
+}
+
+/**
+ * Fraction inside of a pixel from its two line fields (h, c²; `use` 0: no field): inside when every
+ * field is > 0; the signed distance is the smallest line distance inside and the nearest outside,
+ * ramped over the pixel width `ramp`.
+ */
+function rampFraction2(ramp: number, useA: number, hA: number, cA: number, useB: number, hB: number, cB: number): number {
+  if (useA === 0 && useB === 0) return 0;
+  let inside = true, dIn = Infinity, dOut = -Infinity;
+  if (useA !== 0) {
+    const d = lineDistance(hA, cA);
+    if (hA > 0) dIn = d;
+    else {
+      inside = false;
+      dOut = d;
+    }
+  }
+  if (useB !== 0) {
+    const d = lineDistance(hB, cB);
+    if (hB > 0) {
+      if (d < dIn) dIn = d;
+    } else {
+      inside = false;
+      if (d > dOut) dOut = d;
+    }
+  }
+  const f = 0.5 + (inside ? dIn : dOut) / ramp;
+  return f <= 0 ? 0 : f >= 1 ? 1 : f;
 }
 
 /** Boundary crossings of one family of lines: CSR lists of sorted line parameters. */
@@ -335,25 +368,6 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
       }
     }
   };
-  /** Ramp fraction from per-family h and c² (NaN h: no field): inside when every field is > 0. */
-  const rampOf = (hs: Float64Array, cs: Float64Array): number => {
-    let n = 0, inside = true, dIn = Infinity, dOut = -Infinity;
-    for (let f = 0; f < FAMILIES; f++) {
-      const h = hs[f]!;
-      if (Number.isNaN(h)) continue;
-      n++;
-      const d = lineDistance(h, cs[f]!);
-      if (h > 0) {
-        if (d < dIn) dIn = d;
-      } else {
-        inside = false;
-        if (d > dOut) dOut = d;
-      }
-    }
-    if (n === 0) return 0;
-    return clamp01(0.5 + (inside ? dIn : dOut) / ramp);
-  };
-
   /**
    * The field of the line from pixel i through the nearest boundary point of plane pd (for a
    * circle, the line through its centre: the power again). Used where none of the four lines meets
@@ -451,11 +465,11 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     occ[idx] = v > 1 ? 1 : v;
   };
   const wK = 1 / K;
-  const hs = new Float64Array(FAMILIES), cs = new Float64Array(FAMILIES);
   // Interval coefficients per family: Hermite values and slopes, c² at both ends.
   const y1 = new Float64Array(FAMILIES), y2 = new Float64Array(FAMILIES);
   const m1 = new Float64Array(FAMILIES), m2 = new Float64Array(FAMILIES);
   const ca = new Float64Array(FAMILIES), cb = new Float64Array(FAMILIES);
+  const cm1 = new Float64Array(FAMILIES), cm2 = new Float64Array(FAMILIES);
   const use = new Uint8Array(FAMILIES);
   // Cap polynomials per family: h(x) = a0 + a1 x + a2 x², likewise c².
   const ha = new Float64Array(3 * FAMILIES), c2a = new Float64Array(3 * FAMILIES);
@@ -484,16 +498,31 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
       const pNext = j + 2 <= b ? planeData(j + 2) : undefined;
       const w0 = pos[j]!, w1 = pos[j + 1]!, dw = w1 - w0;
       const wm = pPrev !== undefined ? pos[j - 1]! : 0, wp = pNext !== undefined ? pos[j + 2]! : 0;
+      // Hermite basis at each sample of the interval.
+      const uS = new Float64Array(ns), B00 = new Float64Array(ns), B10 = new Float64Array(ns), B01 = new Float64Array(ns), B11 = new Float64Array(ns);
+      for (let t = 0; t < ns; t++) {
+        const u = (seg.w[t]! - w0) / dw, u2 = u * u, u3 = u2 * u;
+        uS[t] = u;
+        B00[t] = 2 * u3 - 3 * u2 + 1;
+        B10[t] = (u3 - 2 * u2 + u) * dw;
+        B01[t] = -2 * u3 + 3 * u2;
+        B11[t] = (u3 - u2) * dw;
+      }
       // Hermite data of field f from its values on the planes (NaN: the neighbour has none).
-      const setHermite = (f: number, ya: number, yb: number, yp: number, yn: number, cA: number, cB: number): void => {
+      const setHermite = (
+        f: number, ya: number, yb: number, yp: number, yn: number, cA: number, cB: number, cP: number, cN: number,
+      ): void => {
         const hasP = !Number.isNaN(yp), hasN = !Number.isNaN(yn);
         use[f] = 1;
         y1[f] = ya;
         y2[f] = yb;
         m1[f] = hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w0) : hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w0) : (yb - ya) / dw;
         m2[f] = hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w1) : hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w1) : (yb - ya) / dw;
+        // c² (a chord's half-length squared, also quadratic along the normal for the same shapes).
         ca[f] = cA;
         cb[f] = cB;
+        cm1[f] = hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w0) : hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w0) : (cB - cA) / dw;
+        cm2[f] = hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w1) : hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w1) : (cB - cA) / dw;
       };
       for (let iv = 0; iv < nv; iv++) {
         for (let iu = 0; iu < nu; iu++) {
@@ -543,42 +572,51 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
             if (pNext !== undefined) normalField(pNext, i);
             setHermite(
               0, pj.hNormal[i]!, pj1.hNormal[i]!, pPrev?.hNormal[i] ?? NaN, pNext?.hNormal[i] ?? NaN,
-              pj.c2Normal[i]!, pj1.c2Normal[i]!,
+              pj.c2Normal[i]!, pj1.c2Normal[i]!, pPrev?.c2Normal[i] ?? NaN, pNext?.c2Normal[i] ?? NaN,
             );
           } else {
+            // Among those, the lines that also meet the shape on the neighbouring planes: a line that
+            // misses a neighbour has only a straight-line interpolant and must not veto the others.
+            let best = -1;
+            const quality = (slot: number): number =>
+              (pPrev !== undefined && !Number.isNaN(pPrev.h[slot]!) ? 1 : 0) + (pNext !== undefined && !Number.isNaN(pNext.h[slot]!) ? 1 : 0);
+            for (let f = 0; f < FAMILIES; f++) {
+              const slot = f * nPix + i;
+              if (Number.isNaN(pj.h[slot]!) || Number.isNaN(pj1.h[slot]!)) continue;
+              best = Math.max(best, quality(slot));
+            }
             for (let f = 0; f < FAMILIES; f++) {
               const slot = f * nPix + i;
               const ya = pj.h[slot]!, yb = pj1.h[slot]!;
-              if (Number.isNaN(ya) || Number.isNaN(yb)) continue;
-              setHermite(f, ya, yb, pPrev?.h[slot] ?? NaN, pNext?.h[slot] ?? NaN, pj.c2[slot]!, pj1.c2[slot]!);
+              if (Number.isNaN(ya) || Number.isNaN(yb) || quality(slot) < best) continue;
+              setHermite(
+                f, ya, yb, pPrev?.h[slot] ?? NaN, pNext?.h[slot] ?? NaN, pj.c2[slot]!, pj1.c2[slot]!,
+                pPrev?.c2[slot] ?? NaN, pNext?.c2[slot] ?? NaN,
+              );
             }
           }
           // The exact fill's difference from the ramp on each plane, with the same lines.
-          for (let f = 0; f < FAMILIES; f++) {
-            hs[f] = use[f] === 1 ? y1[f]! : NaN;
-            cs[f] = ca[f]!;
-          }
-          const r0 = pj.frac[i]! - rampOf(hs, cs);
-          for (let f = 0; f < FAMILIES; f++) {
-            hs[f] = use[f] === 1 ? y2[f]! : NaN;
-            cs[f] = cb[f]!;
-          }
-          const r1 = pj1.frac[i]! - rampOf(hs, cs);
+          const uA = use[0]!, uB = use[1]!;
+          const y1a = y1[0]!, y1b = y1[1]!, y2a = y2[0]!, y2b = y2[1]!;
+          const m1a = m1[0]!, m1b = m1[1]!, m2a = m2[0]!, m2b = m2[1]!;
+          const caa = ca[0]!, cab = ca[1]!, cba = cb[0]!, cbb = cb[1]!;
+          const cm1a = cm1[0]!, cm1b = cm1[1]!, cm2a = cm2[0]!, cm2b = cm2[1]!;
+          const r0 = pj.frac[i]! - rampFraction2(ramp, uA, y1a, caa, uB, y1b, cab);
+          const r1 = pj1.frac[i]! - rampFraction2(ramp, uA, y2a, cba, uB, y2b, cbb);
+          const base = iu * su + iv * sv;
           for (let t = 0; t < ns; t++) {
-            const u = (seg.w[t]! - w0) / dw;
-            const u2 = u * u, u3 = u2 * u;
-            const b00 = 2 * u3 - 3 * u2 + 1, b10 = (u3 - 2 * u2 + u) * dw, b01 = -2 * u3 + 3 * u2, b11 = (u3 - u2) * dw;
-            for (let f = 0; f < FAMILIES; f++) {
-              if (use[f] === 0) {
-                hs[f] = NaN;
-                continue;
-              }
-              hs[f] = b00 * y1[f]! + b10 * m1[f]! + b01 * y2[f]! + b11 * m2[f]!;
-              cs[f] = (1 - u) * ca[f]! + u * cb[f]!;
+            const u = uS[t]!, b00 = B00[t]!, b10 = B10[t]!, b01 = B01[t]!, b11 = B11[t]!;
+            const hA = b00 * y1a + b10 * m1a + b01 * y2a + b11 * m2a;
+            const hB = b00 * y1b + b10 * m1b + b01 * y2b + b11 * m2b;
+            const cA = b00 * caa + b10 * cm1a + b01 * cba + b11 * cm2a;
+            const cB = b00 * cab + b10 * cm1b + b01 * cbb + b11 * cm2b;
+            const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
+            const f1 = f0 + (1 - u) * r0 + u * r1;
+            if (f1 > 0) {
+              const idx = base + kOff[t]!;
+              const v = occ[idx]! + (f1 >= 1 ? 1 : f1) * wK;
+              occ[idx] = v > 1 ? 1 : v;
             }
-            const fr = clamp01(rampOf(hs, cs) + (1 - u) * r0 + u * r1);
-
-            if (fr > 0) add(seg.k[t]!, iu, iv, fr * wK);
           }
         }
       }
@@ -645,41 +683,54 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
           if (!any) continue;
           // Where a field first reaches zero within the cap, p leaves the shape (a closing end);
           // elsewhere the flat-end cut at s / 2.
-          let length = flatEnd;
-          let closing = false;
-          let inside = true;
-          for (let f = 0; f < FAMILIES; f++) if (use[f] === 1 && !(ha[3 * f]! > 0)) inside = false;
+          // How far out the pixel is followed: a pixel inside the end plane whose field first reaches
+          // zero within the cap leaves the shape there (a closing end: a dome, an apex, a slanted
+          // side) and is followed on, through the ramp's outer half, to the turning point of that
+          // field's polynomial; a pixel whose fields never reach zero is cut at s / 2 (a flat end).
+          // A pixel outside the end plane is followed on while every field falls (the shape
+          // withdraws), else cut at s / 2 (a growing end, as the slab model does).
+          let limit = flatEnd;
+          let fadeAt = Infinity;
+          let inside = true, falling = true;
+          for (let f = 0; f < FAMILIES; f++) {
+            if (use[f] === 0) continue;
+            if (!(ha[3 * f]! > 0)) inside = false;
+            // Falling: by more than round-off (a stack of identical planes is flat, not falling).
+            if (!(ha[3 * f + 1]! < -1e-9 * Math.max(1, Math.abs(ha[3 * f]!)))) falling = false;
+          }
+          const turning = (f: number): number => {
+            const a1 = ha[3 * f + 1]!, a2 = ha[3 * f + 2]!;
+            return a2 > 0 && -a1 / (2 * a2) > 0 ? -a1 / (2 * a2) : Infinity;
+          };
           if (inside) {
-            // First zero of any field within the cap: the smallest positive root of its polynomial.
-            let first = Infinity;
+            let first = Infinity, by = -1;
             for (let f = 0; f < FAMILIES; f++) {
               if (use[f] === 0) continue;
               const root = firstPositiveRoot(ha[3 * f]!, ha[3 * f + 1]!, ha[3 * f + 2]!);
-              if (root < first) first = root;
+              if (root < first) {
+                first = root;
+                by = f;
+              }
             }
-            if (first <= capMax) {
-              length = first;
-              closing = true;
+            // (A dome whose pole lies one spacing out reaches zero at capMax itself: allow round-off.)
+            if (first <= capMax * (1 + CLOSING_SLACK)) {
+              fadeAt = first;
+              limit = Math.min(capMax, Math.max(first, turning(by)));
             }
+          } else if (falling) {
+            limit = capMax;
+            for (let f = 0; f < FAMILIES; f++) if (use[f] === 1) limit = Math.min(limit, turning(f));
+            limit = Math.max(limit, flatEnd);
           }
-          for (let f = 0; f < FAMILIES; f++) {
-            hs[f] = use[f] === 1 ? ha[3 * f]! : NaN;
-            cs[f] = c2a[3 * f]!;
-          }
-          const re = pe.frac[i]! - rampOf(hs, cs);
+          const uA = use[0]!, uB = use[1]!;
+          const re = pe.frac[i]! - rampFraction2(ramp, uA, ha[0]!, c2a[0]!, uB, ha[3]!, c2a[3]!);
           for (let t = 0; t < ns; t++) {
             const x = xs[t]!;
-            if (x > length) continue;
-            for (let f = 0; f < FAMILIES; f++) {
-              if (use[f] === 0) {
-                hs[f] = NaN;
-                continue;
-              }
-              const o = 3 * f;
-              hs[f] = ha[o]! + x * (ha[o + 1]! + x * ha[o + 2]!);
-              cs[f] = c2a[o]! + x * (c2a[o + 1]! + x * c2a[o + 2]!);
-            }
-            const fr = clamp01(rampOf(hs, cs) + re * (closing ? 1 - x / length : 1));
+            if (x > limit) continue;
+            const hA = ha[0]! + x * (ha[1]! + x * ha[2]!), cA = c2a[0]! + x * (c2a[1]! + x * c2a[2]!);
+            const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
+            const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
+            const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
             if (fr > 0) add(seg.k[t]!, iu, iv, fr * wK);
           }
         }

@@ -13,7 +13,17 @@ import type { PlanarContour } from '../../src/geometry/structure.js';
 import { createScalarVolume, type ScalarVolume } from '../../src/geometry/volume.js';
 import { structureDvh } from '../../src/evaluate/dvh.js';
 import { doseAtVolumePercent } from '../../src/evaluate/metrics.js';
-import { circle, cylinderAcrossDp, cylinderContours, doseGridAround, linearDose, sphereContours, sphereDp } from './analytic.js';
+import {
+  coneContours,
+  coneDp,
+  cylinderAcrossContours,
+  cylinderAcrossDp,
+  cylinderContours,
+  doseGridAround,
+  linearDose,
+  sphereContours,
+  sphereDp,
+} from './analytic.js';
 
 const C: Vec3 = [12.3, -40.7, 25.2];
 const SPACINGS = [1, 2, 3] as const;
@@ -21,39 +31,6 @@ const PHASES = [0, 0.25, 0.5, 0.8] as const;
 /** Gradient along the slice axis (Gy/mm) and the dose at the shape's centre (Gy). */
 const G = 1;
 const D0 = 50;
-
-const polygon = (z: number, xy: readonly number[]): PlanarContour => {
-  const p = new Float64Array((xy.length / 2) * 3);
-  for (let i = 0; i < xy.length / 2; i++) {
-    p[3 * i] = xy[2 * i]!;
-    p[3 * i + 1] = xy[2 * i + 1]!;
-    p[3 * i + 2] = z;
-  }
-  return { geometricType: 'CLOSED_PLANAR', pointsLps: p };
-};
-
-/** Cylinder of radius a and length L with its axis along x through c: rectangles on planes z. */
-function cylinderAcrossContours(c: Vec3, a: number, L: number, s: number, offset: number): PlanarContour[] {
-  const out: PlanarContour[] = [];
-  for (let p = -Math.ceil(a / s) - 1; p <= Math.ceil(a / s) + 1; p++) {
-    const dz = offset + p * s;
-    if (Math.abs(dz) >= a) continue;
-    const hw = Math.sqrt(a * a - dz * dz);
-    const [x0, x1, y0, y1] = [c[0] - L / 2, c[0] + L / 2, c[1] - hw, c[1] + hw];
-    out.push(polygon(c[2] + dz, [x0, y0, x1, y0, x1, y1, x0, y1]));
-  }
-  return out;
-}
-
-/** Cone along z, apex below at c.z - H / 2, flat base of radius Rb at c.z + H / 2; the base lies half a
- * plane spacing above the top plane (the slab convention for a flat end). */
-function coneContours(c: Vec3, Rb: number, H: number, s: number): PlanarContour[] {
-  const out: PlanarContour[] = [];
-  for (let z = H / 2 - s / 2; z > -H / 2; z -= s) out.push(circle(c[0], c[1], c[2] + z, (Rb * (z + H / 2)) / H));
-  return out;
-}
-/** Dp% of that cone in the gradient G along +z: the volume below height t over the apex is (t / H)³. */
-const coneDp = (H: number, p: number): number => D0 + G * (H * Math.cbrt(1 - p / 100) - H / 2);
 
 interface Case {
   readonly label: string;
@@ -86,8 +63,8 @@ const cases: readonly Case[] = [
   {
     label: 'cone with its apex between planes',
     volumeCc: (Math.PI * RB_CONE * RB_CONE * H_CONE) / 3000,
-    d95: coneDp(H_CONE, 95),
-    d5: coneDp(H_CONE, 5),
+    d95: coneDp(H_CONE, D0, G, 95),
+    d5: coneDp(H_CONE, D0, G, 5),
     // The phase moves the apex: the height grows by a fraction of a spacing, so the cone is
     // rebuilt for each phase (see coneCase).
     contours: () => [],
@@ -100,8 +77,8 @@ function coneCase(s: number, phase: number): { volumeCc: number; d95: number; d5
   const Rb = (RB_CONE * H) / H_CONE;
   return {
     volumeCc: (Math.PI * Rb * Rb * H) / 3000,
-    d95: coneDp(H, 95),
-    d5: coneDp(H, 5),
+    d95: coneDp(H, D0, G, 95),
+    d5: coneDp(H, D0, G, 5),
     contours: coneContours(C, Rb, H, s),
   };
 }

@@ -128,6 +128,34 @@ describe('lattice evaluate on an RT Structure Set and an RT Dose alone', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8').match(/--fractions-planned/g)).toHaveLength(1);
   });
 
+  it('uses the between-planes model asked for, says which in every report, and refuses an unknown one', async () => {
+    type Report = { conventions: string[]; structures: (ReportStructure & { sampling: { betweenPlanes: string } })[] };
+    const runs: Record<string, Report> = {};
+    for (const model of ['auto', 'interpolated', 'slab']) {
+      const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
+      const args = ['evaluate', rtOnly, '--json', '--out', out, ...(model === 'auto' ? [] : ['--between-planes', model])];
+      const r = await lattice(args);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      runs[model] = report;
+      expect(report.conventions.some((c) => c.startsWith(`Between contour planes: ${model}`))).toBe(true);
+      for (const f of ['report.md', 'report.html']) expect(readFileSync(join(out, f), 'utf8')).toContain(`Between contour planes: ${model}`);
+    }
+    const modelOf = (m: string, name: string): string => runs[m]!.structures.find((st) => st.name === name)!.sampling.betweenPlanes;
+    for (const m of ['interpolated', 'slab']) expect(runs[m]!.structures.every((st) => st.sampling.betweenPlanes === m)).toBe(true);
+    // The default: interpolated for the 1.8 cc spheres (under 20 cc), slab for the 180 cc liver.
+    expect(modelOf('auto', 'Sphere_1')).toBe('interpolated');
+    expect(modelOf('auto', 'Liver')).toBe('slab');
+    // The spheres, contoured from voxel masks on 2.5 mm planes, curve along the slice axis: the two
+    // models give them different volumes.
+    const vol = (m: string): number => runs[m]!.structures.find((st) => st.name === 'Sphere_1')!.volumeCc;
+    expect(vol('auto')).toBe(vol('interpolated'));
+    expect(Math.abs(vol('interpolated') - vol('slab'))).toBeGreaterThan(1e-3);
+    await expect(lattice(['evaluate', rtOnly, '--between-planes', 'spline', '--out', mkdtempSync(join(tmpdir(), 'lattice-eval-out-'))])).rejects.toThrow(
+      /--between-planes <model>' argument 'spline' is invalid\. Allowed choices are auto, interpolated, slab/,
+    );
+  });
+
   it('asks for --fractions-planned when an option or the dose needs the fraction count', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
     const c = await lattice(['evaluate', rtOnly, '--constraints', 'tg101-5fx', '--out', out]);
