@@ -11,8 +11,11 @@
  * 1. `sampleStructure` (contours) / `sampleOccupancy` (mask or occupancy) -> `StructureSampling`:
  *    the structure's fractional occupancy on a SAMPLING GRID, compacted to the occupied points.
  *    Contours are rasterised by src/geometry/rasterize.ts with its conventions (even-odd fill in the
- *    plane, slab per contour plane with end caps of half the plane spacing, exact partial volume
- *    in the plane). The sampling grid has one axis along the contour normal and:
+ *    plane, exact partial volume in the plane). Between contour planes: the slab model (each plane a
+ *    slab, end caps of half the plane spacing) or the interpolated model (src/geometry/between-planes.ts,
+ *    exact for spheres, cones and cylinders); by default ('auto') interpolated for the structures
+ *    sampled finely (below), slab for the others. The sampling grid has one axis along the contour
+ *    normal and:
  *    - along the normal, m sub-slices per contour-plane spacing s (spacing s / m, aligned so the
  *      sub-slices tile each slab): the shape is constant across a slab, but the dose is sampled at
  *      m depths, so a DVH in a dose gradient along the slice direction is not a staircase of s.
