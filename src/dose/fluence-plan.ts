@@ -203,7 +203,7 @@ export function recalculateFluencePlan(
     throw new PlanError(`fluence plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`);
   }
   const roi = structureSet !== undefined ? findBodyRoi(structureSet.structures) : undefined;
-  let body = roi !== undefined ? rasterizeStructures([roi], ct.hu.grid)[0]?.mask : undefined;
+  let body = roi !== undefined ? rasterizeStructures([roi], ct.hu.grid, (w) => warnings.push(w))[0]?.mask : undefined;
   if (body === undefined) {
     body = bodyMaskFromCt(ct.hu);
     if (roi !== undefined) warnings.push(`body ROI "${roi.name}" has no closed contours: the body is the CT above ${BODY_THRESHOLD_HU} HU`);

@@ -52,7 +52,7 @@
 import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { column, cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
 import { createGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
-import { polygonAreaVector } from '../geometry/polygon.js';
+import { pointSetNormal, polygonAreaVector } from '../geometry/polygon.js';
 import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
 import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { ContourStructure, PlanarContour } from '../geometry/structure.js';
@@ -69,6 +69,8 @@ import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 export const DEFAULT_BETWEEN_PLANES: BetweenPlanesChoice = 'auto';
 /** Default dose bin width (Gy). */
 export const DEFAULT_BIN_WIDTH_GY = 0.01;
+/** Most bins in one DVH; beyond, the bin width doubles until the dose range fits. */
+export const MAX_DVH_BINS = 2 ** 17;
 /** Structures with an estimated volume below this (cc) are sampled finely. */
 export const SMALL_STRUCTURE_CC = 20;
 /** In-plane sampling spacing for small structures (mm). */
@@ -223,8 +225,15 @@ export function sampleStructure(
       best = a;
     }
   }
-  if (bestArea === 0) throw new GeometryError('contours enclose no area', ctx(name));
-  let normal = unit(best);
+  let normal: Vec3;
+  if (bestArea > 0) normal = unit(best);
+  else {
+    // Signed areas that cancel (a self-intersecting "bow-tie" ring, filled by the even-odd rule like
+    // every other contour): the plane of the points gives the normal.
+    const planeNormal = closed.map((c) => pointSetNormal(c.pointsLps)).find((v) => v !== undefined);
+    if (planeNormal === undefined) throw new GeometryError('contours enclose no area: every contour\'s points lie on one line', ctx(name));
+    normal = planeNormal;
+  }
 
   // Sampling frame: the dose grid's axes when one lies along the normal, else one built on the normal.
   let e0: Vec3, e1: Vec3, e2: Vec3;
@@ -658,9 +667,9 @@ export function mapDoseSamples(samples: DoseSamples, quantity: string, f: (doseG
 
 /** Histogram of dose samples (see the header for bins and the exact min / max / mean). */
 export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh {
-  const w = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
-  if (!(Number.isFinite(w) && w > 0)) {
-    throw new InputError(`DVH bin width must be positive (Gy), found ${fmt(w)}`, ctx(samples.name));
+  const w0 = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
+  if (!(Number.isFinite(w0) && w0 > 0)) {
+    throw new InputError(`DVH bin width must be positive (Gy), found ${fmt(w0)}`, ctx(samples.name));
   }
   const d = samples.doseGy;
   const lo = samples.loGy;
@@ -686,6 +695,10 @@ export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh 
     sum += v * wt[q]!;
     vol += wt[q]!;
   }
+  // The histogram's cost must not grow with the dose: above MAX_DVH_BINS bins the width doubles
+  // (0.01 Gy covers 1310 Gy; a dose in cGy labelled Gy would otherwise need millions of bins).
+  let w = w0;
+  while (n > 0 && Math.floor(Math.max(top, max) / w) + 1 > MAX_DVH_BINS) w *= 2;
   const nBins = n === 0 ? 0 : Math.floor(Math.max(top, max) / w) + 1;
   // Point masses go straight into bins. A point spread uniformly over [lo, hi] adds
   // c (max(0, D - lo) - max(0, D - hi)), c = weight / (hi - lo), to the volume BELOW dose D; each
@@ -769,23 +782,28 @@ export function cumulativeDvh(dvh: Dvh): { readonly doseGy: Float64Array; readon
  */
 export function combineDvhs(name: string, dvhs: readonly Dvh[]): Dvh {
   if (dvhs.length === 0) throw new InputError('combineDvhs: expected at least one DVH, found none', ctx(name));
-  const w = dvhs[0]!.binWidthGy;
+  // Widths may differ by a power of two (computeDvh widens the bins of very high doses): the finer
+  // histograms are summed into the widest bins, whose edges they share.
+  const w = Math.max(...dvhs.map((d) => d.binWidthGy));
   const quantity = dvhs[0]!.quantity;
+  const ratioOf = (d: Dvh): number => Math.round(w / d.binWidthGy);
   for (const d of dvhs) {
-    if (d.binWidthGy !== w || d.quantity !== quantity) {
+    const r = ratioOf(d);
+    if (Math.abs(r * d.binWidthGy - w) > 1e-9 * w || (r & (r - 1)) !== 0 || d.quantity !== quantity) {
       throw new InputError(
-        `combineDvhs: expected DVHs of one quantity and bin width (${quantity}, ${fmt(w)} Gy), found ` +
+        `combineDvhs: expected DVHs of one quantity with bin widths a power of two apart (${quantity}, ${fmt(w)} Gy), found ` +
           `"${d.name}" with ${d.quantity}, ${fmt(d.binWidthGy)} Gy`,
         ctx(name),
       );
     }
   }
-  const nb = Math.max(...dvhs.map((d) => d.differentialCc.length));
+  const nb = Math.max(...dvhs.map((d) => Math.ceil(d.differentialCc.length / ratioOf(d))));
   const diff = new Float64Array(nb);
   let volumeCc = 0, dosed = 0, outside = 0, sum = 0;
   let min = Infinity, max = -Infinity;
   for (const d of dvhs) {
-    for (let b = 0; b < d.differentialCc.length; b++) diff[b]! += d.differentialCc[b]!;
+    const r = ratioOf(d);
+    for (let b = 0; b < d.differentialCc.length; b++) diff[Math.floor(b / r)]! += d.differentialCc[b]!;
     volumeCc += d.volumeCc;
     dosed += d.dosedVolumeCc;
     outside += d.outsideCc;

@@ -20,7 +20,7 @@
  */
 
 import { findStructure } from '../geometry/structure-set.js';
-import { InputError, fmt } from '../core/errors.js';
+import { GeometryError, InputError, fmt } from '../core/errors.js';
 import type { ContourStructure } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
@@ -166,6 +166,9 @@ const conventionsFor = (model: BetweenPlanesChoice): string[] => [
   'Delivered dose: planned dose x delivered / planned fractions, voxel by voxel, identical fractions assumed.',
 ];
 
+/** Planned doses above this (Gy) get a warning naming the likely cGy / Gy mix-up. */
+export const IMPLAUSIBLE_DOSE_GY = 300;
+
 /** The note of an evaluation without a schedule. */
 export const NO_SCHEDULE_NOTE =
   'the number of planned fractions is not known: EQD2, delivered dose and constraint checks not computed';
@@ -229,6 +232,14 @@ export function evaluatePlan(
   const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
   const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
   const warnings: string[] = [];
+  let maxDoseGy = 0;
+  for (let i = 0; i < plannedDose.data.length; i++) if (plannedDose.data[i]! > maxDoseGy) maxDoseGy = plannedDose.data[i]!;
+  if (maxDoseGy > IMPLAUSIBLE_DOSE_GY) {
+    warnings.push(
+      `the planned dose reaches ${maxDoseGy.toFixed(1)} Gy, beyond any external-beam plan (over ${IMPLAUSIBLE_DOSE_GY} Gy): ` +
+        `if the RT Dose holds cGy labelled Gy (DoseUnits, DoseGridScaling), every figure here is 100 times too high`,
+    );
+  }
   const evaluated: StructureEvaluation[] = [];
   const planStructures: PlanStructure[] = [];
   const samplesByName = new Map<string, DoseSamples>();
@@ -243,7 +254,20 @@ export function evaluatePlan(
       warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
       continue;
     }
-    const sampling = sampleStructure(s, plannedDose.grid, { betweenPlanes });
+    // A structure whose contours cannot be filled (all points on a line, oblique planes) is left out
+    // with the reason; the others are still evaluated.
+    let sampling;
+    try {
+      sampling = sampleStructure(s, plannedDose.grid, { betweenPlanes });
+    } catch (e) {
+      if (!(e instanceof GeometryError)) throw e;
+      warnings.push(`structure "${s.name}" not evaluated: ${e.message.replace(/ \(structure "[^"]*"\)$/, '')}`);
+      continue;
+    }
+    if (sampling.volumeCc === 0) {
+      warnings.push(`structure "${s.name}" not evaluated: its contours enclose no volume`);
+      continue;
+    }
     const samples = sampleDose(sampling, plannedDose);
     warnings.push(...samples.warnings);
     if (samples.doseGy.length === 0) {

@@ -10,7 +10,7 @@
  * Douglas & Peucker, Canadian Cartographer 10:112 (1973), applied to both halves of a closed ring.
  */
 
-import type { MutVec3 } from '../core/vec3.js';
+import type { MutVec3, Vec3 } from '../core/vec3.js';
 
 /** Number of points of an interleaved 2-D ring. */
 export const ringPointCount = (xy: ArrayLike<number>): number => Math.floor(xy.length / 2);
@@ -70,6 +70,43 @@ export function polygonAreaVector(points: ArrayLike<number>): MutVec3 {
 export function planarPolygonAreaMm2(pointsLps: ArrayLike<number>): number {
   const a = polygonAreaVector(pointsLps);
   return Math.hypot(a[0], a[1], a[2]);
+}
+
+/**
+ * Unit normal of the plane of a planar point set (interleaved x, y, z), whatever the winding: the
+ * cross product of the chord from the first point to the farthest point and the chord to the point
+ * farthest from that line. A self-intersecting ring whose signed area cancels (a bow-tie) still has
+ * a plane. Undefined when every point lies on one line.
+ */
+export function pointSetNormal(points: ArrayLike<number>): Vec3 | undefined {
+  const n = Math.floor(points.length / 3);
+  if (n < 3) return undefined;
+  const x0 = points[0]!, y0 = points[1]!, z0 = points[2]!;
+  let far = 0, best = 0;
+  for (let i = 1; i < n; i++) {
+    const d = (points[3 * i]! - x0) ** 2 + (points[3 * i + 1]! - y0) ** 2 + (points[3 * i + 2]! - z0) ** 2;
+    if (d > best) {
+      best = d;
+      far = i;
+    }
+  }
+  const ax = points[3 * far]! - x0, ay = points[3 * far + 1]! - y0, az = points[3 * far + 2]! - z0;
+  let cx = 0, cy = 0, cz = 0, big = 0;
+  for (let i = 1; i < n; i++) {
+    const bx = points[3 * i]! - x0, by = points[3 * i + 1]! - y0, bz = points[3 * i + 2]! - z0;
+    const qx = ay * bz - az * by, qy = az * bx - ax * bz, qz = ax * by - ay * bx;
+    const m = qx * qx + qy * qy + qz * qz;
+    if (m > big) {
+      big = m;
+      cx = qx;
+      cy = qy;
+      cz = qz;
+    }
+  }
+  // Collinear within round-off: no plane.
+  if (!(big > 1e-18 * best * best)) return undefined;
+  const len = Math.sqrt(big);
+  return [cx / len, cy / len, cz / len];
 }
 
 /**

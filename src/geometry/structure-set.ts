@@ -5,9 +5,9 @@
  */
 
 import { GeometryError, InputError } from '../core/errors.js';
-import { createGrid, type Grid } from './grid.js';
+import { createGrid, voxelVolumeCc, type Grid } from './grid.js';
 import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructure, rasterizeToMask } from './rasterize.js';
-import { occupancyVolumeCc } from './volume.js';
+import { countVoxels, occupancyVolumeCc } from './volume.js';
 import type { ContourStructure, MaskStructure, Rgb } from './structure.js';
 
 /** Default display colour for a structure that carries none. */
@@ -30,16 +30,37 @@ export function findStructure<S extends { readonly name: string }>(structures: r
   );
 }
 
-/** Closed planar contours of each structure rasterised onto `grid` (voxel in where occupancy >= 0.5). */
-export function rasterizeStructures(structures: readonly ContourStructure[], grid: Grid): MaskStructure[] {
+/**
+ * Closed planar contours of each structure rasterised onto `grid` (voxel in where occupancy >= 0.5).
+ * A structure reaching outside the grid is cut off there; `onWarning` then gets one line with the
+ * volume kept and the volume of the whole contours (slab convention, contourVolumeCc).
+ */
+export function rasterizeStructures(
+  structures: readonly ContourStructure[],
+  grid: Grid,
+  onWarning?: (message: string) => void,
+): MaskStructure[] {
   return structures
     .filter((s) => s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'))
-    .map((s) => ({
-      name: s.name,
-      interpretedType: s.interpretedType,
-      colorRgb: s.colorRgb ?? GREY,
-      mask: rasterizeToMask(s.contours, grid, { name: s.name }),
-    }));
+    .map((s) => {
+      let outside = false;
+      const mask = rasterizeToMask(s.contours, grid, {
+        name: s.name,
+        onWarning: (w) => {
+          if (w.code === 'outside-grid') outside = true;
+        },
+      });
+      if (outside && onWarning !== undefined) {
+        const whole = contourVolumeCc(s);
+        const kept = countVoxels(mask) * voxelVolumeCc(grid);
+        onWarning(
+          whole !== undefined
+            ? `structure "${s.name}" reaches outside the CT: ${kept.toFixed(1)} of its ${whole.toFixed(1)} cc lie inside and are used; ${(whole - kept).toFixed(1)} cc outside are cut off`
+            : `structure "${s.name}" reaches outside the CT; the part outside is cut off (${kept.toFixed(1)} cc inside are used)`,
+        );
+      }
+      return { name: s.name, interpretedType: s.interpretedType, colorRgb: s.colorRgb ?? GREY, mask };
+    });
 }
 
 /**

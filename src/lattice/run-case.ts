@@ -129,6 +129,8 @@ export interface CasePlacementOptions {
 }
 
 export interface CasePlacementResult extends StructurePlacement {
+  /** What the run noticed, e.g. a structure cut off at the CT's edge (also first in `summary`). */
+  readonly warnings: readonly string[];
   readonly rtstructFile: string | undefined;
   readonly verticesFile: string;
   readonly structureSet: StructureSet | undefined;
@@ -144,7 +146,8 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
     throw new DicomError('vertex placement: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
   }
   const grid = dc.ct.hu.grid;
-  const masks = rasterizeStructures(dc.structureSet.structures, grid);
+  const warnings: string[] = [];
+  const masks = rasterizeStructures(dc.structureSet.structures, grid, (w) => warnings.push(w));
   // An unknown target lists every ROI of the structure set (not only those with contours).
   const named = findStructure(dc.structureSet.structures, options.target, 'target');
   if (!masks.some((m) => m.name === named.name)) {
@@ -182,8 +185,9 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
     `${JSON.stringify({ ...placed.audit, rtstructFile: rtstructFile ?? null, rtstructSopInstanceUid: written?.sopInstanceUid ?? null, writtenRoiVolumesCc: writtenVolumesCc }, null, 2)}\n`,
   );
   const summary = [
+    ...warnings.map((w) => `warning: ${w}`),
     ...placed.summary,
     ...writtenVolumesCc.map((v) => `written ROI ${v.name}: ${v.contourVolumeCc} cc as contours (slab convention)`),
   ];
-  return { ...placed, summary, rtstructFile, verticesFile, structureSet: written };
+  return { ...placed, summary, warnings, rtstructFile, verticesFile, structureSet: written };
 }

@@ -162,7 +162,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const warnings: string[] = [...dc.warnings];
   if (dc.structureSet === undefined) throw new DicomError('planning: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
   const ct = dc.ct;
-  const masks = rasterizeStructures(dc.structureSet.structures, ct.hu.grid);
+  const masks = rasterizeStructures(dc.structureSet.structures, ct.hu.grid, (w) => warnings.push(w));
 
   progress('planning structures');
   let t = performance.now();
