@@ -20,7 +20,7 @@ import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
-import type { NameMapping } from '../../src/evaluate/constraints/names.js';
+import { matchTg263, type NameMapping } from '../../src/evaluate/constraints/names.js';
 import type { ConstraintSet } from '../../src/evaluate/constraints/types.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
 import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
@@ -122,6 +122,31 @@ interface FileReaders {
   readonly readNameMapping?: (file: string) => NameMapping;
 }
 
+/**
+ * Every --alpha-beta name must name a structure of the case (any case) or the TG-263 organ a
+ * structure matches; one that names neither would be silently ignored.
+ */
+function checkAlphaBetaNames(
+  alphaBeta: Readonly<Record<string, number>>,
+  structures: readonly { readonly name: string }[],
+  mapping: NameMapping | undefined,
+): void {
+  const known = new Set<string>();
+  for (const s of structures) {
+    known.add(s.name.toLowerCase());
+    const m = matchTg263(s.name, mapping);
+    if (m !== undefined) known.add(m.tg263.toLowerCase());
+  }
+  for (const name of Object.keys(alphaBeta)) {
+    if (!known.has(name.toLowerCase())) {
+      const names = structures.map((s) => `"${s.name}"`).join(', ');
+      throw new InputError(
+        `--alpha-beta ${name}=${alphaBeta[name]}: "${name}" names no structure of the case and no TG-263 organ one matches; the structure set holds ${names || 'no structures'}`,
+      );
+    }
+  }
+}
+
 function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders): void {
   const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
@@ -179,12 +204,14 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
       : fractionsPlanned !== undefined && [1, 3, 5].includes(fractionsPlanned)
         ? tg101Set(fractionsPlanned)
         : undefined;
+  const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
+  checkAlphaBetaNames(opts.alphaBeta, structureSet.structures, mapping);
   const evaluation = evaluatePlan(structureSet.structures, dose, {
     ...(schedule !== undefined ? { schedule } : { noScheduleNote }),
     ...(constraintSet !== undefined ? { constraintSet } : {}),
     ...(opts.basis !== undefined ? { constraintBasis: opts.basis === 'planned' ? 'planned-physical' : 'eqd2' } : {}),
     alphaBeta: opts.alphaBeta,
-    ...(opts.mapping !== undefined ? { mapping: readers.readNameMapping!(opts.mapping) } : {}),
+    ...(mapping !== undefined ? { mapping } : {}),
     ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     prescriptions: Object.entries(opts.prescription).map(([structure, doseGy]) => ({ structure, doseGy })),
     ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),

@@ -101,6 +101,19 @@ describe('lattice evaluate', () => {
     const bad = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--constraints', badSet, '--out', out]);
     expect(bad.err).toMatch(/FormatError: constraint set: field 'constraints\.0\.limitGy'.*bad\.yaml/);
   });
+
+  it('refuses an --alpha-beta name that matches no structure and no TG-263 organ, and takes those that do', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
+    const nope = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--alpha-beta', 'Nope=3', '--out', out]);
+    expect(nope.code).toBe(1);
+    expect(nope.err.trim().split('\n')).toHaveLength(1);
+    expect(nope.err).toMatch(/InputError: --alpha-beta Nope=3: "Nope" names no structure of the case .*"Liver"/);
+    // A structure name in another case, and the TG-263 name "Small Bowel" matches.
+    const ok = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--alpha-beta', 'liver=2.5', '--alpha-beta', 'Bowel_Small=4', '--json', '--out', out]);
+    expect(ok.code, ok.err).toBe(0);
+    const report = JSON.parse(ok.out) as { structures: { name: string; alphaBetaGy: number }[] };
+    expect(report.structures.find((st) => st.name === 'Liver')!.alphaBetaGy).toBe(2.5);
+  });
 });
 
 describe('lattice evaluate on an RT Structure Set and an RT Dose alone', () => {
