@@ -36,6 +36,47 @@ export interface BeamFrame {
   readonly sourceLps: Vec3;
 }
 
+/** DICOM (0018,5100) PatientPosition defined terms, spelled out for messages. */
+const PATIENT_POSITIONS: Readonly<Record<string, string>> = {
+  HFS: 'head first-supine',
+  HFP: 'head first-prone',
+  FFS: 'feet first-supine',
+  FFP: 'feet first-prone',
+  HFDR: 'head first-decubitus right',
+  HFDL: 'head first-decubitus left',
+  FFDR: 'feet first-decubitus right',
+  FFDL: 'feet first-decubitus left',
+};
+
+/**
+ * Beam directions are computed for a head-first supine patient only (beamFrame). A CT or plan in any
+ * other PatientPosition is refused by name: its left and right (or anterior and posterior) would be
+ * swapped, and a lateral beam would enter the wrong side. An absent position is taken as HFS, with a
+ * warning. Returns the warnings.
+ */
+export function checkPatientPosition(
+  ct: { readonly patientPosition?: string; readonly slices?: readonly { readonly file?: string }[] },
+  plan?: { readonly patientPositions?: readonly string[]; readonly file?: string },
+): string[] {
+  const refuse = (position: string, what: string, file?: string): never => {
+    const name = PATIENT_POSITIONS[position];
+    throw new PlanError(
+      `${what} patient position ${position}${name !== undefined ? ` (${name})` : ''} is not supported: beam directions are ` +
+        `computed for head first-supine (HFS) only, and in ${position} a lateral beam would enter the wrong side`,
+      file !== undefined ? { file } : {},
+    );
+  };
+  const warnings: string[] = [];
+  const ctPos = ct.patientPosition?.trim().toUpperCase();
+  if (ctPos === undefined || ctPos === '') warnings.push('the CT gives no PatientPosition (0018,5100): head first-supine (HFS) assumed');
+  else if (ctPos !== 'HFS') refuse(ctPos, 'the CT\'s', ct.slices?.[0]?.file);
+  for (const p of plan?.patientPositions ?? []) {
+    const pos = p.trim().toUpperCase();
+    if (pos !== 'HFS') refuse(pos, 'the plan\'s', plan?.file);
+  }
+  return warnings;
+}
+
 /** Only head-first supine is modelled; other positions would need their own fixed -> LPS map. */
 export function beamFrame(g: BeamGeometry): BeamFrame {
   for (const [name, v] of [['gantry', g.gantryDeg], ['collimator', g.collimatorDeg], ['couch', g.couchDeg], ['SAD', g.sadMm]] as const) {

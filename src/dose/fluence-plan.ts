@@ -24,7 +24,7 @@ import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
 import { PHOTON_6MV } from './machine-6mv.js';
 import { doseGridForCt } from './recalculate.js';
 import { readYamlOrJson, issueLocation } from '../io/yaml-file.js';
-import type { BeamGeometry } from './beam-geometry.js';
+import { checkPatientPosition, type BeamGeometry } from './beam-geometry.js';
 import type { StaticField } from './field-dose.js';
 import { primaryFluenceAt, type PhotonMachine } from './machine.js';
 import type { BeamletMap } from './operator.js';
@@ -202,6 +202,7 @@ export function recalculateFluencePlan(
   if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
     throw new PlanError(`fluence plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`);
   }
+  warnings.push(...checkPatientPosition(ct));
   const roi = structureSet !== undefined ? findBodyRoi(structureSet.structures) : undefined;
   let body = roi !== undefined ? rasterizeStructures([roi], ct.hu.grid, (w) => warnings.push(w))[0]?.mask : undefined;
   if (body === undefined) {

@@ -19,7 +19,7 @@ import { PlanError, fmt } from '../core/errors.js';
 import { indexToLps, linearIndex, lpsToContinuousIndex, lpsToIndex, voxelCount, type Grid } from '../geometry/grid.js';
 import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/volume.js';
 import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js';
-import { beamFrame, fieldMeetsGrid } from './beam-geometry.js';
+import { beamFrame, checkPatientPosition, fieldMeetsGrid } from './beam-geometry.js';
 import type { Aperture } from './fluence.js';
 import { runPlanWorkers, type PlanWorkerInit } from './beam-threads.js';
 import { addFieldsDose, type FieldBatchOptions, type StaticField } from './field-dose.js';
@@ -178,7 +178,7 @@ export function planFields(machine: PhotonMachine, plan: RtPlan, ct: CtSeries): 
   }
   if (plan.beams.length === 0) throw new PlanError('the plan has no beams', { file: plan.file });
   const grid = ct.hu.grid;
-  const warnings: string[] = [];
+  const warnings: string[] = checkPatientPosition(ct, plan);
   const missing: string[] = [];
   const fields: StaticField[] = [];
   for (const beam of plan.beams) {

@@ -19,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { DicomError, InputError, PlanError, fmt } from '../core/errors.js';
 import { DISCLAIMER } from '../core/disclaimer.js';
 import type { Vec3 } from '../core/vec3.js';
-import { beamCoordinates, beamFrame } from '../dose/beam-geometry.js';
+import { beamCoordinates, beamFrame, checkPatientPosition } from '../dose/beam-geometry.js';
 import { FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, recalculateFluencePlan, type FluencePlan } from '../dose/fluence-plan.js';
 import { DEFAULT_HLUT, redVolumeOfCt } from '../dose/hlut.js';
 import { PHOTON_6MV } from '../dose/machine-6mv.js';
@@ -162,6 +162,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const warnings: string[] = [...dc.warnings];
   if (dc.structureSet === undefined) throw new DicomError('planning: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
   const ct = dc.ct;
+  warnings.push(...checkPatientPosition(ct));
   const masks = rasterizeStructures(dc.structureSet.structures, ct.hu.grid, (w) => warnings.push(w));
 
   progress('planning structures');

@@ -54,7 +54,7 @@ describe('fieldMeetsGrid (separating axes, exact)', () => {
 describe('plan dose with the isocentre on or above the skin of a water phantom', () => {
   // water (0 HU) for y >= 0: the surface is the CT's outer voxel edge (first voxel centre at y = 0.5 mm)
   const ctGrid = createGrid({ size: [50, 330, 50], spacingMm: [10, 1, 10], originMm: [-245, 0.5, -245] });
-  const ct: CtSeries = { ...identity, modality: 'CT', hu: createScalarVolume(ctGrid, new Float32Array(50 * 330 * 50)), slices: [] };
+  const ct: CtSeries = { ...identity, modality: 'CT', patientPosition: 'HFS', hu: createScalarVolume(ctGrid, new Float32Array(50 * 330 * 50)), slices: [] };
   // central axis, depths 1 ... 300 mm
   const axis = createGrid({ size: [1, 300, 1], spacingMm: [1, 1, 1], originMm: [0, 1, 0] });
   const cp = (index: number, w: number, iso: readonly [number, number, number], gantryDeg = 0): ControlPoint => ({

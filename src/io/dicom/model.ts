@@ -32,6 +32,8 @@ export interface CtSlice {
 
 export interface CtSeries extends DicomIdentity {
   readonly modality: 'CT';
+  /** (0018,5100) PatientPosition of the first slice (HFS, FFS, HFP, ...), when given. */
+  readonly patientPosition?: string;
   /** HU, rescale slope and intercept applied; its grid is the CT grid. */
   readonly hu: ScalarVolume;
   /** One entry per slice, in k order. */
@@ -130,6 +132,8 @@ export interface RtPlan extends DicomIdentity {
   readonly doseReferences: readonly DoseReference[];
   readonly beams: readonly Beam[];
   readonly referencedStructureSetSopInstanceUid?: string;
+  /** The PatientPosition of each PatientSetupSequence item (HFS, FFS, ...), in order. */
+  readonly patientPositions?: readonly string[];
   readonly file?: string;
 }
 

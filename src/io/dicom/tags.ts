@@ -156,6 +156,7 @@ export const DICTIONARY = {
   NumberOfBeams: [0x300a0080, 'IS'],
   BeamMeterset: [0x300a0086, 'DS'],
   BeamSequence: [0x300a00b0, 'SQ'],
+  PatientSetupSequence: [0x300a0180, 'SQ'],
   TreatmentMachineName: [0x300a00b2, 'SH'],
   SourceAxisDistance: [0x300a00b4, 'DS'],
   BeamLimitingDeviceSequence: [0x300a00b6, 'SQ'],

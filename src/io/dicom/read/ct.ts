@@ -214,9 +214,11 @@ export function readCtSeries(files: readonly DicomInput[]): CtSeries {
   const hu = new Float32Array(sliceValues * grid.size[2]);
   perSlice.forEach((p, k) => convertStored(p.stored, p.slope, p.intercept, hu, k * sliceValues));
   const first = ordered[0]!;
+  const patientPosition = first.parsed.dataset.string('PatientPosition');
   return {
     ...readIdentity(first.parsed.dataset, first.frameOfReferenceUid),
     modality: 'CT',
+    ...(patientPosition !== undefined && patientPosition !== '' ? { patientPosition } : {}),
     hu: createScalarVolume(grid, hu),
     slices,
   };

@@ -190,6 +190,10 @@ export function readRtPlan(input: DicomInput): RtPlan {
   }
   const name = ds.string('RTPlanName');
   const structureSet = ds.sequence('ReferencedStructureSetSequence')[0]?.string('ReferencedSOPInstanceUID');
+  const patientPositions = ds
+    .sequence('PatientSetupSequence')
+    .map((item) => item.string('PatientPosition'))
+    .filter((v): v is string => v !== undefined && v !== '');
   return {
     ...readIdentity(ds, ds.string('FrameOfReferenceUID') ?? ''),
     modality: 'RTPLAN',
@@ -200,6 +204,7 @@ export function readRtPlan(input: DicomInput): RtPlan {
     doseReferences: readDoseReferences(ds),
     beams,
     ...(structureSet !== undefined ? { referencedStructureSetSopInstanceUid: structureSet } : {}),
+    ...(patientPositions.length > 0 ? { patientPositions } : {}),
     file: inputName(input),
   };
 }
