@@ -28,7 +28,8 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
     .option('--out <dir>', 'output folder', 'lattice-demo')
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s)', (v: string) => Number(v))
     .option('--no-progress', 'no progress line on stderr')
-    .action(async (opts: { out: string; maxIterations?: number; progress: boolean }) => {
+    .option('--force', 'write into folders that hold files lattice did not write, replacing same-named ones')
+    .action(async (opts: { out: string; maxIterations?: number; progress: boolean; force?: boolean }) => {
       setExit(
         await runCommand(() => {
           checkOutputFolder(opts.out);
@@ -37,7 +38,8 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
           let t0 = performance.now();
           const phantom = buildSeedPhantom();
           const phantomDir = join(opts.out, 'phantom');
-          const out = withOutputFolder(phantomDir, () => writePhantom(phantomDir, phantom, 'dicom'));
+          const force = opts.force === true;
+          const out = withOutputFolder(phantomDir, () => writePhantom(phantomDir, phantom, 'dicom'), { emptyOrOwn: true, force });
           const g = phantom.grid;
           console.log(
             `\n1. Seed-case phantom: ${g.size.join(' x ')} voxels of ${g.spacingMm.join(' x ')} mm (${seconds(t0)} s)`,
@@ -57,7 +59,7 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
               outDir: planDir,
               ...(opts.maxIterations !== undefined && Number.isInteger(opts.maxIterations) && opts.maxIterations > 0 ? { maxIterations: opts.maxIterations } : {}),
               onProgress: bar.update,
-            }), { replaces: PLAN_OUTPUTS });
+            }), { replaces: PLAN_OUTPUTS, force });
           } finally {
             bar.done();
           }

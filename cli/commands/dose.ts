@@ -2,15 +2,18 @@
  * `lattice dose PATH [--plan RTPLAN] --out DIR [--grid-mm 3] [--compare RTDOSE] [--gamma 3/3]`:
  * recalculate a plan's dose on its CT with lattice-rt's 6 MV pencil-beam engine (an independent dose
  * check), write it as RTDOSE.dcm (the planned total, summation type PLAN), and with --compare report
- * the 3D gamma pass rate of our dose against the given one (gamma.json).
+ * the 3D gamma pass rate of our dose against the given one (gamma.json). A --grid-mm whose calculation
+ * would not fit in memory (src/dose/recalculate.ts checkDoseGridMemory) is refused before anything
+ * grid-sized is allocated, with the memory it would need and the finest spacing that fits.
  */
 
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../src/core/errors.js';
 import { gamma3d } from '../../src/dose/gamma.js';
 import { readFluencePlan, recalculateFluencePlan } from '../../src/dose/fluence-plan.js';
-import { recalculatePlan } from '../../src/dose/recalculate.js';
+import { checkDoseGridMemory, recalculatePlan } from '../../src/dose/recalculate.js';
 import type { Grid } from '../../src/geometry/grid.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
 import type { DicomCase } from '../../src/io/dicom/case.js';
@@ -31,6 +34,7 @@ interface DoseOptions {
   readonly gamma: readonly [number, number];
   readonly local?: boolean;
   readonly threshold: number;
+  readonly force?: boolean;
 }
 
 function gammaCriteria(value: string): [number, number] {
@@ -60,10 +64,16 @@ export function registerDose(program: Command, setExit: (code: number) => void):
     .option('--gamma <criteria>', 'dose difference (%) / distance to agreement (mm)', gammaCriteria, [3, 2] as [number, number])
     .option('--local', 'local dose-difference normalisation (default global, to the reference maximum)')
     .option('--threshold <pct>', 'low-dose threshold, percent of the reference maximum', percent, 10)
+    .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: DoseOptions) => {
       // gamma.json of an earlier --compare run would not describe this dose: it goes too
-      setExit(await runCommand(() => withOutputFolder(opts.out, () => runDose(path, opts), { replaces: ['RTDOSE.dcm', 'gamma.json'] })));
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runDose(path, opts), { replaces: ['RTDOSE.dcm', 'gamma.json'], force: opts.force === true })));
     });
+}
+
+/** How a refusal of the dose grid names it: the option as given, or the default. */
+function gridLabel(given: number | undefined, used: number): string {
+  return given !== undefined ? `--grid-mm ${given}` : `the default dose grid (--grid-mm ${used})`;
 }
 
 /** What was computed: the planned total on its grid, where it came from, for the RT Dose and the summary. */
@@ -87,7 +97,9 @@ function computeFromRtPlan(path: string, dicomCase: DicomCase, opts: DoseOptions
     );
   }
   plan = plan!;
-  const r = recalculatePlan(dicomCase.ct, plan, { gridSpacingMm: opts.gridMm ?? 3 });
+  const gridMm = opts.gridMm ?? 3;
+  // refused before anything grid-sized is allocated when the calculation would not fit in memory
+  const r = recalculatePlan(dicomCase.ct, plan, { gridSpacingMm: gridMm, gridLabel: gridLabel(opts.gridMm, gridMm) });
   return { totalDoseGy: r.totalDoseGy, doseGrid: r.doseGrid, fractions: r.fractionsPlanned, label: `plan "${plan.label}"`, beams: plan.beams.length, planUid: plan.sopInstanceUid, warnings: r.warnings };
 }
 
@@ -96,7 +108,11 @@ function computeFromFluence(file: string, dicomCase: DicomCase, opts: DoseOption
   if (plan.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
     throw new InputError(`the fluence plan is in frame of reference ${plan.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`, { file });
   }
-  const r = recalculateFluencePlan(dicomCase.ct, dicomCase.structureSet, plan, { gridSpacingMm: opts.gridMm ?? 2.5 });
+  const gridMm = opts.gridMm ?? 2.5;
+  const threads = availableParallelism();
+  // one static field per beam (fluence-plan.ts fluenceFields); refused before anything grid-sized is allocated
+  checkDoseGridMemory(dicomCase.ct, gridMm, { fields: plan.beams.length, threads }, { label: gridLabel(opts.gridMm, gridMm) });
+  const r = recalculateFluencePlan(dicomCase.ct, dicomCase.structureSet, plan, { gridSpacingMm: gridMm, threads });
   const uid = typeof plan.planUid === 'string' ? plan.planUid : deriveUid('lattice-rt', 'fluence-plan-file', file);
   return { totalDoseGy: r.totalDoseGy, doseGrid: r.doseGrid, fractions: plan.fractions, label: `fluence plan ${file}`, beams: plan.beams.length, planUid: uid, warnings: r.warnings };
 }

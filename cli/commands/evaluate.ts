@@ -43,6 +43,7 @@ interface EvaluateOptions {
   readonly valley?: string;
   readonly betweenPlanes: 'auto' | 'interpolated' | 'slab';
   readonly out: string;
+  readonly force?: boolean;
   readonly json?: boolean;
 }
 
@@ -86,6 +87,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     )
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
     .option('--json', 'also print report.json to standard output')
+    .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: EvaluateOptions) => {
       // Constraint and name-mapping files are read with the YAML and schema libraries: loaded only
       // when such a file is given (loading them takes about 50 ms).
@@ -93,7 +95,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
         ...(opts.constraints !== undefined ? { resolveConstraintSet: (await import('../../src/evaluate/constraints/custom.js')).resolveConstraintSet } : {}),
         ...(opts.mapping !== undefined ? { readNameMapping: (await import('../../src/evaluate/constraints/name-mapping-file.js')).readNameMapping } : {}),
       };
-      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts, readers))));
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts, readers), { force: opts.force === true })));
     });
 }
 

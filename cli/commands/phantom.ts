@@ -18,11 +18,12 @@ export function registerPhantom(program: Command, setExit: (code: number) => voi
         .choices(PHANTOM_FORMATS)
         .default('dicom'),
     )
-    .action(async (opts: { out: string; voxel: number; format: PhantomFormat }) => {
+    .option('--force', 'write into a folder that holds files lattice did not write, replacing same-named ones')
+    .action(async (opts: { out: string; voxel: number; format: PhantomFormat; force?: boolean }) => {
       setExit(
         await runCommand(() => {
           const phantom = buildSeedPhantom({ voxelSizeMm: opts.voxel });
-          const out = withOutputFolder(opts.out, () => writePhantom(opts.out, phantom, opts.format));
+          const out = withOutputFolder(opts.out, () => writePhantom(opts.out, phantom, opts.format), { emptyOrOwn: true, force: opts.force === true });
           console.log(
             out.format === 'dicom'
               ? `wrote ${out.written.ctFiles.length} CT slices and ${out.written.rtstructFile}`

@@ -28,6 +28,7 @@ interface PlanOptions {
   readonly threads?: number;
   readonly json?: boolean;
   readonly progress: boolean;
+  readonly force?: boolean;
 }
 
 const beamsOption = (value: string): BeamAngles[] => {
@@ -66,8 +67,9 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')
+    .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: PlanOptions) => {
-      setExit(await runCommand(() => withOutputFolder(opts.out, () => runPlan(path, opts), { replaces: PLAN_OUTPUTS })));
+      setExit(await runCommand(() => withOutputFolder(opts.out, () => runPlan(path, opts), { replaces: PLAN_OUTPUTS, force: opts.force === true })));
     });
 }
 

@@ -16,6 +16,12 @@
  *    refuses with "being written by another lattice run (pid N)"; a lock left by a dead process of
  *    this host is taken over. Files named in `replaces` that this run did not write are removed
  *    under the same lock, so the folder never mixes one run's file with another run's.
+ * 4. A file lattice did not write is never replaced or removed without `force`: the folder keeps a
+ *    manifest, `.lattice-outputs.json`, of the files lattice runs moved into it (size and
+ *    modification time); a file in the way that is not in it, or changed since, makes the run refuse
+ *    (FormatError naming the file) before anything moves. With `emptyOrOwn` (phantom, demo: a new
+ *    patient's data set) a folder holding any file lattice did not write is refused as a whole, so
+ *    that two patients never share one folder.
  * Whatever happens, the staging folder is removed; a failure while cleaning up never hides the error
  * that caused it. Two runs may thus write the same folder at once: the folder ends up with the
  * complete set of files of one of them (the last to finish).
@@ -175,7 +181,60 @@ export interface OutputFolderOptions {
   readonly replaces?: readonly string[];
   /** How long to wait for another run's lock before refusing, ms (default 10 000). */
   readonly lockWaitMs?: number;
+  /** Replace or remove files lattice did not write (the user's `--force`). */
+  readonly force?: boolean;
+  /** Refuse a folder that holds any file lattice did not write (a new data set goes in its own folder). */
+  readonly emptyOrOwn?: boolean;
 }
+
+const MANIFEST_NAME = '.lattice-outputs.json';
+
+interface Manifest {
+  readonly files: Record<string, { readonly size: number; readonly mtimeMs: number }>;
+}
+
+function readManifest(folder: string): Manifest {
+  const text = readText(join(folder, MANIFEST_NAME));
+  if (text === undefined) return { files: {} };
+  try {
+    const v = JSON.parse(text) as Partial<Manifest>;
+    return v !== null && typeof v.files === 'object' && v.files !== null ? { files: { ...v.files } } : { files: {} };
+  } catch {
+    return { files: {} };
+  }
+}
+
+/** Whether the file at `path` (named `rel` in the folder) is one lattice wrote there, unchanged since. */
+function ownFile(manifest: Manifest, rel: string, path: string): boolean {
+  const entry = manifest.files[rel.split(sep).join('/')];
+  if (entry === undefined) return false;
+  try {
+    const st = statSync(path);
+    return st.size === entry.size && Math.abs(st.mtimeMs - entry.mtimeMs) < 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Files (relative, '/'-separated) under `folder`, lattice's own bookkeeping left out. */
+function listFiles(folder: string, prefix = ''): string[] {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = readdirSync(join(folder, prefix), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (prefix === '' && (e.name === MANIFEST_NAME || e.name === LOCK_NAME || e.name.startsWith(STAGING_PREFIX) || e.name.startsWith(`${LOCK_NAME}.`))) continue;
+    const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
+    if (e.isDirectory()) out.push(...listFiles(folder, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+const FORCE_HINT = 'choose another output folder, move the file away, or give --force to replace it';
 
 const LOCK_NAME = '.lattice.lock';
 const STAGING_PREFIX = '.lattice-staging-';
@@ -185,6 +244,8 @@ const hostTag = (): string => hostname().replace(/[^A-Za-z0-9]/g, '') || 'host';
 export function withOutputFolder<T>(dir: string, run: () => T, options: OutputFolderOptions = {}): T {
   checkOutputFolder(dir);
   const abs = resolve(dir);
+  // Before computing anything: a folder of another data set, or a foreign file among `replaces`.
+  if (existsFile(abs) === false && existingAncestor(abs)?.path === abs) refuseForeign(abs, dir, [], options);
   const scope: Scope = {
     dir: abs,
     staging: join(abs, `${STAGING_PREFIX}${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`),
@@ -204,6 +265,34 @@ export function withOutputFolder<T>(dir: string, run: () => T, options: OutputFo
   }
 }
 
+/**
+ * Refuses (FormatError) when the run would replace or remove a file lattice did not write, or, with
+ * `emptyOrOwn`, when the folder holds any such file (see the header). `names`: the files the run writes.
+ */
+function refuseForeign(folder: string, dir: string, names: readonly string[], options: OutputFolderOptions, manifest = readManifest(folder)): void {
+  if (options.force === true) return;
+  if (options.emptyOrOwn === true) {
+    const foreign = listFiles(folder).filter((rel) => !ownFile(manifest, rel, join(folder, rel)));
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, ... (${foreign.length} files)` : '');
+      throw new FormatError(
+        `output folder ${dir} already holds files lattice did not write (${shown}): a new data set needs an empty or new folder; choose another, or give --force to write into it`,
+      );
+    }
+  }
+  const replaces = options.replaces ?? [];
+  const inTheWay = [...new Set([...names, ...replaces].map((rel) => rel.split(sep).join('/')))].filter((rel) => {
+    const final = join(folder, rel);
+    return existsFile(final) && !ownFile(manifest, rel, final);
+  });
+  if (inTheWay.length > 0) {
+    throw new FormatError(
+      `output folder ${dir} holds ${inTheWay.join(', ')}, which lattice did not write (or which changed since): ${FORCE_HINT}`,
+      { file: join(dir, inTheWay[0]!) },
+    );
+  }
+}
+
 function commit(scope: Scope, dir: string, options: OutputFolderOptions): void {
   const replaces = options.replaces ?? [];
   if (scope.files.size === 0 && replaces.length === 0) return;
@@ -215,6 +304,8 @@ function commit(scope: Scope, dir: string, options: OutputFolderOptions): void {
   const lock = acquireLock(scope.dir, dir, options.lockWaitMs ?? 10_000);
   try {
     if (!holds(lock)) throw new FormatError(`output folder ${dir}: another lattice run took over its lock (${lock.path}); this run's files were not moved into place`);
+    const manifest = readManifest(scope.dir);
+    refuseForeign(scope.dir, dir, [...scope.files.keys()], options, manifest);
     for (const [rel, staged] of scope.files) {
       const final = join(scope.dir, rel);
       try {
@@ -232,9 +323,38 @@ function commit(scope: Scope, dir: string, options: OutputFolderOptions): void {
         throw new FormatError(`could not remove ${join(dir, name)} left by an earlier run: ${fsReason(cause)}`, { file: join(dir, name) }, { cause });
       }
     }
+    // The manifest: this run's files as they now are; removed files dropped.
+    const files: Record<string, { size: number; mtimeMs: number }> = { ...manifest.files };
+    for (const name of replaces) delete files[name];
+    for (const rel of scope.files.keys()) {
+      const key = rel.split(sep).join('/');
+      try {
+        const st = statSync(join(scope.dir, rel));
+        files[key] = { size: st.size, mtimeMs: st.mtimeMs };
+      } catch {
+        delete files[key];
+      }
+    }
+    const manifestPath = join(scope.dir, MANIFEST_NAME);
+    const tmp = `${manifestPath}.${process.pid}.${counter++}.tmp`;
+    try {
+      writeFileSync(tmp, `${JSON.stringify({ files }, null, 1)}\n`);
+      renameSync(tmp, manifestPath);
+    } catch (cause) {
+      quietly(() => rmSync(tmp, { force: true }));
+      throw new FormatError(`could not write ${join(dir, MANIFEST_NAME)}: ${fsReason(cause)}`, { file: join(dir, MANIFEST_NAME) }, { cause });
+    }
     removeDeadStaging(scope.dir);
   } finally {
     quietly(() => release(lock));
+  }
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 

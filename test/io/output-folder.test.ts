@@ -40,8 +40,8 @@ function caught(f: () => unknown): Error {
   throw new Error('expected an error');
 }
 
-/** The folder's entries, hidden ones included, sorted. */
-const entries = (d: string): string[] => readdirSync(d).sort();
+/** The folder's entries, hidden ones included (but not the manifest of lattice's own files), sorted. */
+const entries = (d: string): string[] => readdirSync(d).filter((n) => n !== '.lattice-outputs.json').sort();
 
 describe('output folder checks', () => {
   test('an existing file as the folder: FormatError of one line naming it', () => {
@@ -139,10 +139,56 @@ describe('one run, one set of files', () => {
 
   test('files a run owns but did not write are removed (no RTSTRUCT of an earlier run beside this vertices.json)', () => {
     const d = fresh();
-    writeFileSync(join(d, 'RTSTRUCT.dcm'), 'old');
+    withOutputFolder(d, () => writeFileAtomic(join(d, 'RTSTRUCT.dcm'), 'old'));
     writeFileSync(join(d, 'notes.txt'), 'mine');
     withOutputFolder(d, () => writeFileAtomic(join(d, 'vertices.json'), 'new'), { replaces: ['RTSTRUCT.dcm', 'vertices.json'] });
     expect(entries(d)).toEqual(['notes.txt', 'vertices.json']);
+  });
+});
+
+describe('files lattice did not write', () => {
+  test('are never replaced or removed: the run refuses, naming them, before it computes; --force replaces them', () => {
+    const d = fresh();
+    writeFileSync(join(d, 'RTSTRUCT.dcm'), 'the user\'s');
+    let ran = false;
+    const e = caught(() =>
+      withOutputFolder(d, () => {
+        ran = true;
+        writeFileAtomic(join(d, 'RTSTRUCT.dcm'), 'new');
+      }, { replaces: ['RTSTRUCT.dcm'] }),
+    );
+    expect(e).toBeInstanceOf(FormatError);
+    expect((e as Error).message).toMatch(/holds RTSTRUCT\.dcm, which lattice did not write .*give --force/);
+    expect(ran).toBe(false); // refused before the run: `replaces` names it
+    expect(readFileSync(join(d, 'RTSTRUCT.dcm'), 'utf8')).toBe('the user\'s');
+    // Not named in `replaces`: refused when the files would move into place, nothing moved.
+    const e2 = caught(() => withOutputFolder(d, () => { writeFileAtomic(join(d, 'RTSTRUCT.dcm'), 'new'); writeFileAtomic(join(d, 'b.txt'), 'b'); }));
+    expect((e2 as Error).message).toMatch(/holds RTSTRUCT\.dcm, which lattice did not write/);
+    expect(entries(d)).toEqual(['RTSTRUCT.dcm']);
+    withOutputFolder(d, () => writeFileAtomic(join(d, 'RTSTRUCT.dcm'), 'new'), { force: true });
+    expect(readFileSync(join(d, 'RTSTRUCT.dcm'), 'utf8')).toBe('new');
+  });
+
+  test('a file lattice wrote is replaced freely, unless it changed since', () => {
+    const d = fresh();
+    withOutputFolder(d, () => writeFileAtomic(join(d, 'report.json'), '1'));
+    withOutputFolder(d, () => writeFileAtomic(join(d, 'report.json'), '22'));
+    expect(readFileSync(join(d, 'report.json'), 'utf8')).toBe('22');
+    writeFileSync(join(d, 'report.json'), 'edited by hand');
+    expect(() => withOutputFolder(d, () => writeFileAtomic(join(d, 'report.json'), '333'))).toThrow(/which lattice did not write \(or which changed since\)/);
+    expect(readFileSync(join(d, 'report.json'), 'utf8')).toBe('edited by hand');
+  });
+
+  test('a new data set (emptyOrOwn) refuses a folder holding any file lattice did not write, and takes its own again', () => {
+    const d = fresh();
+    mkdirSync(join(d, 'CT'));
+    writeFileSync(join(d, 'CT', 'CT_0001.dcm'), 'another patient');
+    const e = caught(() => withOutputFolder(d, () => writeFileAtomic(join(d, 'x.dcm'), 'x'), { emptyOrOwn: true }));
+    expect((e as Error).message).toMatch(/already holds files lattice did not write \(CT\/CT_0001\.dcm\): a new data set needs an empty or new folder/);
+    const own = fresh();
+    withOutputFolder(own, () => writeFileAtomic(join(own, 'CT', 'CT_0001.dcm'), 'phantom'), { emptyOrOwn: true });
+    withOutputFolder(own, () => writeFileAtomic(join(own, 'CT', 'CT_0001.dcm'), 'phantom again'), { emptyOrOwn: true });
+    expect(readFileSync(join(own, 'CT', 'CT_0001.dcm'), 'utf8')).toBe('phantom again');
   });
 
   test('rolling back a partly written set inside a run keeps the earlier file', () => {
