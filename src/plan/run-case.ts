@@ -22,6 +22,7 @@ import type { Vec3 } from '../core/vec3.js';
 import { beamCoordinates, beamFrame, checkPatientPosition } from '../dose/beam-geometry.js';
 import { FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, recalculateFluencePlan, type FluencePlan } from '../dose/fluence-plan.js';
 import { DEFAULT_HLUT, redVolumeOfCt } from '../dose/hlut.js';
+import { checkDoseGridMemory } from '../dose/recalculate.js';
 import { PHOTON_6MV } from '../dose/machine-6mv.js';
 import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
 import type { ConstraintSet } from '../evaluate/constraints/types.js';
@@ -209,6 +210,8 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
 
   const red = redVolumeOfCt(ct.hu, DEFAULT_HLUT);
   const threads = options.threads ?? availableParallelism();
+  // The final dose grid must fit in memory: refused now, not after the optimisation.
+  checkDoseGridMemory(ct, gridMm, { fields: beams.length, threads }, { label: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
   t = performance.now();
   const optimised = optimiseFluence(ps, red, specs, derived, beams, {
     beamletMm: template.beams.beamletMm ?? 5,

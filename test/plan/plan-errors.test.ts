@@ -238,6 +238,18 @@ describe('lattice plan: no body', () => {
   });
 });
 
+describe('lattice plan: a final dose grid that cannot fit in memory', () => {
+  it('--grid-mm 0.01 is refused before the optimisation, with the finest grid that fits', async () => {
+    const out = join(dir, 'out-grid');
+    const r = await lattice('plan', caseDir, '--beams', '8', '--max-iterations', '30', '--threads', '2', '--grid-mm', '0.01', '--out', out, '--no-progress');
+    expect(r.code, r.err).toBe(1);
+    const lines = r.err.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lattice: InputError: dose grid spacing \(--grid-mm\) 0\.01 mm: .*the finest grid that fits is [\d.]+ mm/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+});
+
 describe('lattice plan: a target with no room for a vertex', () => {
   it('plans a homogeneous SBRT of 20 Gy to PTV_2000 with a warning, and writes no PTV_6670, spheres or valley', async () => {
     const out = join(dir, 'out-small');
