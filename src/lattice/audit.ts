@@ -15,6 +15,9 @@ import { mm3ToCc } from '../core/units.js';
 import type { OarSelection } from './oars.js';
 import type { Candidate, CandidateStatus, PlacementResult } from './placement.js';
 import { idealSphereVolumeCc, minCentreDistanceMm, sphereUnionMask, sphereVolumes } from './spheres.js';
+import { sphereUnionContours, type TargetSections } from './sphere-contours.js';
+import { contourVolumeCc } from '../geometry/structure-set.js';
+import type { Vec3 } from '../core/vec3.js';
 
 import { DISCLAIMER } from '../core/disclaimer.js';
 
@@ -49,6 +52,8 @@ export interface SphereReport {
   readonly inTargetCc: number;
   /** Fraction of the sphere inside the target (sub-voxel). */
   readonly fractionInside: number;
+  /** The sphere as written: its exact circles on the CT planes (clipped to the target), slab volume, cc. */
+  readonly contourCc: number;
 }
 
 export interface PlacementSummary {
@@ -57,8 +62,10 @@ export interface PlacementSummary {
   readonly partial: number;
   readonly idealSphereCc: number;
   readonly spheres: readonly SphereReport[];
-  /** Union of the spheres inside the target, cc (the boost structure). */
+  /** Union of the spheres inside the target, cc (the boost structure): voxels whose centre is in. */
   readonly peakVolumeCc: number;
+  /** The same union as written (exact circles on the CT planes, clipped to the target), slab volume, cc. */
+  readonly peakContourCc: number;
   readonly targetVolumeCc: number;
   readonly peakFractionOfTarget: number;
   readonly minCentreDistanceMm: number | null;
@@ -138,7 +145,11 @@ function reasonOf(c: Candidate, result: PlacementResult): string {
 }
 
 /** The audit of a placement. `target` is the target structure the placement ran on. */
-export function buildAudit(result: PlacementResult, selection: OarSelection, target: MaskStructure): VertexAudit {
+/**
+ * The audit of a placement. `sections`: the target's exact sections (sphere-contours.ts), to which
+ * the written spheres are clipped; without, the spheres are reported unclipped as written then.
+ */
+export function buildAudit(result: PlacementResult, selection: OarSelection, target: MaskStructure, sections?: TargetSections): VertexAudit {
   const ctx = result.context;
   const p = ctx.params;
   const best = result.best;
@@ -166,6 +177,9 @@ export function buildAudit(result: PlacementResult, selection: OarSelection, tar
   const grid = target.mask.grid;
   const vols = sphereVolumes(grid, centres, p.radiusMm, target.mask);
   const ideal = idealSphereVolumeCc(p.diameterMm);
+  // As written: the slab volume of the exact contours (the figure a planning system reads back).
+  const writtenCc = (cs: readonly Vec3[]): number =>
+    cs.length === 0 ? 0 : (contourVolumeCc({ roiNumber: 0, name: 'spheres', interpretedType: 'PTV', contours: sphereUnionContours(grid, cs, p.radiusMm, sections) }) ?? 0);
   const keptAudit = candidates.filter((c) => c.kept);
   const spheres: SphereReport[] = keptAudit.map((c, n) => ({
     vertex: c.vertex!,
@@ -174,6 +188,7 @@ export function buildAudit(result: PlacementResult, selection: OarSelection, tar
     voxelCc: r3(vols[n]!.voxelCc),
     inTargetCc: r3(vols[n]!.voxelInClipCc),
     fractionInside: c.fractionInside,
+    contourCc: r3(writtenCc([centres[n]!])),
   }));
   const union = sphereUnionMask(grid, centres, p.radiusMm, target.mask);
   const vv = voxelVolumeMm3(grid);
@@ -231,6 +246,7 @@ export function buildAudit(result: PlacementResult, selection: OarSelection, tar
       idealSphereCc: r3(ideal),
       spheres,
       peakVolumeCc: r3(peakVolumeCc),
+      peakContourCc: r3(writtenCc(centres)),
       targetVolumeCc: r2(targetVolumeCc),
       peakFractionOfTarget: targetVolumeCc > 0 ? r3(peakVolumeCc / targetVolumeCc) : 0,
       minCentreDistanceMm: Number.isFinite(minD) ? r2(minD) : null,
@@ -265,10 +281,12 @@ export function summaryLines(audit: VertexAudit): string[] {
   );
   for (const sp of s.spheres) {
     lines.push(
-      `  ${sp.vertex} ${sp.status.padEnd(7)} ${sp.voxelCc.toFixed(3)} cc (ideal ${sp.idealCc.toFixed(3)} cc), ${sp.inTargetCc.toFixed(3)} cc in target, ${(100 * sp.fractionInside).toFixed(1)} % inside`,
+      `  ${sp.vertex} ${sp.status.padEnd(7)} ${sp.contourCc.toFixed(3)} cc as written (ideal ${sp.idealCc.toFixed(3)} cc; voxel centres ${sp.voxelCc.toFixed(3)} cc, ${sp.inTargetCc.toFixed(3)} cc in target), ${(100 * sp.fractionInside).toFixed(1)} % inside`,
     );
   }
-  lines.push(`total peak volume ${s.peakVolumeCc.toFixed(2)} cc = ${(100 * s.peakFractionOfTarget).toFixed(2)} % of ${audit.target.name} (${s.targetVolumeCc} cc)`);
+  lines.push(
+    `total peak volume ${s.peakContourCc.toFixed(2)} cc as written (voxel centres ${s.peakVolumeCc.toFixed(2)} cc = ${(100 * s.peakFractionOfTarget).toFixed(2)} % of ${audit.target.name}, ${s.targetVolumeCc} cc)`,
+  );
   lines.push(`minimum centre-to-centre distance ${s.minCentreDistanceMm === null ? '-' : `${s.minCentreDistanceMm.toFixed(1)} mm`}`);
   lines.push(
     s.nearestOar === null

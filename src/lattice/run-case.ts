@@ -77,12 +77,12 @@ export function placeInStructures(
   const target = findStructure(structures, targetName, 'target');
   const selection = selectOars(structures, target, oarSpec);
   const result = placeVertices(target, selection.oars, params);
-  const audit = buildAudit(result, selection, target);
   const p = result.context.params;
   const grid = target.mask.grid;
   const kept = result.best.candidates.filter((c) => c.status === 'intact' || c.status === 'partial').map((c) => c.centreLps);
   const crop = output.cropToTarget ?? true;
   const sections = crop ? targetSections(target.mask, target.name, output.targetContours) : undefined;
+  const audit = buildAudit(result, selection, target, sections);
   const spheres = (name: string, centres: readonly Vec3[]): Pick<MaskStructure, 'mask' | 'contours'> =>
     sphereUnionRoi(grid, centres, p.radiusMm, name, sections);
   const unionName = output.unionName ?? unionNameForDose(output.boostGy ?? 66.7);

@@ -8,6 +8,7 @@ import { readStructureSet } from '../../src/io/dicom/read/rtstruct.js';
 import { rasterizeToMask } from '../../src/geometry/rasterize.js';
 import type { Grid } from '../../src/geometry/grid.js';
 import { maskVolumeCc } from '../../src/geometry/volume.js';
+import { contourVolumeCc } from '../../src/geometry/structure-set.js';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 
 let dir: string;
@@ -52,7 +53,7 @@ describe('lattice place', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/vertices kept: \d+ \(\d+ intact, \d+ partial\)/);
     expect(r.out).toMatch(/ideal 1\.767 cc/);
-    expect(r.out).toMatch(/total peak volume [\d.]+ cc = [\d.]+ % of GTV/);
+    expect(r.out).toMatch(/total peak volume [\d.]+ cc as written \(voxel centres [\d.]+ cc = [\d.]+ % of GTV/);
     expect(r.out).toMatch(/minimum centre-to-centre distance [\d.]+ mm/);
     expect(r.out).toMatch(/nearest organ at risk: \S+, [\d.]+ mm from a sphere surface/);
     const audit = JSON.parse(readFileSync(join(outDir, 'vertices.json'), 'utf8'));
@@ -68,6 +69,12 @@ describe('lattice place', () => {
     const union = ss.structures.find((s) => s.name === 'PTV_6670')!;
     const back = maskVolumeCc(rasterizeToMask(union.contours, ctGrid));
     expect(Math.abs(back - audit.summary.peakVolumeCc) / audit.summary.peakVolumeCc).toBeLessThan(0.02);
+    // The audit's "as written" volumes are those of the written contours (slab convention), and the
+    // spheres, 60 mm apart, do not overlap: their sum is the union's.
+    expect(audit.summary.peakContourCc).toBeCloseTo(contourVolumeCc(union)!, 3);
+    const sum = (audit.summary.spheres as { contourCc: number }[]).reduce((a, sp) => a + sp.contourCc, 0);
+    expect(Math.abs(sum - audit.summary.peakContourCc)).toBeLessThan(0.002 * kept);
+    expect(r.out).toContain(`written ROI PTV_6670: ${audit.summary.peakContourCc} cc`);
     for (const c of audit.candidates) expect(Object.keys(c)).toEqual(expect.arrayContaining(['centreLps', 'kept', 'reason', 'fractionInside', 'nearestOar', 'oarDistanceFromSurfaceMm']));
   });
 
