@@ -3,9 +3,10 @@
  * lives here.
  */
 
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { escapeControl } from '../src/core/errors.js';
 import { DISCLAIMER } from './options.js';
-import { EXIT_ERROR } from './run-command.js';
+import { reportError } from './run-command.js';
 
 type Register = (program: Command, setExit: (code: number) => void) => void;
 
@@ -30,7 +31,8 @@ export async function buildProgram(setExit: (code: number) => void, command?: st
     .name('lattice')
     .description(`Lattice SFRT planning and evaluation.\n${DISCLAIMER}`)
     .version('0.1.0')
-    .showHelpAfterError()
+    // commander's errors are printed by main() as one line (oneLineError); help only on request
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
   const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
@@ -47,9 +49,31 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv]);
   } catch (err) {
-    // commander has already printed its message (unknown option, missing argument, --help, --version).
-    const exitCode = (err as { exitCode?: number }).exitCode;
-    return typeof exitCode === 'number' ? exitCode : EXIT_ERROR;
+    // an option parser's own failure (not an InvalidArgumentError): one line, as a command's would be
+    if (!(err instanceof CommanderError)) return reportError(err);
+    // --help, --version and the usage printed for a bare `lattice` are commander's own output
+    if (!QUIET_CODES.has(err.code)) {
+      const command = argv[2] !== undefined && Object.hasOwn(COMMANDS, argv[2]) ? argv[2] : undefined;
+      console.error(oneLineError(err.message, command));
+    }
+    return err.exitCode;
   }
   return code;
+}
+
+/** Commander's exits that print help or the version rather than an error. */
+const QUIET_CODES: ReadonlySet<string> = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
+
+/**
+ * Commander's error as one line: `lattice: error: WHAT (see lattice COMMAND --help)`. An option
+ * parser's message already names the option and the value ("--grid-mm expects a decimal number ...,
+ * found 'x'"), so commander's preamble ("option '--grid-mm <mm>' argument 'x' is invalid.") goes;
+ * the "(Did you mean ...?)" line of an unknown option or command joins the first.
+ */
+export function oneLineError(message: string, command?: string): string {
+  let text = message.replace(/^error: /u, '').trim();
+  const invalid = /^option '(\S+)[^']*' argument '.*' is invalid\. (.*)$/su.exec(text);
+  if (invalid !== null && invalid[2]!.startsWith(invalid[1]!)) text = invalid[2]!;
+  const oneLine = escapeControl(text.replace(/\n(?=\(Did you mean)/u, ' '));
+  return `lattice: error: ${oneLine} (see lattice${command !== undefined ? ` ${command}` : ''} --help)`;
 }

@@ -16,7 +16,7 @@ import { SEED_CASE_TABLE1 } from '../../src/plan/seed-case-reference.js';
 import { DISCLAIMER } from '../options.js';
 import { checkOutputFolder, withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
-import { PLAN_OUTPUTS, printPlanSummary, progressLine } from './plan.js';
+import { PLAN_OUTPUTS, positiveInteger, printPlanSummary, progressLine } from './plan.js';
 import { printStructureTable } from './structure-table.js';
 
 const seconds = (t0: number): string => ((performance.now() - t0) / 1000).toFixed(2);
@@ -26,7 +26,7 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
     .command('demo')
     .description('run the workflow on the built-in seed-case phantom: phantom -> place -> plan -> evaluate')
     .option('--out <dir>', 'output folder', 'lattice-demo')
-    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s)', (v: string) => Number(v))
+    .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s)', positiveInteger('--max-iterations'))
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'write into folders that hold files lattice did not write, replacing same-named ones')
     .action(async (opts: { out: string; maxIterations?: number; progress: boolean; force?: boolean }) => {
@@ -57,7 +57,7 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
             r = withOutputFolder(planDir, () => planCase(phantomDir, {
               template: 'seed-case',
               outDir: planDir,
-              ...(opts.maxIterations !== undefined && Number.isInteger(opts.maxIterations) && opts.maxIterations > 0 ? { maxIterations: opts.maxIterations } : {}),
+              ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
               onProgress: bar.update,
             }), { replaces: PLAN_OUTPUTS, force });
           } finally {

@@ -12,17 +12,18 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../src/core/errors.js';
 import { gamma3d } from '../../src/dose/gamma.js';
-import { readFluencePlan, recalculateFluencePlan } from '../../src/dose/fluence-plan.js';
+import { readFluencePlan, recalculateFluencePlan, type FluencePlan } from '../../src/dose/fluence-plan.js';
 import { checkDoseGridMemory, recalculatePlan } from '../../src/dose/recalculate.js';
 import type { Grid } from '../../src/geometry/grid.js';
 import type { ScalarVolume } from '../../src/geometry/volume.js';
 import type { DicomCase } from '../../src/io/dicom/case.js';
+import type { RtPlan } from '../../src/io/dicom/model.js';
 import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import { readRtDose, readRtPlan } from '../../src/io/dicom/read/index.js';
 import { deriveUid, seriesInstanceUidFor } from '../../src/io/dicom/uid.js';
 import { writeRtDose } from '../../src/io/dicom/write/index.js';
-import { DISCLAIMER, positiveNumber } from '../options.js';
+import { decimalNumber, DISCLAIMER, positiveNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
 interface DoseOptions {
@@ -37,16 +38,25 @@ interface DoseOptions {
   readonly force?: boolean;
 }
 
+/** A number in decimal notation (options.ts decimalNumber), NaN for anything else. */
+function decimalOrNaN(text: string | undefined): number {
+  try {
+    return text === undefined ? NaN : decimalNumber('', text);
+  } catch {
+    return NaN;
+  }
+}
+
 function gammaCriteria(value: string): [number, number] {
   const m = /^([0-9.]+)\s*%?\s*\/\s*([0-9.]+)\s*(mm)?$/.exec(value);
-  const dd = Number(m?.[1]);
-  const dta = Number(m?.[2]);
+  const dd = decimalOrNaN(m?.[1]);
+  const dta = decimalOrNaN(m?.[2]);
   if (m === null || !(dd > 0) || !(dta > 0)) throw new InvalidArgumentError(`--gamma expects DOSE%/DTAmm such as 3/2, found '${value}'`);
   return [dd, dta];
 }
 
 function percent(value: string): number {
-  const v = Number(value);
+  const v = decimalNumber('--threshold', value);
   if (!(v >= 0 && v < 100)) throw new InvalidArgumentError(`--threshold expects a percentage in [0, 100), found '${value}'`);
   return v;
 }
@@ -87,9 +97,10 @@ interface Computed {
   readonly warnings: readonly string[];
 }
 
-function computeFromRtPlan(path: string, dicomCase: DicomCase, opts: DoseOptions): Computed {
-  let plan = opts.plan !== undefined ? readRtPlan(opts.plan) : dicomCase.plans[0];
-  if (opts.plan === undefined && dicomCase.plans.length !== 1) {
+/** `given`: the --plan file, read before the case; else the one plan in PATH. */
+function computeFromRtPlan(path: string, dicomCase: DicomCase, given: RtPlan | undefined, opts: DoseOptions): Computed {
+  let plan = given ?? dicomCase.plans[0];
+  if (given === undefined && dicomCase.plans.length !== 1) {
     throw new InputError(
       dicomCase.plans.length === 0
         ? `no RT Plan in ${path}; give one with --plan (or a fluence plan with --fluence)`
@@ -103,8 +114,7 @@ function computeFromRtPlan(path: string, dicomCase: DicomCase, opts: DoseOptions
   return { totalDoseGy: r.totalDoseGy, doseGrid: r.doseGrid, fractions: r.fractionsPlanned, label: `plan "${plan.label}"`, beams: plan.beams.length, planUid: plan.sopInstanceUid, warnings: r.warnings };
 }
 
-function computeFromFluence(file: string, dicomCase: DicomCase, opts: DoseOptions): Computed {
-  const plan = readFluencePlan(file);
+function computeFromFluence(file: string, plan: FluencePlan, dicomCase: DicomCase, opts: DoseOptions): Computed {
   if (plan.frameOfReferenceUid !== dicomCase.ct.frameOfReferenceUid) {
     throw new InputError(`the fluence plan is in frame of reference ${plan.frameOfReferenceUid}, expected the CT's ${dicomCase.ct.frameOfReferenceUid}`, { file });
   }
@@ -119,8 +129,11 @@ function computeFromFluence(file: string, dicomCase: DicomCase, opts: DoseOption
 
 function runDose(path: string, opts: DoseOptions): void {
   if (opts.plan !== undefined && opts.fluence !== undefined) throw new InputError('give either --plan (an RT Plan) or --fluence (a fluence plan), not both');
-  // every input is read and checked before anything is computed or written
+  // every input file given is read and checked before the case (the largest read) and before
+  // anything is computed or written: a missing or unreadable --compare, --plan or --fluence fails at once
   const reference = opts.compare !== undefined ? readRtDose(opts.compare) : undefined;
+  const rtPlan = opts.plan !== undefined ? readRtPlan(opts.plan) : undefined;
+  const fluencePlan = opts.fluence !== undefined ? readFluencePlan(opts.fluence) : undefined;
   const dicomCase = readDicomCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   if (reference !== undefined) {
@@ -133,7 +146,7 @@ function runDose(path: string, opts: DoseOptions): void {
     if (reference.units !== 'GY') throw new InputError(`the dose to compare must be in GY, found ${reference.units}`, { file: opts.compare });
   }
   const t0 = performance.now();
-  const r = opts.fluence !== undefined ? computeFromFluence(opts.fluence, dicomCase, opts) : computeFromRtPlan(path, dicomCase, opts);
+  const r = opts.fluence !== undefined ? computeFromFluence(opts.fluence, fluencePlan!, dicomCase, opts) : computeFromRtPlan(path, dicomCase, rtPlan, opts);
   for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
   const doseFile = join(opts.out, 'RTDOSE.dcm');
   writeRtDose(

@@ -27,6 +27,7 @@ import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readRtCase } from '../../src/io/dicom/case.js';
 import type { DoseGrid } from '../../src/io/dicom/model.js';
 import { readRtDose } from '../../src/io/dicom/read/index.js';
+import { decimalNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
 interface EvaluateOptions {
@@ -48,16 +49,25 @@ interface EvaluateOptions {
 }
 
 const integerOption = (option: string, min: number) => (value: string): number => {
-  const v = Number(value);
+  const v = decimalNumber(option, value);
   if (!Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${option} expects an integer >= ${min}, found '${value}'`);
   return v;
+};
+
+/** A number in decimal notation (options.ts decimalNumber), NaN for anything else ('0x10' is not 16). */
+const decimalOrNaN = (text: string): number => {
+  try {
+    return decimalNumber('', text);
+  } catch {
+    return NaN;
+  }
 };
 
 /** Collect repeated NAME=VALUE pairs (Gy, > 0) for an option. */
 const namedGy = (option: string, what: string) => (value: string, previous: Record<string, number>): Record<string, number> => {
   const m = /^(.+)=([^=]+)$/.exec(value);
   if (!m) throw new InvalidArgumentError(`${option} expects NAME=VALUE (Gy), found '${value}'`);
-  const v = Number(m[2]);
+  const v = decimalOrNaN(m[2]!);
   if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`${option} ${m[1]}: ${what} must be a number > 0 Gy, found '${m[2]}'`);
   return { ...previous, [m[1]!.trim()]: v };
 };
@@ -99,10 +109,10 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     });
 }
 
-function pickDose(path: string, opts: EvaluateOptions, frameOfReferenceUid: string, doses: readonly DoseGrid[]): DoseGrid {
-  if (opts.dose !== undefined) {
-    const d = readRtDose(opts.dose);
-    for (const w of d.warnings ?? []) console.error(`lattice: warning: ${w}`);
+/** `given`: the --dose file, read before the case; else the one RT Dose in PATH. */
+function pickDose(path: string, opts: EvaluateOptions, given: DoseGrid | undefined, frameOfReferenceUid: string, doses: readonly DoseGrid[]): DoseGrid {
+  if (given !== undefined && opts.dose !== undefined) {
+    const d = given;
     if (d.frameOfReferenceUid !== frameOfReferenceUid) {
       throw new DicomError(
         `dose is in frame of reference ${d.frameOfReferenceUid || '(none)'}, expected the structures' ${frameOfReferenceUid}; register the two first`,
@@ -150,11 +160,16 @@ function checkAlphaBetaNames(
 }
 
 function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders): void {
+  // the files named by options are read first: a missing or malformed one fails before the case is read
+  const givenDose = opts.dose !== undefined ? readRtDose(opts.dose) : undefined;
+  for (const w of givenDose?.warnings ?? []) console.error(`lattice: warning: ${w}`);
+  const givenConstraints = opts.constraints !== undefined ? readers.resolveConstraintSet!(opts.constraints) : undefined;
+  const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
   const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;
   if (structureSet === undefined) throw new InputError(`no RT Structure Set found in ${path}`);
-  const doseGrid = pickDose(path, opts, dicomCase.frameOfReferenceUid, dicomCase.doses);
+  const doseGrid = pickDose(path, opts, givenDose, dicomCase.frameOfReferenceUid, dicomCase.doses);
   if (doseGrid.units !== 'GY') {
     throw new InputError(`dose units must be GY to evaluate, found ${doseGrid.units}`, doseGrid.file !== undefined ? { file: doseGrid.file } : {});
   }
@@ -201,12 +216,11 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   }
   // Default: the TG-101 table of the planned schedule, where TG-101 has one (1, 3 or 5 fractions).
   const constraintSet =
-    opts.constraints !== undefined
-      ? readers.resolveConstraintSet!(opts.constraints)
+    givenConstraints !== undefined
+      ? givenConstraints
       : fractionsPlanned !== undefined && [1, 3, 5].includes(fractionsPlanned)
         ? tg101Set(fractionsPlanned)
         : undefined;
-  const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
   checkAlphaBetaNames(opts.alphaBeta, structureSet.structures, mapping);
   const evaluation = evaluatePlan(structureSet.structures, dose, {
     ...(schedule !== undefined ? { schedule } : { noScheduleNote }),

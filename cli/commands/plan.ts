@@ -9,7 +9,7 @@ import { InputError } from '../../src/core/errors.js';
 import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
 import type { ReferenceRow } from '../../src/plan/seed-case-reference.js';
-import { DISCLAIMER, positiveNumber } from '../options.js';
+import { decimalNumber, DISCLAIMER, positiveNumber } from '../options.js';
 import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
 
@@ -32,21 +32,27 @@ interface PlanOptions {
 }
 
 const beamsOption = (value: string): BeamAngles[] => {
+  // every angle (and count) in decimal notation: '0x10' is not 16, '90/' has no couch angle
+  for (const part of value.trim().split(/[,:/]/u)) decimalNumber('--beams', part);
   try {
     return parseBeamOption(value);
   } catch (e) {
-    throw new InvalidArgumentError(e instanceof InputError ? e.message : String(e));
+    // parseBeamOption's refusals name the option; anything else is a bug, reported as one (main.ts)
+    if (e instanceof InputError) throw new InvalidArgumentError(e.message);
+    throw e;
   }
 };
 
 const isocentreOption = (value: string): [number, number, number] => {
-  const v = value.split(',').map((x) => Number(x.trim()));
-  if (v.length !== 3 || !v.every(Number.isFinite)) throw new InvalidArgumentError(`--isocentre expects x,y,z in mm (LPS), found '${value}'`);
+  const parts = value.split(',');
+  if (parts.length !== 3) throw new InvalidArgumentError(`--isocentre expects x,y,z in mm (LPS), found '${value}'`);
+  const v = parts.map((x) => decimalNumber('--isocentre', x));
   return [v[0]!, v[1]!, v[2]!];
 };
 
-const positiveInteger = (option: string) => (value: string): number => {
-  const v = Number(value);
+/** Parse an integer option >= 1 (decimal notation), with a message naming the option. */
+export const positiveInteger = (option: string) => (value: string): number => {
+  const v = decimalNumber(option, value);
   if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${option} expects an integer >= 1, found '${value}'`);
   return v;
 };

@@ -6,7 +6,7 @@
  * Empty values (a Type 2 element present with zero length) read as absent.
  */
 
-import { DicomError, fmt } from '../../../core/errors.js';
+import { DicomError, elideValue, fmt, QUOTED_MAX_CHARS } from '../../../core/errors.js';
 import type { RawDataset, RawElement } from '../dcmjs.js';
 import { tagHex, tagLabel, type TagKeyword } from '../tags.js';
 
@@ -20,9 +20,14 @@ export class DicomView {
     readonly path: string = '',
   ) {}
 
-  /** A DicomError about this dataset, naming the file, the sequence path and the tag. */
+  /**
+   * A DicomError about this dataset, naming the file, the sequence path and the tag. A value the
+   * message quotes is cut when it runs over 80 characters without a blank (elideLongWords); control
+   * characters are escaped by the error itself (escapeControl).
+   */
   error(message: string, keyword?: TagKeyword): DicomError {
-    return new DicomError(this.path === '' ? message : `${this.path}: ${message}`, {
+    const text = elideLongWords(message);
+    return new DicomError(this.path === '' ? text : `${this.path}: ${text}`, {
       file: this.file,
       ...(keyword !== undefined ? { tag: tagLabel(keyword) } : {}),
     });
@@ -161,9 +166,21 @@ function toText(x: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Cut every run of over 80 non-blank characters to its first 64: a corrupted value quoted by a
+ * reader (e.g. "found Modality ...") stays short. Quoted values (elideValue, at most 69 characters
+ * with their quotes) and UIDs (at most 64) are left whole.
+ */
+function elideLongWords(message: string): string {
+  return message.replace(/\S{81,}/gu, (word) => {
+    const chars = [...word];
+    return chars.length > 80 ? `${chars.slice(0, QUOTED_MAX_CHARS).join('')}... (${chars.length} characters)` : word;
+  });
+}
+
 function describeValue(x: unknown): string {
   if (x === null || x === undefined) return 'an empty value';
-  if (typeof x === 'string') return `"${x.length > 40 ? `${x.slice(0, 40)}...` : x}"`;
+  if (typeof x === 'string') return elideValue(x);
   if (typeof x === 'number') return fmt(x);
   if (x instanceof ArrayBuffer) return `${x.byteLength} bytes of binary data`;
   if (Array.isArray(x)) return 'a list';
