@@ -1,8 +1,11 @@
-/** `lattice info PATH [--json]`: what a DICOM file or folder holds. */
+/**
+ * `lattice info PATH [--json]`: what a DICOM file or folder holds. Exits non-zero, saying why, when
+ * nothing under PATH could be read.
+ */
 
 import type { Command } from 'commander';
-import { describeDicomWithVolumes } from '../../src/io/dicom/info.js';
-import { formatSummary } from '../../src/io/dicom/read/describe.js';
+import { DicomError } from '../../src/core/errors.js';
+import { describeDicom, formatSummary, nothingReadReason } from '../../src/io/dicom/read/describe.js';
 import { runCommand } from '../run-command.js';
 
 export function registerInfo(program: Command, setExit: (code: number) => void): void {
@@ -14,7 +17,9 @@ export function registerInfo(program: Command, setExit: (code: number) => void):
     .action(async (path: string, opts: { json?: boolean }) => {
       setExit(
         await runCommand(() => {
-          const summary = describeDicomWithVolumes(path);
+          const summary = describeDicom(path, { roiVolumes: true });
+          const why = nothingReadReason(summary);
+          if (why !== undefined) throw new DicomError(`${path}: ${why}`);
           console.log(opts.json === true ? JSON.stringify(summary, null, 2) : formatSummary(summary));
         }),
       );

@@ -17,6 +17,7 @@
  *   warnings naming the structure or file; a dose grid wholly outside the CT is an error.
  */
 
+import { dirname } from 'node:path';
 import { DicomError } from '../../core/errors.js';
 import { cornerPointsLps, lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
 import type { ContourStructure } from '../../geometry/structure.js';
@@ -25,7 +26,7 @@ import { readCtGeometry, readCtSeries } from './read/ct.js';
 import { readRtDose } from './read/rtdose.js';
 import { readRtPlan } from './read/rtplan.js';
 import { readStructureSet } from './read/rtstruct.js';
-import { listSeries, scanDicom } from './read/scan.js';
+import { listSeries, relativeToRoot, scanDicom } from './read/scan.js';
 
 /** What every case holds apart from its CT. */
 interface CaseObjects {
@@ -134,11 +135,21 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
   // A CT is needed for its pixels; for a DVH one is optional, but one asked for must be there.
   const ctOptional = !ctPixels && options.ctSeriesInstanceUid === undefined && cts.length === 0;
   if (chosen.length !== 1 && !ctOptional) {
-    const listed = cts.map((s) => `${s.series.seriesInstanceUid} (${s.series.files.length} slices)`).join('; ');
+    // Which folders hold which series: the commands take a folder, so the way to choose one series
+    // is to point the command at a folder that holds only it.
+    const foldersOf = cts.map((s) => [...new Set(s.series.files.map((f) => relativeToRoot(inventory, dirname(f))))]);
+    const shared = [...new Set(foldersOf.flat())].filter((d) => foldersOf.filter((fs) => fs.includes(d)).length > 1);
+    const listed = cts
+      .map((s, i) => `${s.series.seriesInstanceUid} (${s.series.files.length} slices, in ${foldersOf[i]!.join(', ')})`)
+      .join('; ');
+    const hint =
+      shared.length > 0
+        ? `${shared.join(', ')} ${shared.length === 1 ? 'holds' : 'hold'} more than one series: move each series into a folder of its own and give the command that folder`
+        : 'give the command the folder of the series to use';
     throw new DicomError(
       chosen.length === 0
         ? `expected a CT series${options.ctSeriesInstanceUid !== undefined ? ` with UID ${options.ctSeriesInstanceUid}` : ''}, found ${cts.length === 0 ? 'none' : listed}`
-        : `expected one CT series, found ${chosen.length}: ${listed}; choose one by its series UID`,
+        : `expected one CT series, found ${chosen.length}: ${listed}; ${hint}`,
       { file: path },
     );
   }

@@ -6,10 +6,15 @@
  * Input: a file or folder. Output: plain objects (numbers, strings, arrays), no typed arrays.
  * The CT grid comes from the slice headers only; dose and plan files are read whole (the maximum
  * dose needs the pixel data). An object that fails to read is reported in its series' `errors`
- * instead of stopping the summary.
+ * instead of stopping the summary. With `roiVolumes`, each ROI's volume (cc) is computed from the
+ * contours read for the summary (contourVolumeCc, the rasteriser's slab convention), so the
+ * structure set is decoded once; an ROI that can have no volume says why (`noVolumeReason`).
  */
 
 import { DicomError, fmt } from '../../../core/errors.js';
+import { PLANE_TOLERANCE_MM } from '../../../geometry/rasterize.js';
+import { contourVolumeCc } from '../../../geometry/structure-set.js';
+import type { ContourStructure } from '../../../geometry/structure.js';
 import type { Vec3 } from '../../../core/vec3.js';
 import type { Grid } from '../../../geometry/grid.js';
 import { transferSyntaxName } from '../uid.js';
@@ -48,8 +53,53 @@ export interface RoiSummary {
   readonly interpretedType: string;
   readonly contourCount: number;
   readonly pointCount: number;
-  /** Filled in later by the rasteriser (lattice info), cc. */
+  /** Filled in by the rasteriser (describeDicom with roiVolumes, lattice info), cc. */
   volumeCc?: number;
+  /** Why the ROI can have no volume (no closed contour, contours off the slice planes), when so. */
+  readonly noVolumeReason?: string;
+}
+
+export interface DescribeOptions {
+  /** Compute each ROI's volume (cc) from its contours. */
+  readonly roiVolumes?: boolean;
+}
+
+/**
+ * Why a structure's contours enclose no volume, or undefined when they may: a volume needs
+ * CLOSED_PLANAR contours of 3 or more points, all on axial planes (z constant within
+ * PLANE_TOLERANCE_MM), the planes contourVolumeCc computes volumes on (sagittal or coronal contours
+ * would give it a wrong volume, so none is computed for them).
+ */
+export function noVolumeReason(structure: ContourStructure): string | undefined {
+  const contours = structure.contours;
+  if (contours.length === 0) return 'it has no contours';
+  const closed = contours.filter((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
+  if (closed.length === 0) {
+    const counts = new Map<string, number>();
+    for (const c of contours) {
+      const kind = c.geometricType === 'CLOSED_PLANAR' ? 'CLOSED_PLANAR with under 3 points' : c.geometricType;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    const listed = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
+    return `its contours are ${listed}; only CLOSED_PLANAR contours of 3 or more points enclose a volume`;
+  }
+  // Volumes are computed on axial slices: every closed contour must be flat in z.
+  for (const c of closed) {
+    const p = c.pointsLps;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 2; i < p.length; i += 3) {
+      if (p[i]! < lo) lo = p[i]!;
+      if (p[i]! > hi) hi = p[i]!;
+    }
+    if (!(hi - lo <= PLANE_TOLERANCE_MM)) {
+      return (
+        `contour ${contours.indexOf(c)} is not on an axial plane (its z spans ${fmt(hi - lo)} mm, more than ` +
+        `${fmt(PLANE_TOLERANCE_MM)} mm); volumes are computed from contours on axial planes only`
+      );
+    }
+  }
+  return undefined;
 }
 
 export interface StructureSetSummary {
@@ -155,8 +205,15 @@ function attempt<T>(errors: SummaryError[], file: string | undefined, read: () =
   }
 }
 
-function structureSetSummary(file: string): StructureSetSummary {
+function structureSetSummary(file: string, options: DescribeOptions): StructureSetSummary {
   const s = readStructureSet(file);
+  // The volume (rounded to 0.001 cc) when asked for and possible, else why it is not possible.
+  const volumeOf = (r: ContourStructure): { volumeCc?: number; noVolumeReason?: string } => {
+    const reason = noVolumeReason(r);
+    if (reason !== undefined) return { noVolumeReason: reason };
+    const v = options.roiVolumes === true ? contourVolumeCc(r) : undefined;
+    return v !== undefined ? { volumeCc: Number(v.toFixed(3)) } : {};
+  };
   return {
     file,
     sopInstanceUid: s.sopInstanceUid,
@@ -169,6 +226,7 @@ function structureSetSummary(file: string): StructureSetSummary {
       interpretedType: r.interpretedType,
       contourCount: r.contours.length,
       pointCount: r.contours.reduce((n, c) => n + c.pointsLps.length / 3, 0),
+      ...volumeOf(r),
     })),
     ...(s.warnings !== undefined ? { warnings: s.warnings } : {}),
   };
@@ -217,7 +275,7 @@ function planSummary(file: string): PlanSummary {
 }
 
 /** Summarise the DICOM objects under a file or folder. */
-export function describeDicom(path: string): DicomSummary {
+export function describeDicom(path: string, options: DescribeOptions = {}): DicomSummary {
   const inventory: DicomInventory = scanDicom(path);
   return {
     path,
@@ -234,7 +292,7 @@ export function describeDicom(path: string): DicomSummary {
             const geometry = attempt(errors, undefined, () => readCtGeometry(files, inventory.headers));
             if (geometry !== undefined) details = { ct: { sliceCount: geometry.slices.length, grid: summariseGrid(geometry.grid) } };
           } else if (series.modality === 'RTSTRUCT') {
-            details = { structureSets: files.flatMap((f) => attempt(errors, f, () => structureSetSummary(f)) ?? []) };
+            details = { structureSets: files.flatMap((f) => attempt(errors, f, () => structureSetSummary(f, options)) ?? []) };
           } else if (series.modality === 'RTDOSE') {
             details = { doses: files.flatMap((f) => attempt(errors, f, () => doseSummary(f)) ?? []) };
           } else if (series.modality === 'RTPLAN') {
@@ -251,6 +309,45 @@ export function describeDicom(path: string): DicomSummary {
       })),
     })),
   };
+}
+
+/** Reasons listed in full by nothingReadReason; the rest are counted. */
+const REASONS_LISTED = 3;
+
+/**
+ * Why nothing under the summarised path could be read (the caller names the path), or undefined
+ * when something could: no files,
+ * no file that is DICOM with the identifiers of a listed object, or every object listed failing to
+ * read (an object of a modality lattice does not read further, e.g. MR, counts as read).
+ */
+export function nothingReadReason(summary: DicomSummary): string | undefined {
+  const series = summary.patients.flatMap((p) => p.studies.flatMap((st) => st.series));
+  const readOne = series.some(
+    (s) =>
+      s.errors === undefined ||
+      s.ct !== undefined ||
+      (s.structureSets?.length ?? 0) > 0 ||
+      (s.doses?.length ?? 0) > 0 ||
+      (s.plans?.length ?? 0) > 0,
+  );
+  if (readOne) return undefined;
+  const listed = (items: readonly { file?: string; reason: string }[]): string => {
+    const shown = items
+      .slice(0, REASONS_LISTED)
+      .map((i) => (i.file !== undefined && i.file !== summary.path ? `${shortPath(summary, i.file)}: ${i.reason}` : i.reason))
+      .join('; ');
+    return items.length > REASONS_LISTED ? `${shown}; and ${items.length - REASONS_LISTED} more` : shown;
+  };
+  if (series.length === 0) {
+    if (summary.fileCount === 0 && summary.skipped.length === 0) return 'nothing could be read: the folder holds no files';
+    const which = summary.fileCount === 1 ? 'the file is not' : `none of the ${summary.fileCount} files is`;
+    return (
+      `nothing could be read: ${which} a DICOM object with SOPInstanceUID, StudyInstanceUID, ` +
+      `SeriesInstanceUID and Modality (${listed(summary.skipped)})`
+    );
+  }
+  const errors = series.flatMap((s) => (s.errors ?? []).map((e) => ({ ...(e.file !== undefined ? { file: e.file } : {}), reason: e.message })));
+  return `nothing could be read: every DICOM object failed to read (${listed(errors)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +378,8 @@ function seriesLines(summary: DicomSummary, s: SeriesSummary): string[] {
     lines.push(`  structure set "${ss.label}" (${shortPath(summary, ss.file)}): ${plural(ss.rois.length, 'ROI')}`);
     for (const r of ss.rois) {
       const type = r.interpretedType === '' ? 'no type' : r.interpretedType;
-      const volume = r.volumeCc !== undefined ? `, ${fmt(r.volumeCc)} cc` : '';
+      const volume =
+        r.volumeCc !== undefined ? `, ${fmt(r.volumeCc)} cc` : r.noVolumeReason !== undefined ? `, no volume: ${r.noVolumeReason}` : '';
       lines.push(`    #${r.number} ${r.name} (${type}): ${plural(r.contourCount, 'contour')}, ${plural(r.pointCount, 'point')}${volume}`);
     }
     for (const w of ss.warnings ?? []) lines.push(`    warning: ${w}`);

@@ -8,11 +8,13 @@
  * not decode pixel data; the parsed headers are kept (`headers`), enough for a CT series' geometry
  * (readCtGeometry) without reading its files again. Files that are
  * not DICOM, or that cannot be parsed, are listed in `skipped` with the reason; so are DICOMDIR
- * files and second copies of an already-seen SOP instance.
+ * files and second copies of an already-seen SOP instance. Folders named `.lattice-staging-*` (where
+ * an output run stages its files, src/io/atomic.ts; left behind by a run killed part-way) are not
+ * read: their files may be an incomplete series; each is listed in `skipped`.
  */
 
 import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { DicomError } from '../../../core/errors.js';
 import { SOP_CLASS } from '../uid.js';
 import { parseDicom, type ParsedDicom } from './parse.js';
@@ -81,7 +83,15 @@ const HEADER_END_TAG = 0x00280100;
 
 const MODALITY_ORDER = ['CT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE'];
 
-/** Files under root (sorted, symlinks followed once); unreadable folders go to `skipped`. */
+/** Prefix of the staging folders of lattice's output runs (src/io/atomic.ts). */
+export const STAGING_FOLDER_PREFIX = '.lattice-staging-';
+/** Files lattice keeps in an output folder: the manifest of its outputs and the lock (and stale copies). */
+const LATTICE_BOOKKEEPING = /^\.lattice(-outputs\.json|\.lock)(\..*)?$/;
+
+/**
+ * Files under root (sorted, symlinks followed once); unreadable folders and lattice's staging
+ * folders go to `skipped`.
+ */
 function listFiles(root: string, skipped: SkippedFile[]): string[] {
   const out: string[] = [];
   const seenDirs = new Set<string>();
@@ -94,6 +104,10 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
       return;
     }
     if (st.isDirectory()) {
+      if (basename(path).startsWith(STAGING_FOLDER_PREFIX)) {
+        skipped.push({ file: path, reason: 'staging folder of an unfinished lattice run (interrupted?); its files are not read' });
+        return;
+      }
       let names: string[];
       try {
         const real = realpathSync(path);
@@ -106,6 +120,8 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
       }
       for (const name of names) visit(join(path, name));
     } else if (st.isFile()) {
+      // lattice's own bookkeeping in an output folder (src/io/atomic.ts): not data, not reported.
+      if (LATTICE_BOOKKEEPING.test(basename(path)) && path !== root) return;
       out.push(path);
     }
   };
