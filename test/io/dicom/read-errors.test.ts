@@ -154,6 +154,20 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
     expectDicomError(() => readCtSeries(spacing), 'different pixel spacings');
   });
 
+  it('one slice with a corrupted FrameOfReferenceUID: the message says which slices name which frame and what to do', () => {
+    const files = ctSeries([at(0), at(3), at(6), at(9)], (ds, n) => {
+      if (n === 2) setValue(ds, '00200052', 'UI', ['1.2.826.0.1.3680043.8.498.77.666']);
+    });
+    expectDicomError(() => readCtSeries(files), 'name 2 frames of reference', '(0020,0052) FrameOfReferenceUID');
+    try {
+      readCtSeries(files);
+    } catch (e) {
+      const m = (e as Error).message;
+      // The majority (3 slices) first, then the odd one, by file; the remedy names the tag.
+      expect(m).toMatch(/: \S+ \(3 slices: .*\); 1\.2\.826\.0\.1\.3680043\.8\.498\.77\.666 \(1 slice: \S+ct2\.dcm\)\. One series has one frame of reference: repair the FrameOfReferenceUID of the 1 slice\(s\)/);
+    }
+  });
+
   it('ImageOrientationPatient that is not two orthogonal unit vectors is refused', () => {
     const files = ctSeries([at(0)], (ds) => setValue(ds, '00200037', 'DS', [1, 0, 0, 0.5, 1, 0]));
     expectDicomError(() => readCtSeries(files), 'expected two orthogonal unit vectors', '(0020,0037) ImageOrientationPatient');

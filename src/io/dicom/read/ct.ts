@@ -65,8 +65,35 @@ function sliceHeader(parsed: ParsedDicom): SliceHeader {
   };
 }
 
+/**
+ * Slices of one series naming several frames of reference (e.g. one corrupted FrameOfReferenceUID):
+ * a DicomError saying which slices hold which UID and what to do.
+ */
+function checkOneFrame(slices: readonly SliceHeader[]): void {
+  const byFrame = new Map<string, SliceHeader[]>();
+  for (const s of slices) {
+    const list = byFrame.get(s.frameOfReferenceUid);
+    if (list === undefined) byFrame.set(s.frameOfReferenceUid, [s]);
+    else list.push(s);
+  }
+  if (byFrame.size < 2) return;
+  const groups = [...byFrame.entries()].sort((x, y) => y[1].length - x[1].length);
+  const describe = ([uid, list]: [string, SliceHeader[]]): string => {
+    const files = list.slice(0, 3).map((s) => s.file).join(', ') + (list.length > 3 ? `, ... (${list.length - 3} more)` : '');
+    return `${uid} (${list.length} slice${list.length === 1 ? '' : 's'}: ${files})`;
+  };
+  const minority = groups.slice(1);
+  throw new DicomError(
+    `the slices of series ${slices[0]!.seriesInstanceUid} name ${groups.length} frames of reference: ${groups.map(describe).join('; ')}. ` +
+      `One series has one frame of reference: repair the FrameOfReferenceUID of the ${minority.reduce((n, g) => n + g[1].length, 0)} ` +
+      `slice(s) outside ${groups[0]![0]} (or remove them), or keep each frame's slices in a folder of their own`,
+    { file: minority[0]![1][0]!.file, tag: tagLabel('FrameOfReferenceUID') },
+  );
+}
+
 /** Every slice must match the first in series, frame of reference, orientation, size and spacing. */
 function checkConsistent(slices: readonly SliceHeader[]): void {
+  if (slices.every((s) => s.seriesInstanceUid === slices[0]!.seriesInstanceUid)) checkOneFrame(slices);
   const a = slices[0]!;
   for (const b of slices.slice(1)) {
     const both = `${a.file} and ${b.file}`;
