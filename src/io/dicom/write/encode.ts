@@ -102,7 +102,10 @@ export function put<K extends TagKeyword>(dataset: Dataset, keyword: K, value: V
     default: {
       const list = typeof value === 'string' ? (value === '' ? [] : [value]) : [...(value as readonly string[])];
       for (const v of list) checkText(keyword, vr as StringVr, v);
-      values = vr === 'PN' ? list.map((name) => ({ Alphabetic: name })) : list;
+      // Several values go to dcmjs as one backslash-joined string, the same bytes: dcmjs writes each
+      // value of a list with calls of its own (20 s for the 11 million ContourData numbers of a
+      // 512 x 512 x 300 structure set, against 0.5 s for the joined strings).
+      values = vr === 'PN' ? list.map((name) => ({ Alphabetic: name })) : list.length > 1 ? [list.join('\\')] : list;
     }
   }
   dataset[tagHex(keyword)] = { vr, Value: values };
@@ -162,5 +165,5 @@ export function encodeFile(header: FileHeader, data: Dataset): Uint8Array {
     put(m, 'ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
     put(m, 'ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
   });
-  return dcmjsWrite(meta, body);
+  return dcmjsWrite(meta, body, { checked: true });
 }
