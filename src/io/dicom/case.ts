@@ -128,12 +128,27 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
   const inventory = scanDicom(path);
   const all = listSeries(inventory);
   const cts = all.filter((s) => s.series.modality === 'CT');
-  const chosen =
+  let chosen =
     options.ctSeriesInstanceUid !== undefined
       ? cts.filter((s) => s.series.seriesInstanceUid === options.ctSeriesInstanceUid)
       : cts;
+  const notes: string[] = [];
+  // For a DVH (no pixels) among several CT series: the one the structure set references, else none
+  // (the CT only checks the contours there); the structure sets read here are used below.
+  let preRead: StructureSet[] | undefined;
+  if (!ctPixels && options.ctSeriesInstanceUid === undefined && cts.length > 1) {
+    preRead = all.filter((s) => s.series.modality === 'RTSTRUCT').flatMap((s) => s.series.files).map((f) => readStructureSet(f));
+    const referenced = new Set(preRead.map((ss) => ss.referencedSeriesInstanceUid).filter((u): u is string => u !== undefined));
+    const match = cts.filter((c) => referenced.has(c.series.seriesInstanceUid));
+    chosen = match.length === 1 ? match : [];
+    notes.push(
+      match.length === 1
+        ? `${cts.length} CT series here; using ${match[0]!.series.seriesInstanceUid}, the one the structure set references`
+        : `${cts.length} CT series here and none is the one structure set's reference: no CT is used (a DVH needs none; the contours are not checked against a CT)`,
+    );
+  }
   // A CT is needed for its pixels; for a DVH one is optional, but one asked for must be there.
-  const ctOptional = !ctPixels && options.ctSeriesInstanceUid === undefined && cts.length === 0;
+  const ctOptional = !ctPixels && options.ctSeriesInstanceUid === undefined && (cts.length === 0 || preRead !== undefined);
   if (chosen.length !== 1 && !ctOptional) {
     // Which folders hold which series: the commands take a folder, so the way to choose one series
     // is to point the command at a folder that holds only it.
@@ -155,12 +170,12 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
   }
   const ctFiles = chosen[0]?.series.files;
   const ct = ctFiles === undefined ? undefined : ctPixels ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
-  const warnings: string[] = inventory.skipped.map((s) => `skipped ${s.file}: ${s.reason}`);
+  const warnings: string[] = [...inventory.skipped.map((s) => `skipped ${s.file}: ${s.reason}`), ...notes];
 
   const filesOf = (modality: string): string[] =>
     all.filter((s) => s.series.modality === modality).flatMap((s) => s.series.files);
 
-  let structureSets = filesOf('RTSTRUCT').map((f) => readStructureSet(f));
+  let structureSets = preRead ?? filesOf('RTSTRUCT').map((f) => readStructureSet(f));
   if (options.structureSetFile !== undefined) {
     structureSets = structureSets.filter((s) => s.file === options.structureSetFile);
     if (structureSets.length === 0) structureSets = [readStructureSet(options.structureSetFile)];

@@ -16,7 +16,7 @@ import { DicomError } from '../../../src/core/errors.js';
 import { createGrid } from '../../../src/geometry/grid.js';
 import type { ContourStructure, PlanarContour } from '../../../src/geometry/structure.js';
 import { createMask, createScalarVolume } from '../../../src/geometry/volume.js';
-import { readDicomCase } from '../../../src/io/dicom/case.js';
+import { readDicomCase, readRtCase } from '../../../src/io/dicom/case.js';
 import { decodeNumbers } from '../../../src/io/dicom/read/decode.js';
 import { describeDicom } from '../../../src/io/dicom/read/describe.js';
 import { referencedCtOf, writeCase, writeStructureSet } from '../../../src/io/dicom/write/index.js';
@@ -229,6 +229,24 @@ describe('several CT series: the message names the folder of each', () => {
     expect(e.message).not.toContain('\n');
     expect(e.message).toContain(`${a.series.seriesInstanceUid} (11 slices, in ${mixed})`);
     expect(e.message).toContain(`${mixed} holds more than one series: move each series into a folder of its own`);
+  });
+});
+
+describe('several CT series where a DVH needs none (readRtCase, lattice evaluate)', () => {
+  it('uses the series the structure set references, with a note', () => {
+    const a = writeSmallCase(join(dir, 'case'), 'series-a');
+    // Another CT series in the same case folder (a second scan), referenced by nothing.
+    const b = writeSmallCase(join(dir, 'other'), 'series-b');
+    cpSync(b.ctDir, join(dir, 'case', 'CT2'), { recursive: true });
+    expect(() => readDicomCase(join(dir, 'case'))).toThrow(/expected one CT series, found 2/);
+    const rt = readRtCase(join(dir, 'case'));
+    expect(rt.ct?.seriesInstanceUid).toBe(a.series.seriesInstanceUid);
+    expect(rt.warnings).toContain(`2 CT series here; using ${a.series.seriesInstanceUid}, the one the structure set references`);
+    // With the other scan's structure set instead, the other series is the one used.
+    rmSync(a.rtstructFile);
+    cpSync(b.rtstructFile, join(dir, 'case', 'RTSTRUCT_b.dcm'));
+    const other = readRtCase(join(dir, 'case'));
+    expect(other.ct?.seriesInstanceUid).toBe(b.series.seriesInstanceUid);
   });
 });
 
