@@ -196,6 +196,24 @@ describe("lattice's staging folders are never read as a series", () => {
   });
 });
 
+describe("lattice's own files in an output folder", () => {
+  it('the manifest, the lock and the reports it lists are left out of a scan; a foreign text file is still reported', () => {
+    const w = writeSmallCase(dir, 'with-reports');
+    writeFileSync(join(dir, 'report.json'), '{}');
+    writeFileSync(join(dir, 'report.md'), '# report');
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    writeFileSync(join(dir, '.lattice.lock'), '{}');
+    // The manifest lists the reports (as src/io/atomic.ts writes it); notes.txt is not lattice's.
+    writeFileSync(join(dir, '.lattice-outputs.json'), JSON.stringify({ files: { 'report.json': { size: 2, mtimeMs: 0 }, 'report.md': { size: 8, mtimeMs: 0 }, 'RTSTRUCT.dcm': { size: 1, mtimeMs: 0 } } }));
+    const summary = describeDicom(dir);
+    expect(summary.skipped.map((x) => x.file)).toEqual([join(dir, 'notes.txt')]);
+    const c = readDicomCase(dir);
+    expect(c.ct.seriesInstanceUid).toBe(w.series.seriesInstanceUid);
+    expect(c.structureSet).toBeDefined(); // RTSTRUCT.dcm, listed but .dcm, is still read
+    expect(c.warnings.filter((x) => x.includes('report.') || x.includes('.lattice'))).toEqual([]);
+  });
+});
+
 describe('several CT series: the message names the folder of each', () => {
   const caught = (f: () => unknown): DicomError => {
     try {

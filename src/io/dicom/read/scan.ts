@@ -13,7 +13,7 @@
  * read: their files may be an incomplete series; each is listed in `skipped`.
  */
 
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { DicomError } from '../../../core/errors.js';
 import { SOP_CLASS } from '../uid.js';
@@ -87,10 +87,27 @@ const MODALITY_ORDER = ['CT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE'];
 export const STAGING_FOLDER_PREFIX = '.lattice-staging-';
 /** Files lattice keeps in an output folder: the manifest of its outputs and the lock (and stale copies). */
 const LATTICE_BOOKKEEPING = /^\.lattice(-outputs\.json|\.lock)(\..*)?$/;
+/** The manifest of lattice's outputs in an output folder (src/io/atomic.ts). */
+const MANIFEST_NAME = '.lattice-outputs.json';
+
+/**
+ * The reports lattice wrote into a folder (its manifest, src/io/atomic.ts, lists them): files not
+ * ending in .dcm (report.json, report.md, plan.json, vertices.json, ...), which are not DICOM and
+ * are left out of a scan without a "not a DICOM file" note.
+ */
+function latticeReports(folder: string, names: readonly string[]): Set<string> {
+  if (!names.includes(MANIFEST_NAME)) return new Set();
+  try {
+    const manifest = JSON.parse(readFileSync(join(folder, MANIFEST_NAME), 'utf8')) as { files?: Record<string, unknown> };
+    return new Set(Object.keys(manifest.files ?? {}).filter((n) => !n.includes('/') && !/\.dcm$/i.test(n) && names.includes(n)));
+  } catch {
+    return new Set();
+  }
+}
 
 /**
  * Files under root (sorted, symlinks followed once); unreadable folders and lattice's staging
- * folders go to `skipped`.
+ * folders go to `skipped`; lattice's bookkeeping and reports are left out.
  */
 function listFiles(root: string, skipped: SkippedFile[]): string[] {
   const out: string[] = [];
@@ -118,7 +135,8 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
         skipped.push({ file: path, reason: `cannot read folder: ${e instanceof Error ? e.message : String(e)}` });
         return;
       }
-      for (const name of names) visit(join(path, name));
+      const own = latticeReports(path, names);
+      for (const name of names) if (!own.has(name)) visit(join(path, name));
     } else if (st.isFile()) {
       // lattice's own bookkeeping in an output folder (src/io/atomic.ts): not data, not reported.
       if (LATTICE_BOOKKEEPING.test(basename(path)) && path !== root) return;
