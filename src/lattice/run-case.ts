@@ -12,7 +12,7 @@ import type { Vec3 } from '../core/vec3.js';
 import { contourVolumeCc, findStructure, rasterizeStructures } from '../geometry/structure-set.js';
 import type { ContourStructure, MaskStructure, PlanarContour, Rgb } from '../geometry/structure.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readDicomCase } from '../io/dicom/case.js';
+import { readCaseWithCtHeaders } from '../io/dicom/case.js';
 import type { StructureSet } from '../io/dicom/model.js';
 import { contoursToWrite } from '../io/dicom/write/case.js';
 import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
@@ -141,11 +141,12 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
   // Parameters first: bad input fails before the case is read.
   resolvePlacementParams(options.params);
   if (options.output?.boostGy !== undefined) unionNameForDose(options.output.boostGy);
-  const dc = readDicomCase(casePath);
+  // The CT's grid and slices are all placement needs: its pixels are not read.
+  const dc = readCaseWithCtHeaders(casePath);
   if (dc.structureSet === undefined) {
     throw new DicomError('vertex placement: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
   }
-  const grid = dc.ct.hu.grid;
+  const grid = dc.ct.grid;
   const warnings: string[] = [];
   const masks = rasterizeStructures(dc.structureSet.structures, grid, (w) => warnings.push(w));
   // An unknown target lists every ROI of the structure set (not only those with contours).

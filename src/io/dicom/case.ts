@@ -124,7 +124,10 @@ export function footprintBeyond(grid: Grid, container: Grid): { readonly beyondM
 
 const ctGridOf = (ct: CtSeries | CtSeriesGeometry): Grid => ('hu' in ct ? ct.hu.grid : ct.grid);
 
-function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): CaseObjects & { readonly ct?: CtSeries | CtSeriesGeometry } {
+/** How the CT is read: whole (HU), from its headers (one series required), or optional (a DVH). */
+type CtRead = 'pixels' | 'headers' | 'optional';
+
+function readCase(path: string, options: ReadCaseOptions, mode: CtRead): CaseObjects & { readonly ct?: CtSeries | CtSeriesGeometry } {
   const inventory = scanDicom(path);
   const all = listSeries(inventory);
   const cts = all.filter((s) => s.series.modality === 'CT');
@@ -136,7 +139,7 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
   // For a DVH (no pixels) among several CT series: the one the structure set references, else none
   // (the CT only checks the contours there); the structure sets read here are used below.
   let preRead: StructureSet[] | undefined;
-  if (!ctPixels && options.ctSeriesInstanceUid === undefined && cts.length > 1) {
+  if (mode === 'optional' && options.ctSeriesInstanceUid === undefined && cts.length > 1) {
     preRead = all.filter((s) => s.series.modality === 'RTSTRUCT').flatMap((s) => s.series.files).map((f) => readStructureSet(f));
     const referenced = new Set(preRead.map((ss) => ss.referencedSeriesInstanceUid).filter((u): u is string => u !== undefined));
     const match = cts.filter((c) => referenced.has(c.series.seriesInstanceUid));
@@ -148,7 +151,7 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
     );
   }
   // A CT is needed for its pixels; for a DVH one is optional, but one asked for must be there.
-  const ctOptional = !ctPixels && options.ctSeriesInstanceUid === undefined && (cts.length === 0 || preRead !== undefined);
+  const ctOptional = mode === 'optional' && options.ctSeriesInstanceUid === undefined && (cts.length === 0 || preRead !== undefined);
   if (chosen.length !== 1 && !ctOptional) {
     // Which folders hold which series: the commands take a folder, so the way to choose one series
     // is to point the command at a folder that holds only it.
@@ -169,7 +172,7 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
     );
   }
   const ctFiles = chosen[0]?.series.files;
-  const ct = ctFiles === undefined ? undefined : ctPixels ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
+  const ct = ctFiles === undefined ? undefined : mode === 'pixels' ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
   const warnings: string[] = [...inventory.skipped.map((s) => `skipped ${s.file}: ${s.reason}`), ...notes];
 
   const filesOf = (modality: string): string[] =>
@@ -281,8 +284,18 @@ function readCase(path: string, options: ReadCaseOptions, ctPixels: boolean): Ca
 
 /** A case whose CT is read whole (HU): a folder without exactly one CT series is an error. */
 export function readDicomCase(path: string, options: ReadCaseOptions = {}): DicomCase {
-  const c = readCase(path, options, true);
+  const c = readCase(path, options, 'pixels');
   return { ...c, ct: c.ct as CtSeries };
+}
+
+/**
+ * A case whose CT is read from its headers only (grid, slices, identity), as for DicomCase one CT
+ * series being required: what vertex placement needs (it works on the contours and the CT grid,
+ * never on HU), without the 4 bytes per CT voxel of the pixels.
+ */
+export function readCaseWithCtHeaders(path: string, options: ReadCaseOptions = {}): CaseObjects & { readonly ct: CtSeriesGeometry } {
+  const c = readCase(path, options, 'headers');
+  return { ...c, ct: c.ct as CtSeriesGeometry };
 }
 
 /**
@@ -290,6 +303,6 @@ export function readDicomCase(path: string, options: ReadCaseOptions = {}): Dico
  * structure set and doses are read whole.
  */
 export function readRtCase(path: string, options: ReadCaseOptions = {}): RtCase {
-  const { ct, ...rest } = readCase(path, options, false);
+  const { ct, ...rest } = readCase(path, options, 'optional');
   return { ...rest, ...(ct !== undefined ? { ct: ct as CtSeriesGeometry } : {}) };
 }
