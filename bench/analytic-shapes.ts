@@ -121,7 +121,8 @@ export function cylinderAcrossDp(a: number, d0: number, g: number, p: number): n
   return d0 + g * c;
 }
 
-const polygon = (z: number, xy: readonly number[]): PlanarContour => {
+/** A closed planar polygon on the plane z (LPS, mm) from interleaved (x, y) vertices. */
+export const polygon = (z: number, xy: readonly number[]): PlanarContour => {
   const p = new Float64Array((xy.length / 2) * 3);
   for (let i = 0; i < xy.length / 2; i++) {
     p[3 * i] = xy[2 * i]!;

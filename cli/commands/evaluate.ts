@@ -17,6 +17,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DicomError, InputError } from '../../src/core/errors.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
+import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
@@ -92,7 +93,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--valley <name>', 'valley structure (default: the first ROI whose name contains "valley")')
     .addOption(
       new Option('--between-planes <model>', 'shape between contour planes: interpolated (exact for spheres, cones and cylinders), slab (each plane a slab, as most planning systems) or auto (interpolated under 20 cc, slab above)')
-        .choices(['auto', 'interpolated', 'slab'])
+        .choices([...BETWEEN_PLANES_CHOICES])
         .default('auto'),
     )
     .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')

@@ -173,15 +173,18 @@ export const IMPLAUSIBLE_DOSE_GY = 300;
 export const NO_SCHEDULE_NOTE =
   'the number of planned fractions is not known: EQD2, delivered dose and constraint checks not computed';
 
-/** Throws InputError on a negative or non-finite dose value anywhere in the grid. */
-export function checkDoseVolume(dose: ScalarVolume, file?: string): void {
+/** Throws InputError on a negative or non-finite dose value anywhere in the grid; returns the maximum (Gy). */
+export function checkDoseVolume(dose: ScalarVolume, file?: string): number {
   const d = dose.data;
+  let max = 0;
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;
     if (!(v >= 0) || v === Infinity) {
       throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(v)} Gy at voxel ${i}`, file !== undefined ? { file } : {});
     }
+    if (v > max) max = v;
   }
+  return max;
 }
 
 function keyFigures(dvh: Dvh, quantity: string = dvh.quantity): KeyFigures {
@@ -227,13 +230,11 @@ export function evaluatePlan(
   else if (options.constraintSet !== undefined) {
     throw new InputError(`constraint set ${options.constraintSet.name} needs the number of planned fractions, which is not known`);
   }
-  checkDoseVolume(plannedDose);
+  const maxDoseGy = checkDoseVolume(plannedDose);
   const betweenPlanes = options.betweenPlanes ?? DEFAULT_BETWEEN_PLANES;
   const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
   const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
   const warnings: string[] = [];
-  let maxDoseGy = 0;
-  for (let i = 0; i < plannedDose.data.length; i++) if (plannedDose.data[i]! > maxDoseGy) maxDoseGy = plannedDose.data[i]!;
   if (maxDoseGy > IMPLAUSIBLE_DOSE_GY) {
     warnings.push(
       `the planned dose reaches ${maxDoseGy.toFixed(1)} Gy, beyond any external-beam plan (over ${IMPLAUSIBLE_DOSE_GY} Gy): ` +

@@ -164,6 +164,7 @@ interface LineFamily {
 
 /** One plane: its exact fill, classes and lazily computed line fields. */
 interface PlaneData {
+  readonly plane: Plane;
   /** Exact in-plane fraction of each pixel (index iu + nu iv). */
   readonly frac: Float32Array;
   /** 0: the pixel and its 8 neighbours are outside; 2: all inside; 1: otherwise. */
@@ -288,7 +289,6 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   // Plane data, computed on first use and dropped once no later segment needs it.
   const scratch = createScanlineScratch(planes, nu);
   const cache = new Map<number, PlaneData>();
-  const planeIndex = new Map<PlaneData, number>();
   const free: PlaneData[] = [];
   const classScratch = new Uint8Array(3 * nPix);
   const planeData = (p: number): PlaneData => {
@@ -302,6 +302,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
         for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
       });
       pd = {
+        plane,
         frac,
         cls: classify(frac, nu, nv, old?.cls ?? new Uint8Array(nPix), classScratch),
         families: [
@@ -315,7 +316,6 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
         c2Normal: old?.c2Normal ?? new Float32Array(nPix),
       };
       cache.set(p, pd);
-      planeIndex.set(pd, p);
     }
     return pd;
   };
@@ -379,7 +379,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     let ed = pd.edges;
     if (ed === undefined) {
       const list: number[] = [];
-      for (const pc of planes[planeIndex.get(pd)!]!.contours) {
+      for (const pc of pd.plane.contours) {
         const uv = pc.uv;
         const m = uv.length / 2;
         for (let a2 = 0; a2 < m; a2++) {
@@ -460,8 +460,8 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     return true;
   };
 
-  const add = (k: number, iu: number, iv: number, f: number): void => {
-    const idx = iu * su + iv * sv + k * sw;
+  /** Add a sample's share f to voxel idx, capped at a full voxel. */
+  const deposit = (idx: number, f: number): void => {
     const v = occ[idx]! + f;
     occ[idx] = v > 1 ? 1 : v;
   };
@@ -486,7 +486,6 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     for (const key of [...cache.keys()]) {
       if (key < j - 2) {
         const old = cache.get(key)!;
-        planeIndex.delete(old);
         cache.delete(key);
         free.push(old);
       }
@@ -533,9 +532,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
           if (k0c === 2 && k1c === 2) {
             const base = iu * su + iv * sv;
             for (let t = 0; t < ns; t++) {
-              const idx = base + kOff[t]!;
-              const v = occ[idx]! + wK;
-              occ[idx] = v > 1 ? 1 : v;
+              deposit(base + kOff[t]!, wK);
             }
             continue;
           }
@@ -547,9 +544,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
             if (fc > 0) {
               const base = iu * su + iv * sv;
               for (let t = 0; t < ns; t++) {
-                const idx = base + kOff[t]!;
-                const v = occ[idx]! + fc * wK;
-                occ[idx] = v > 1 ? 1 : v;
+                deposit(base + kOff[t]!, fc * wK);
               }
             }
             continue;
@@ -614,9 +609,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
             const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
             const f1 = f0 + (1 - u) * r0 + u * r1;
             if (f1 > 0) {
-              const idx = base + kOff[t]!;
-              const v = occ[idx]! + (f1 >= 1 ? 1 : f1) * wK;
-              occ[idx] = v > 1 ? 1 : v;
+              deposit(base + kOff[t]!, (f1 >= 1 ? 1 : f1) * wK);
             }
           }
         }
@@ -732,7 +725,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
             const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
             const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
             const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
-            if (fr > 0) add(seg.k[t]!, iu, iv, fr * wK);
+            if (fr > 0) deposit(iu * su + iv * sv + kOff[t]!, fr * wK);
           }
         }
       }

@@ -142,11 +142,8 @@ function scopeOf(path: string): { scope: Scope; rel: string } | undefined {
   return undefined;
 }
 
-/** Write `data` to `path` atomically (temporary file + rename). Creates the folder if needed. Inside
- * withOutputFolder, a path in the output folder is written to the run's staging folder instead. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const staged = scopeOf(path);
-  const target = staged !== undefined ? join(staged.scope.staging, staged.rel) : path;
+/** Write `data` to `target` through a temporary file and a rename; `path` names it in the error. */
+function writeThroughTemporary(target: string, data: string | Uint8Array, path: string): void {
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${counter++}.tmp`);
   try {
@@ -159,6 +156,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     const reason = up !== undefined && !up.isDir ? `${up.path} is a file, not a folder` : fsReason(cause);
     throw new FormatError(`could not write ${path}: ${reason}`, { file: path }, { cause });
   }
+}
+
+/** Write `data` to `path` atomically (temporary file + rename). Creates the folder if needed. Inside
+ * withOutputFolder, a path in the output folder is written to the run's staging folder instead. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const staged = scopeOf(path);
+  const target = staged !== undefined ? join(staged.scope.staging, staged.rel) : path;
+  writeThroughTemporary(target, data, path);
   if (staged !== undefined) staged.scope.files.set(staged.rel, target);
 }
 
@@ -187,7 +192,8 @@ export interface OutputFolderOptions {
   readonly emptyOrOwn?: boolean;
 }
 
-const MANIFEST_NAME = '.lattice-outputs.json';
+/** The manifest of the files lattice moved into an output folder (read by the DICOM scan too). */
+export const MANIFEST_NAME = '.lattice-outputs.json';
 
 interface Manifest {
   readonly files: Record<string, { readonly size: number; readonly mtimeMs: number }>;
@@ -204,9 +210,12 @@ function readManifest(folder: string): Manifest {
   }
 }
 
+/** A name relative to the output folder as the manifest keys it: '/'-separated. */
+const slashed = (rel: string): string => rel.split(sep).join('/');
+
 /** Whether the file at `path` (named `rel` in the folder) is one lattice wrote there, unchanged since. */
 function ownFile(manifest: Manifest, rel: string, path: string): boolean {
-  const entry = manifest.files[rel.split(sep).join('/')];
+  const entry = manifest.files[slashed(rel)];
   if (entry === undefined) return false;
   try {
     const st = statSync(path);
@@ -236,8 +245,8 @@ function listFiles(folder: string, prefix = ''): string[] {
 
 const FORCE_HINT = 'choose another output folder, move the file away, or give --force to replace it';
 
-const LOCK_NAME = '.lattice.lock';
-const STAGING_PREFIX = '.lattice-staging-';
+export const LOCK_NAME = '.lattice.lock';
+export const STAGING_PREFIX = '.lattice-staging-';
 const hostTag = (): string => hostname().replace(/[^A-Za-z0-9]/g, '') || 'host';
 
 /** Runs `run` with the folder's writes staged, then moves them into place together (see the header). */
@@ -245,7 +254,7 @@ export function withOutputFolder<T>(dir: string, run: () => T, options: OutputFo
   checkOutputFolder(dir);
   const abs = resolve(dir);
   // Before computing anything: a folder of another data set, or a foreign file among `replaces`.
-  if (existsFile(abs) === false && existingAncestor(abs)?.path === abs) refuseForeign(abs, dir, [], options);
+  if (existingAncestor(abs)?.path === abs) refuseForeign(abs, dir, [], options);
   const scope: Scope = {
     dir: abs,
     staging: join(abs, `${STAGING_PREFIX}${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`),
@@ -281,7 +290,7 @@ function refuseForeign(folder: string, dir: string, names: readonly string[], op
     }
   }
   const replaces = options.replaces ?? [];
-  const inTheWay = [...new Set([...names, ...replaces].map((rel) => rel.split(sep).join('/')))].filter((rel) => {
+  const inTheWay = [...new Set([...names, ...replaces].map(slashed))].filter((rel) => {
     const final = join(folder, rel);
     return existsFile(final) && !ownFile(manifest, rel, final);
   });
@@ -327,7 +336,7 @@ function commit(scope: Scope, dir: string, options: OutputFolderOptions): void {
     const files: Record<string, { size: number; mtimeMs: number }> = { ...manifest.files };
     for (const name of replaces) delete files[name];
     for (const rel of scope.files.keys()) {
-      const key = rel.split(sep).join('/');
+      const key = slashed(rel);
       try {
         const st = statSync(join(scope.dir, rel));
         files[key] = { size: st.size, mtimeMs: st.mtimeMs };
@@ -335,15 +344,7 @@ function commit(scope: Scope, dir: string, options: OutputFolderOptions): void {
         delete files[key];
       }
     }
-    const manifestPath = join(scope.dir, MANIFEST_NAME);
-    const tmp = `${manifestPath}.${process.pid}.${counter++}.tmp`;
-    try {
-      writeFileSync(tmp, `${JSON.stringify({ files }, null, 1)}\n`);
-      renameSync(tmp, manifestPath);
-    } catch (cause) {
-      quietly(() => rmSync(tmp, { force: true }));
-      throw new FormatError(`could not write ${join(dir, MANIFEST_NAME)}: ${fsReason(cause)}`, { file: join(dir, MANIFEST_NAME) }, { cause });
-    }
+    writeThroughTemporary(join(scope.dir, MANIFEST_NAME), `${JSON.stringify({ files }, null, 1)}\n`, join(dir, MANIFEST_NAME));
     removeDeadStaging(scope.dir);
   } finally {
     quietly(() => release(lock));

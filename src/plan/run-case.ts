@@ -163,7 +163,8 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const warnings: string[] = [...dc.warnings];
   if (dc.structureSet === undefined) throw new DicomError('planning: expected a structure set (RTSTRUCT) with the target, found none', { file: casePath });
   const ct = dc.ct;
-  warnings.push(...checkPatientPosition(ct));
+  // Refused before the optimisation; its warning (no position given) comes with the recalculation's.
+  checkPatientPosition(ct);
   const masks = rasterizeStructures(dc.structureSet.structures, ct.hu.grid, (w) => warnings.push(w));
 
   progress('planning structures');

@@ -10,17 +10,7 @@ import { IMPLAUSIBLE_DOSE_GY, evaluatePlan } from '../../src/evaluate/plan.js';
 import { doseAtVolumePercent } from '../../src/evaluate/metrics.js';
 import { createMask, createScalarVolume } from '../../src/geometry/volume.js';
 import { createGrid } from '../../src/geometry/grid.js';
-import { doseGridAround, linearDose, sphereContours } from './analytic.js';
-
-const polygon = (z: number, xy: readonly number[]): PlanarContour => {
-  const p = new Float64Array((xy.length / 2) * 3);
-  for (let i = 0; i < xy.length / 2; i++) {
-    p[3 * i] = xy[2 * i]!;
-    p[3 * i + 1] = xy[2 * i + 1]!;
-    p[3 * i + 2] = z;
-  }
-  return { geometricType: 'CLOSED_PLANAR', pointsLps: p };
-};
+import { doseGridAround, linearDose, polygon, sphereContours } from './analytic.js';
 
 const roi = (roiNumber: number, name: string, contours: PlanarContour[]): ContourStructure => ({ roiNumber, name, interpretedType: 'ORGAN', contours });
 

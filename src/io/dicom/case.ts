@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { DicomError } from '../../core/errors.js';
 import { cornerPointsLps, lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
 import type { ContourStructure } from '../../geometry/structure.js';
-import type { CtSeries, CtSeriesGeometry, DoseGrid, RtPlan, StructureSet } from './model.js';
+import { ctGridOf, type CtSeries, type CtSeriesGeometry, type DoseGrid, type RtPlan, type StructureSet } from './model.js';
 import { readCtGeometry, readCtSeries } from './read/ct.js';
 import { readRtDose } from './read/rtdose.js';
 import { readRtPlan } from './read/rtplan.js';
@@ -122,7 +122,6 @@ export function footprintBeyond(grid: Grid, container: Grid): { readonly beyondM
   return { beyondMm, disjoint };
 }
 
-const ctGridOf = (ct: CtSeries | CtSeriesGeometry): Grid => ('hu' in ct ? ct.hu.grid : ct.grid);
 
 /** How the CT is read: whole (HU), from its headers (one series required), or optional (a DVH). */
 type CtRead = 'pixels' | 'headers' | 'optional';

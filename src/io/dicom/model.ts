@@ -41,6 +41,9 @@ export interface CtSeries extends DicomIdentity {
 }
 
 /** A CT series read from its headers alone (no pixel data): what a DVH needs of a CT, if anything. */
+/** The grid of a CT series, read whole or from its headers. */
+export const ctGridOf = (ct: CtSeries | CtSeriesGeometry): Grid => ('hu' in ct ? ct.hu.grid : ct.grid);
+
 export interface CtSeriesGeometry extends DicomIdentity {
   readonly modality: 'CT';
   /** The CT grid (as CtSeries.hu.grid would be). */

@@ -15,6 +15,7 @@
 
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { LOCK_NAME, MANIFEST_NAME, STAGING_PREFIX } from '../../atomic.js';
 import { DicomError } from '../../../core/errors.js';
 import { SOP_CLASS } from '../uid.js';
 import { parseDicom, type ParsedDicom } from './parse.js';
@@ -83,12 +84,9 @@ const HEADER_END_TAG = 0x00280100;
 
 const MODALITY_ORDER = ['CT', 'RTSTRUCT', 'RTPLAN', 'RTDOSE'];
 
-/** Prefix of the staging folders of lattice's output runs (src/io/atomic.ts). */
-export const STAGING_FOLDER_PREFIX = '.lattice-staging-';
-/** Files lattice keeps in an output folder: the manifest of its outputs and the lock (and stale copies). */
-const LATTICE_BOOKKEEPING = /^\.lattice(-outputs\.json|\.lock)(\..*)?$/;
-/** The manifest of lattice's outputs in an output folder (src/io/atomic.ts). */
-const MANIFEST_NAME = '.lattice-outputs.json';
+/** Lattice's bookkeeping in an output folder (src/io/atomic.ts): the manifest, the lock, and their temporary or stale copies. */
+const isBookkeeping = (name: string): boolean =>
+  [MANIFEST_NAME, LOCK_NAME].some((n) => name === n || name.startsWith(`${n}.`)) || name.startsWith(`.${MANIFEST_NAME}.`);
 
 /**
  * The reports lattice wrote into a folder (its manifest, src/io/atomic.ts, lists them): files not
@@ -121,7 +119,7 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
       return;
     }
     if (st.isDirectory()) {
-      if (basename(path).startsWith(STAGING_FOLDER_PREFIX)) {
+      if (basename(path).startsWith(STAGING_PREFIX)) {
         skipped.push({ file: path, reason: 'staging folder of an unfinished lattice run (interrupted?); its files are not read' });
         return;
       }
@@ -139,7 +137,7 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
       for (const name of names) if (!own.has(name)) visit(join(path, name));
     } else if (st.isFile()) {
       // lattice's own bookkeeping in an output folder (src/io/atomic.ts): not data, not reported.
-      if (LATTICE_BOOKKEEPING.test(basename(path)) && path !== root) return;
+      if (isBookkeeping(basename(path)) && path !== root) return;
       out.push(path);
     }
   };

@@ -21,7 +21,7 @@ import type { Vec3 } from '../../../core/vec3.js';
 import { column, norm } from '../../../core/vec3.js';
 import type { ContourStructure, PlanarContour } from '../../../geometry/structure.js';
 import { writeFileAtomic } from '../../atomic.js';
-import type { CtSeries, CtSeriesGeometry, DicomIdentity, StructureSet } from '../model.js';
+import { ctGridOf, type CtSeries, type CtSeriesGeometry, type DicomIdentity, type StructureSet } from '../model.js';
 import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, deriveUid, seriesInstanceUidFor } from '../uid.js';
 import { identityOf, putCommonModules, type WriteOptions } from './common.js';
 import { dataset, encodeFile, put, type Dataset } from './encode.js';
@@ -50,7 +50,7 @@ export function referencedCtOf(series: CtSeries | CtSeriesGeometry): ReferencedC
     ...(series.studyDescription !== undefined ? { studyDescription: series.studyDescription } : {}),
     seriesInstanceUid: series.seriesInstanceUid,
     frameOfReferenceUid: series.frameOfReferenceUid,
-    sliceNormal: column(('hu' in series ? series.hu.grid : series.grid).direction, 2),
+    sliceNormal: column(ctGridOf(series).direction, 2),
     slices: series.slices.map((s) => ({ sopInstanceUid: s.sopInstanceUid, positionMm: s.positionMm })),
   };
 }
