@@ -115,8 +115,11 @@ export interface StructureSampling {
   readonly core: Uint8Array;
   /** Sum of weightCc: the structure's volume (cc). */
   readonly volumeCc: number;
-  /** Per point (x, y, z in sampling-index units): where a partial point is sampled, relative to its
-   * voxel centre (the approximate centroid of its occupied part); absent for a mask. */
+  /** The partial points (positions in `index`, ascending) that are sampled away from their voxel
+   * centre; absent for a mask. */
+  readonly partial?: Uint32Array;
+  /** Per partial point (x, y, z in sampling-index units): where it is sampled, relative to its voxel
+   * centre (the approximate centroid of its occupied part). */
   readonly offset?: Float32Array;
   readonly warnings: readonly string[];
 }
@@ -392,14 +395,22 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
   const nxy = nx * ny;
   const kFrom = range?.from ?? 0, kTo = range?.to ?? nz;
   const pFrom = kFrom * nxy, pTo = kTo * nxy;
-  let n = 0;
-  for (let i = pFrom; i < pTo; i++) if (d[i]! > 0) n++;
+  const isMask = d instanceof Uint8Array;
+  let n = 0, nPartial = 0;
+  for (let i = pFrom; i < pTo; i++) {
+    const o = d[i]!;
+    if (o > 0) {
+      n++;
+      if (o < 1 - 1e-6) nPartial++;
+    }
+  }
   const index = new Uint32Array(n);
   const weightCc = new Float32Array(n);
   const core = new Uint8Array(n);
   const vcc = voxelVolumeCc(info.grid);
-  const isMask = d instanceof Uint8Array;
-  const offset = isMask ? undefined : new Float32Array(3 * n);
+  const partial = isMask ? undefined : new Uint32Array(nPartial);
+  const offset = isMask ? undefined : new Float32Array(3 * nPartial);
+  let r = 0;
   const indexOffset = range?.indexOffset ?? 0;
   let q = 0;
   let total = 0;
@@ -415,6 +426,7 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
         core[q] = f >= 0.5 - 1e-5 ? 1 : 0;
         total += f * vcc;
         if (offset !== undefined && f < 1 - 1e-6) {
+          partial![r] = q;
           // Partial point: move it to (about) the centroid of its occupied part. The inward normal is
           // the occupancy gradient (mm⁻¹); a plane cutting the box across n leaves the part inside
           // with its centroid (1 - f) w / 2 from the centre, w the box's extent along n.
@@ -426,17 +438,18 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
             const ux = gx / gn, uy = gy / gn, uz = gz / gn;
             const w = Math.abs(ux) * hx + Math.abs(uy) * hy + Math.abs(uz) * hz;
             const dist = 0.5 * (1 - f) * w;
-            offset[3 * q] = (ux * dist) / hx;
-            offset[3 * q + 1] = (uy * dist) / hy;
-            offset[3 * q + 2] = (uz * dist) / hz;
+            offset[3 * r] = (ux * dist) / hx;
+            offset[3 * r + 1] = (uy * dist) / hy;
+            offset[3 * r + 2] = (uz * dist) / hz;
           }
+          r++;
         }
         q++;
       }
     }
   }
   if (n === 0 && (range?.warnEmpty ?? true)) warnings.push(emptyWarning(name));
-  return { name, info, index, weightCc, core, volumeCc: total, warnings, ...(offset !== undefined ? { offset } : {}) };
+  return { name, info, index, weightCc, core, volumeCc: total, warnings, ...(offset !== undefined ? { partial: partial!, offset } : {}) };
 }
 
 export interface SampleDoseOptions {
@@ -501,6 +514,7 @@ function sampleDoseKernel(
   m: Float64Array,
   samplingSize: readonly [number, number, number],
   index: Uint32Array,
+  partial: Uint32Array | undefined,
   off: Float32Array | undefined,
   weightCc: Float32Array,
   spread: boolean,
@@ -532,6 +546,10 @@ function sampleDoseKernel(
   const n = index.length;
   let nIn = 0;
   let outsideCc = 0;
+  // the next partial point (moved off its voxel centre), by a cursor over the ascending list
+  const nPartial = partial !== undefined && off !== undefined ? partial.length : 0;
+  let np = 0;
+  let nextPartial = nPartial > 0 ? partial![0]! : -1;
   for (let q = 0; q < n; q++) {
     const p = index[q]!;
     const kk = (p / sxy) | 0;
@@ -540,10 +558,12 @@ function sampleDoseKernel(
     let i = r - jj * sx;
     let j = jj;
     let k = kk;
-    if (off !== undefined) {
-      i += off[3 * q]!;
-      j += off[3 * q + 1]!;
-      k += off[3 * q + 2]!;
+    if (q === nextPartial) {
+      i += off![3 * np]!;
+      j += off![3 * np + 1]!;
+      k += off![3 * np + 2]!;
+      np++;
+      nextPartial = np < nPartial ? partial![np]! : -1;
     }
     const ci = m00 * i + m01 * j + m02 * k + t0;
     const cj = m10 * i + m11 * j + m12 * k + t1;
@@ -639,7 +659,7 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   const inside = new Uint8Array(n);
   const result = new Float64Array([0, 0, -1, 0]);
   sampleDoseKernel(
-    dose.data, dose.grid.size, m, g.size, sampling.index, sampling.offset, sampling.weightCc, spread,
+    dose.data, dose.grid.size, m, g.size, sampling.index, sampling.partial, sampling.offset, sampling.weightCc, spread,
     doseAll, loAll, hiAll, inside, result,
   );
   if (result[2]! >= 0) {

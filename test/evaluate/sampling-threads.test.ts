@@ -41,12 +41,14 @@ function peakedDose(c: Vec3, halfWidthMm: number, spacingMm: number): ScalarVolu
   return v;
 }
 
-function concat(parts: readonly StructureSampling[]): { index: number[]; weight: number[]; core: number[]; offset: number[] } {
-  const out = { index: [] as number[], weight: [] as number[], core: [] as number[], offset: [] as number[] };
+function concat(parts: readonly StructureSampling[]): { index: number[]; weight: number[]; core: number[]; partial: number[]; offset: number[] } {
+  const out = { index: [] as number[], weight: [] as number[], core: [] as number[], partial: [] as number[], offset: [] as number[] };
   for (const p of parts) {
+    const before = out.index.length;
     out.index.push(...p.index);
     out.weight.push(...p.weightCc);
     out.core.push(...p.core);
+    out.partial.push(...[...(p.partial ?? [])].map((q) => q + before));
     out.offset.push(...(p.offset ?? []));
   }
   return out;
@@ -72,6 +74,7 @@ describe('a structure sampled in parts along its contour normal', () => {
         expect(joined.index).toEqual([...whole.index]);
         expect(joined.weight).toEqual([...whole.weightCc]);
         expect(joined.core).toEqual([...whole.core]);
+        expect(joined.partial).toEqual([...whole.partial!]);
         expect(joined.offset).toEqual([...whole.offset!]);
         const merged = mergeDoseSamples([sampleDose(a, dose, { warnOutside: false }), sampleDose(b, dose, { warnOutside: false })]);
         expect([...merged.doseGy]).toEqual([...wholeDose.doseGy]);
