@@ -12,13 +12,11 @@
  * reference (readRtCase checks it; --dose is checked here).
  */
 
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DicomError, InputError } from '../../src/core/errors.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
-import { startSamplingWorker, type SamplingWorker } from '../../src/evaluate/sampling-threads.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
@@ -168,23 +166,6 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   for (const w of givenDose?.warnings ?? []) console.error(`lattice: warning: ${w}`);
   const givenConstraints = opts.constraints !== undefined ? readers.resolveConstraintSet!(opts.constraints) : undefined;
   const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
-  // the DVH sampling worker loads its modules while the case is read (evaluatePlan uses or ends it)
-  const samplingWorker = availableParallelism() >= 2 ? startSamplingWorker() : undefined;
-  try {
-    evaluateCase(path, opts, givenDose, givenConstraints, mapping, samplingWorker);
-  } finally {
-    samplingWorker?.end();
-  }
-}
-
-function evaluateCase(
-  path: string,
-  opts: EvaluateOptions,
-  givenDose: DoseGrid | undefined,
-  givenConstraints: ConstraintSet | undefined,
-  mapping: NameMapping | undefined,
-  samplingWorker: SamplingWorker | undefined,
-): void {
   const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;
@@ -253,7 +234,6 @@ function evaluateCase(
     ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),
     ...(opts.valley !== undefined ? { valleyStructure: opts.valley } : {}),
     betweenPlanes: opts.betweenPlanes,
-    ...(samplingWorker !== undefined ? { samplingWorker } : {}),
   });
   const json = renderJson(evaluation, {
     input: {

@@ -179,13 +179,6 @@ export interface SampleStructureOptions {
   /** Shape between contour planes: 'auto' (default: see DEFAULT_BETWEEN_PLANES), 'interpolated' or
    * 'slab' (src/geometry/between-planes.ts). */
   readonly betweenPlanes?: BetweenPlanesChoice;
-  /** Only sub-slices k0 .. k1 - 1 of the sampling grid (along the contour normal): one part of a
-   * structure split between threads (sampling-threads.ts). The points keep the whole grid's indices
-   * and info, so the parts of 0 .. n, concatenated in order, are the whole structure's sampling
-   * (exactly under the slab model; under the interpolated model within float rounding). */
-  readonly subSlices?: readonly [number, number];
-  /** Only the sampling grid and info (no points): to size the work before sampling. */
-  readonly gridOnly?: boolean;
 }
 
 export interface DvhOptions {
@@ -326,27 +319,9 @@ export function sampleStructure(
   ];
   const direction: Mat3 = [e0[0], e1[0], e2[0], e0[1], e1[1], e2[1], e0[2], e1[2], e2[2]];
   const grid = createGrid({ size: [nu, nv, nw], spacingMm: [hIn, hIn, hN], originMm: origin, direction });
-  const info: SamplingInfo = { source: 'contours', grid, inPlaneSpacingMm: hIn, normalSpacingMm: hN, planeSpacingMm: s, subSlicesPerPlane: m, fine, betweenPlanes };
-  if (options.gridOnly === true) return { name, info, index: new Uint32Array(0), weightCc: new Float32Array(0), core: new Uint8Array(0), volumeCc: 0, warnings: [] };
 
-  // A part (sub-slices k0 .. k1 - 1) is rasterised with one more sub-slice each side, so that the
-  // occupancy gradients of its partial points see the same neighbours as in the whole grid.
-  const [k0, k1] = options.subSlices ?? [0, nw];
-  if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k0 <= k1 && k1 <= nw)) {
-    throw new InputError(`subSlices must be whole sub-slice numbers within 0 .. ${nw}, found [${k0}, ${k1}]`, ctx(name));
-  }
-  const ka = Math.max(0, k0 - 1), kb = Math.min(nw, k1 + 1);
-  const part =
-    ka === 0 && kb === nw
-      ? grid
-      : createGrid({
-          size: [nu, nv, Math.max(1, kb - ka)],
-          spacingMm: [hIn, hIn, hN],
-          originMm: [origin[0] + ka * hN * e2[0], origin[1] + ka * hN * e2[1], origin[2] + ka * hN * e2[2]],
-          direction,
-        });
   const warnings: string[] = [];
-  const { occupancy } = rasterizeStructureWithWarnings(closed, part, {
+  const { occupancy } = rasterizeStructureWithWarnings(closed, grid, {
     name,
     planeSpacingMm: s,
     betweenPlanes,
@@ -354,7 +329,16 @@ export function sampleStructure(
       if (w.code !== 'outside-grid') warnings.push(w.message);
     },
   });
-  return compact(name, occupancy, info, warnings, { from: k0 - ka, to: k1 - ka, indexOffset: ka * nu * nv, warnEmpty: options.subSlices === undefined });
+  return compact(name, occupancy, {
+    source: 'contours',
+    grid,
+    inPlaneSpacingMm: hIn,
+    normalSpacingMm: hN,
+    planeSpacingMm: s,
+    subSlicesPerPlane: m,
+    fine,
+    betweenPlanes,
+  }, warnings);
 }
 
 /**
@@ -379,25 +363,11 @@ export function sampleOccupancy(name: string, volume: Mask | Occupancy): Structu
   );
 }
 
-/** Slices `from` .. `to` - 1 of the volume are compacted; their indices are those of the volume plus
- * `indexOffset` (a part of a larger sampling grid). */
-interface CompactRange {
-  readonly from: number;
-  readonly to: number;
-  readonly indexOffset: number;
-  readonly warnEmpty: boolean;
-}
-
-function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, warnings: string[], range?: CompactRange): StructureSampling {
+function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, warnings: string[]): StructureSampling {
   const d = volume.data;
-  const [nx, ny, nz] = volume.grid.size;
-  const [hx, hy, hz] = volume.grid.spacingMm;
-  const nxy = nx * ny;
-  const kFrom = range?.from ?? 0, kTo = range?.to ?? nz;
-  const pFrom = kFrom * nxy, pTo = kTo * nxy;
   const isMask = d instanceof Uint8Array;
   let n = 0, nPartial = 0;
-  for (let i = pFrom; i < pTo; i++) {
+  for (let i = 0; i < d.length; i++) {
     const o = d[i]!;
     if (o > 0) {
       n++;
@@ -411,17 +381,19 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
   const partial = isMask ? undefined : new Uint32Array(nPartial);
   const offset = isMask ? undefined : new Float32Array(3 * nPartial);
   let r = 0;
-  const indexOffset = range?.indexOffset ?? 0;
+  const [nx, ny, nz] = info.grid.size;
+  const [hx, hy, hz] = info.grid.spacingMm;
+  const nxy = nx * ny;
   let q = 0;
   let total = 0;
-  let p = pFrom;
-  for (let k = kFrom; k < kTo; k++) {
+  let p = 0;
+  for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, p++) {
         const o = d[p]!;
         if (o <= 0) continue;
         const f = isMask ? 1 : o > 1 ? 1 : o;
-        index[q] = p + indexOffset;
+        index[q] = p;
         weightCc[q] = f * vcc;
         core[q] = f >= 0.5 - 1e-5 ? 1 : 0;
         total += f * vcc;
@@ -448,7 +420,7 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
       }
     }
   }
-  if (n === 0 && (range?.warnEmpty ?? true)) warnings.push(emptyWarning(name));
+  if (n === 0) warnings.push(`structure "${name}" is empty on its sampling grid`);
   return { name, info, index, weightCc, core, volumeCc: total, warnings, ...(offset !== undefined ? { partial: partial!, offset } : {}) };
 }
 
@@ -457,20 +429,6 @@ export interface SampleDoseOptions {
   readonly quantity?: string;
   /** Spread each point's volume over the dose range of its sampling box (default true). */
   readonly spread?: boolean;
-  /** Warn when most of the structure is outside the dose grid (default true; off for the parts of a
-   * split structure, whose merge warns for the whole). */
-  readonly warnOutside?: boolean;
-}
-
-const emptyWarning = (name: string): string => `structure "${name}" is empty on its sampling grid`;
-
-function outsideWarning(name: string, outsideCc: number, volumeCc: number): string | undefined {
-  const fraction = volumeCc > 0 ? outsideCc / volumeCc : 0;
-  if (!(fraction > OUTSIDE_WARNING_FRACTION)) return undefined;
-  return (
-    `structure "${name}": ${(100 * fraction).toFixed(1)} % of its volume (${fmt(outsideCc)} of ` +
-    `${fmt(volumeCc)} cc) is outside the dose grid; its DVH covers only the part inside`
-  );
 }
 
 /**
@@ -690,8 +648,13 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     }
   }
   const warnings = [...sampling.warnings];
-  const outside = options.warnOutside === false ? undefined : outsideWarning(name, outsideCc, sampling.volumeCc);
-  if (outside !== undefined) warnings.push(outside);
+  const fraction = sampling.volumeCc > 0 ? outsideCc / sampling.volumeCc : 0;
+  if (fraction > OUTSIDE_WARNING_FRACTION) {
+    warnings.push(
+      `structure "${name}": ${(100 * fraction).toFixed(1)} % of its volume (${fmt(outsideCc)} of ` +
+        `${fmt(sampling.volumeCc)} cc) is outside the dose grid; its DVH covers only the part inside`,
+    );
+  }
   return {
     name,
     quantity: options.quantity ?? 'physical dose',
@@ -705,44 +668,6 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
     info: sampling.info,
     warnings,
   };
-}
-
-/**
- * The dose samples of a structure sampled in parts (sampleStructure's subSlices, in order, together
- * covering its whole sampling grid, each sampled with warnOutside false): the points concatenated, as
- * sampleDose of the whole structure gives them; warnings once each, the outside warning for the whole.
- */
-export function mergeDoseSamples(parts: readonly DoseSamples[]): DoseSamples {
-  const first = parts[0];
-  if (first === undefined) throw new InputError('mergeDoseSamples: expected at least one part, found none');
-  if (parts.length === 1) return first;
-  const name = first.name;
-  const n = parts.reduce((a, p) => a + p.doseGy.length, 0);
-  const spread = first.loGy !== first.doseGy;
-  const doseGy = new Float32Array(n);
-  const loGy = spread ? new Float32Array(n) : doseGy;
-  const hiGy = spread ? new Float32Array(n) : doseGy;
-  const weightCc = new Float32Array(n);
-  const core = new Uint8Array(n);
-  let o = 0, volumeCc = 0, outsideCc = 0;
-  const warnings: string[] = [];
-  for (const p of parts) {
-    doseGy.set(p.doseGy, o);
-    if (spread) {
-      loGy.set(p.loGy, o);
-      hiGy.set(p.hiGy, o);
-    }
-    weightCc.set(p.weightCc, o);
-    core.set(p.core, o);
-    o += p.doseGy.length;
-    volumeCc += p.volumeCc;
-    outsideCc += p.outsideCc;
-    for (const w of p.warnings) if (!warnings.includes(w)) warnings.push(w);
-  }
-  if (volumeCc === 0) warnings.push(emptyWarning(name));
-  const outside = outsideWarning(name, outsideCc, volumeCc);
-  if (outside !== undefined) warnings.push(outside);
-  return { name, quantity: first.quantity, doseGy, loGy, hiGy, weightCc, core, volumeCc, outsideCc, info: first.info, warnings };
 }
 
 /**

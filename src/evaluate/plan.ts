@@ -19,16 +19,14 @@
  * `spherePattern`, default /^(sphere|vertex)/i), valley (name matching /valley/i).
  */
 
-import { availableParallelism } from 'node:os';
 import { findStructure } from '../geometry/structure-set.js';
-import { InputError, fmt } from '../core/errors.js';
+import { GeometryError, InputError, fmt } from '../core/errors.js';
 import type { ContourStructure } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
 import { matchTg263, type NameMapping } from './constraints/names.js';
 import type { ConstraintSet } from './constraints/types.js';
-import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, SMALL_STRUCTURE_CC, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
-import { sampleStructures, type SamplingWorker } from './sampling-threads.js';
+import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, SMALL_STRUCTURE_CC, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
 import type { BetweenPlanesChoice } from '../geometry/between-planes.js';
 import { checkSchedule, deliveredEqd2Samples, deliveredSamples, type Schedule } from './fractions.js';
 import {
@@ -72,11 +70,6 @@ export interface PlanEvaluationOptions {
   readonly betweenPlanes?: BetweenPlanesChoice;
   /** Points per structure in the stored cumulative DVH curves (default 200). */
   readonly curvePoints?: number;
-  /** Threads for sampling the largest structure (default: the machine's parallelism; 1: none). The
-   * numbers do not depend on it (sampling-threads.ts). */
-  readonly threads?: number;
-  /** A sampling worker started before the case was read (startSamplingWorker), used or ended here. */
-  readonly samplingWorker?: SamplingWorker;
 }
 
 /** Key figures of one structure in one quantity (Gy). */
@@ -256,21 +249,27 @@ export function evaluatePlan(
   // delivered EQD2 the planned EQD2; their figures are those of the planned DVHs, relabelled.
   const allDelivered = schedule !== undefined && schedule.fractionsDelivered === schedule.fractionsPlanned;
 
-  // Geometry and dose at the sampling points of every structure, shared with a worker thread when
-  // the work is large (sampling-threads.ts: the same numbers either way).
-  const sampled = sampleStructures(structures, plannedDose, {
-    betweenPlanes,
-    threads: options.threads ?? availableParallelism(),
-    ...(options.samplingWorker !== undefined ? { worker: options.samplingWorker } : {}),
-  });
-  for (let si = 0; si < structures.length; si++) {
-    const s = structures[si]!;
-    const r = sampled[si]!;
-    if ('skipped' in r) {
-      warnings.push(r.skipped);
+  for (const s of structures) {
+    const hasClosed = s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
+    if (!hasClosed) {
+      warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
       continue;
     }
-    const { samples, points } = r;
+    // A structure whose contours cannot be filled (all points on a line, oblique planes) is left out
+    // with the reason; the others are still evaluated.
+    let sampling;
+    try {
+      sampling = sampleStructure(s, plannedDose.grid, { betweenPlanes });
+    } catch (e) {
+      if (!(e instanceof GeometryError)) throw e;
+      warnings.push(`structure "${s.name}" not evaluated: ${e.message.replace(/ \(structure "[^"]*"\)$/, '')}`);
+      continue;
+    }
+    if (sampling.volumeCc === 0) {
+      warnings.push(`structure "${s.name}" not evaluated: its contours enclose no volume`);
+      continue;
+    }
+    const samples = sampleDose(sampling, plannedDose);
     warnings.push(...samples.warnings);
     if (samples.doseGy.length === 0) {
       warnings.push(`structure "${s.name}" lies entirely outside the dose grid; not evaluated`);
@@ -284,7 +283,7 @@ export function evaluatePlan(
     const requested: Record<string, { value: number; unit: string }> = {};
     for (const [text, spec] of specs) requested[text] = evaluateMetric(planned, spec);
     const tg = matchTg263(s.name, options.mapping);
-    const { grid: _grid, ...info } = samples.info;
+    const { grid: _grid, ...info } = sampling.info;
     let scheduled: Pick<StructureEvaluation, 'plannedEqd2' | 'delivered' | 'deliveredEqd2'> = {};
     if (schedule !== undefined) {
       const plannedEqd2 = computeDvh(eqd2Samples(samples, schedule.fractionsPlanned, ab.alphaBetaGy), bin);
@@ -311,7 +310,7 @@ export function evaluatePlan(
       volumeCc: planned.volumeCc,
       dosedVolumeCc: planned.dosedVolumeCc,
       outsideFraction: planned.outsideFraction,
-      sampling: { ...info, points },
+      sampling: { ...info, points: sampling.index.length },
       planned: keyFigures(planned),
       ...scheduled,
       requested,
