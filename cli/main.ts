@@ -22,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   plan: async () => (await import('./commands/plan.js')).registerPlan,
   evaluate: async () => (await import('./commands/evaluate.js')).registerEvaluate,
   dose: async () => (await import('./commands/dose.js')).registerDose,
+  'check-plan': async () => (await import('./commands/check-plan.js')).registerCheckPlan,
 };
 
 /** The program with every command, or only `command` when given (and known). */

@@ -68,7 +68,7 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--beams <spec>', 'beams: a count (36: equispaced), START:STEP:STOP gantry angles (0:40:320), or gantry[/couch[/collimator]] angles separated by commas', beamsOption)
     .option('--peaks <names>', 'use these sphere ROIs (comma-separated) instead of placing vertices', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--isocentre <x,y,z>', 'isocentre in patient coordinates (LPS, mm; default: the centre of the primary target)', isocentreOption)
-    .option('--grid-mm <mm>', 'final dose grid spacing, mm', positiveNumber('--grid-mm'), 2.5)
+    .option('--grid-mm <mm>', 'final dose grid spacing, mm; the grid covers the patient (CT voxels above air and the body, plus one dose voxel)', positiveNumber('--grid-mm'), 2.5)
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 300)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
     .option('--json', 'print the summary as JSON')
@@ -79,30 +79,54 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     });
 }
 
-/** A one-line progress display on stderr: step, iteration, objective, elapsed time. */
-export function progressLine(enabled: boolean): { update: (p: PlanProgress) => void; done: () => void } {
+/** A progress display of one command: update with each report, done when the work ends (or fails). */
+export interface ProgressDisplay<P> {
+  update(p: P): void;
+  done(): void;
+}
+
+/**
+ * A one-line progress display on stderr. `describe` turns a report into its line and a key: on a
+ * terminal the line is rewritten in place (\r) at every report; otherwise (a log, a pipe) a new line
+ * is printed when the key changes (plan: each step; place: each tenth of the rotations) and, with
+ * `everyMs`, when that long has passed since the last printed line. Nothing when not enabled.
+ */
+export function progressDisplay<P>(enabled: boolean, describe: (p: P) => { line: string; key: string }, everyMs = Infinity): ProgressDisplay<P> {
   const tty = process.stderr.isTTY === true;
   let last = '';
+  let lastKey: string | undefined;
   let lastPrinted = 0;
   return {
-    update(p: PlanProgress): void {
+    update(p: P): void {
       if (!enabled) return;
-      const it = p.iteration !== undefined ? ` iteration ${p.iteration}` : '';
-      const val = p.value !== undefined ? ` objective ${p.value.toExponential(4)}` : '';
-      const line = `lattice plan: ${p.step}${it}${val} [${(p.elapsedMs / 1000).toFixed(1)} s]`;
+      const { line, key } = describe(p);
+      const now = performance.now();
       if (tty) {
         process.stderr.write(`\r${line.padEnd(Math.max(last.length, line.length))}`);
-      } else if (p.step !== last.split(' [')[0] || p.elapsedMs - lastPrinted > 5000) {
-        // not a terminal: one line per step, and every 5 s while optimising
+      } else if (key !== lastKey || now - lastPrinted > everyMs) {
         process.stderr.write(`${line}\n`);
-        lastPrinted = p.elapsedMs;
+        lastPrinted = now;
       }
       last = line;
+      lastKey = key;
     },
     done(): void {
       if (enabled && tty && last !== '') process.stderr.write('\n');
     },
   };
+}
+
+/** `lattice plan`'s progress: step, iteration, objective, elapsed time; when not on a terminal, one line per step and every 5 s while optimising. */
+export function progressLine(enabled: boolean): ProgressDisplay<PlanProgress> {
+  return progressDisplay<PlanProgress>(
+    enabled,
+    (p) => {
+      const it = p.iteration !== undefined ? ` iteration ${p.iteration}` : '';
+      const val = p.value !== undefined ? ` objective ${p.value.toExponential(4)}` : '';
+      return { line: `lattice plan: ${p.step}${it}${val} [${(p.elapsedMs / 1000).toFixed(1)} s]`, key: p.step };
+    },
+    5000,
+  );
 }
 
 /** The case-report-style summary: goals, then the constraint table (organ, limit, achieved), with

@@ -5,7 +5,7 @@
 
 import { PlanError, fmt } from '../core/errors.js';
 import type { BeamGeometry } from './beam-geometry.js';
-import { apertureFluence, regionCovering, type Aperture } from './fluence.js';
+import { aperturesFluence, regionCovering, type Aperture } from './fluence.js';
 import type { PhotonMachine } from './machine.js';
 import type { BevDepthOptions } from './bev-depth.js';
 import { addBeamDose, preparePencilBeam, type FluenceRegion, type KernelCache, type PencilBeamOptions } from './pencil-beam.js';
@@ -20,10 +20,12 @@ export interface FluenceMap {
 }
 
 /** A static field: an aperture (jaws, optional MLC) delivering `mu`, or an optimised fluence map
- * (then `mu` scales the map; 1 keeps it as it is). */
+ * (then `mu` scales the map; 1 keeps it as it is). With `apertureSteps`, those apertures share `mu`
+ * equally at the field's angles (leaves moving within a sub-arc) and `aperture` is only their mean. */
 export interface StaticField {
   readonly geometry: BeamGeometry;
   readonly aperture?: Aperture;
+  readonly apertureSteps?: readonly Aperture[];
   readonly fluence?: FluenceMap;
   readonly mu: number;
   readonly name?: string;
@@ -49,8 +51,12 @@ export function staticFieldDose(
       return { geometry: f.geometry, region: m.region, name };
     }
     if (f.aperture === undefined) throw new PlanError(`${name}: a field needs an aperture or a fluence map`);
-    const [x1, x2] = f.aperture.jawXMm;
-    const [y1, y2] = f.aperture.jawYMm;
+    let [x1, x2] = f.aperture.jawXMm;
+    let [y1, y2] = f.aperture.jawYMm;
+    for (const s of f.apertureSteps ?? []) {
+      x1 = Math.min(x1, s.jawXMm[0]); x2 = Math.max(x2, s.jawXMm[1]);
+      y1 = Math.min(y1, s.jawYMm[0]); y2 = Math.max(y2, s.jawYMm[1]);
+    }
     return { geometry: f.geometry, region: regionCovering(x1, x2, y1, y2, h), name };
   });
   const prep = preparePencilBeam(machine, density, pointsLps, beams, { ...options, pixelMm: h });
@@ -60,7 +66,8 @@ export function staticFieldDose(
     if (f.fluence !== undefined) {
       fl = f.mu === 1 ? f.fluence.values : f.fluence.values.map((v) => v * f.mu);
     } else {
-      fl = apertureFluence(machine, beams[i]!.region, h, f.aperture!, f.mu, beams[i]!.name);
+      const steps = f.apertureSteps !== undefined && f.apertureSteps.length > 0 ? f.apertureSteps : [f.aperture!];
+      fl = aperturesFluence(machine, beams[i]!.region, h, steps, f.mu, beams[i]!.name);
     }
     addBeamDose(prep, i, fl, out);
   });

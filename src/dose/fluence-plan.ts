@@ -22,7 +22,7 @@ import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/vo
 import type { CtSeries, StructureSet } from '../io/dicom/model.js';
 import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
 import { PHOTON_6MV } from './machine-6mv.js';
-import { doseGridForCt } from './recalculate.js';
+import { patientDoseGrid, type GridRegion } from './recalculate.js';
 import { readYamlOrJson, issueLocation } from '../io/yaml-file.js';
 import { checkPatientPosition, type BeamGeometry } from './beam-geometry.js';
 import type { StaticField } from './field-dose.js';
@@ -188,15 +188,24 @@ export interface FluenceRecalculation {
 }
 
 /**
- * The planned total dose of a fluence plan on its CT: the dose grid of doseGridForCt (default 2.5 mm),
- * dose computed in every non-air voxel and inside the body (the structure set's body ROI, else the CT
- * above -500 HU). `lattice plan` and `lattice dose --fluence` both call this, so they agree.
+ * The planned total dose of a fluence plan on its CT, computed in every non-air voxel and inside the
+ * body (the structure set's body ROI, else the CT above -500 HU), on the dose grid of
+ * patientDoseGrid (default 2.5 mm): the whole-CT grid's nodes around those voxels (plus one node),
+ * bounded to `gridRegion` when given. `lattice plan` and `lattice dose --fluence` both call this, so
+ * they agree.
  */
 export function recalculateFluencePlan(
   ct: CtSeries,
   structureSet: StructureSet | undefined,
   plan: FluencePlan,
-  options: { readonly gridSpacingMm?: number; readonly threads?: number; readonly machine?: PhotonMachine; readonly hlut?: Hlut } = {},
+  options: {
+    readonly gridSpacingMm?: number;
+    readonly threads?: number;
+    readonly machine?: PhotonMachine;
+    readonly hlut?: Hlut;
+    /** Bounds the dose grid to this region (within the patient); default: the whole patient. */
+    readonly gridRegion?: GridRegion;
+  } = {},
 ): FluenceRecalculation {
   const warnings: string[] = [];
   if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
@@ -209,8 +218,9 @@ export function recalculateFluencePlan(
     body = bodyMaskFromCt(ct.hu);
     if (roi !== undefined) warnings.push(`body ROI "${roi.name}" has no closed contours: the body is the CT above ${BODY_THRESHOLD_HU} HU`);
   }
-  const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
-  const doseGrid = doseGridForCt(ct, options.gridSpacingMm ?? 2.5);
+  const hlut = options.hlut ?? DEFAULT_HLUT;
+  const red = redVolumeOfCt(ct.hu, hlut);
+  const doseGrid = patientDoseGrid(ct, options.gridSpacingMm ?? 2.5, { hlut, inside: body, ...(options.gridRegion !== undefined ? { region: options.gridRegion } : {}) });
   const perFraction = fluencePlanDose(options.machine ?? PHOTON_6MV, plan, red, doseGrid, { threads: options.threads ?? availableParallelism(), inside: body });
   const total = createScalarVolume(doseGrid);
   for (let i = 0; i < total.data.length; i++) total.data[i] = perFraction.data[i]! * plan.fractions;

@@ -4,8 +4,15 @@
  * Input: an RtPlan (src/io/dicom/model.ts: angles in degrees, jaws and MLC in mm at the isocentre
  * plane, isocentre in LPS), the CT it was planned on (HU) and a dose grid (LPS). Output: dose per
  * fraction in Gy on the dose grid (0 in air: dose voxels whose CT voxel has RED < 0.05 or lie outside the CT). Every beam's MU are split over its control-point segments by the
- * cumulative meterset weights; each segment with a positive weight is delivered at its midpoint
- * (mean gantry angle, mean MLC and jaw positions; equal to the control point itself for step-and-shoot).
+ * cumulative meterset weights. A segment (control-point interval) with a positive weight is delivered
+ * as the linac delivers it: angles, leaves and jaws move linearly while its MU are delivered at a
+ * constant rate, sampled at n equal sub-intervals' midpoints, n >= ceil(max(rotation / maxSubArcDeg,
+ * leaf or jaw travel / maxSubLeafMm)) (rotation: the largest gantry, collimator or couch change), MU / n
+ * each. The samples are grouped into ceil(rotation / maxSubArcDeg) sub-arcs; each sub-arc is one field
+ * at its mean angles whose fluence is the sum of its leaf samples' apertures (n rounded up to a multiple
+ * of the sub-arcs), so the dose is computed once per sub-arc, however far the leaves travel. A
+ * step-and-shoot segment (nothing moves while the beam is on) is the control point itself. Closed
+ * leaves inside the jaws pass `mlcTransmission` of the open fluence (fluence.ts).
  *
  * Bad input raises a PlanError naming the beam and control point: a frame of reference other than the
  * CT's, beams with no MU, radiation other than photons, energies the machine does not model, MLC data
@@ -39,7 +46,26 @@ export interface PlanDoseOptions {
   readonly bevDepth?: BevDepthOptions | false;
   /** Threads, the calling thread included; segments are split among them (default 1: no workers). */
   readonly threads?: number;
+  /** Largest gantry (or collimator, couch) rotation of one sub-arc, degrees (default
+   * DEFAULT_MAX_SUB_ARC_DEG); `false`: rotation does not split a segment. */
+  readonly maxSubArcDeg?: number | false;
+  /** Largest leaf or jaw travel between leaf samples, mm (default DEFAULT_MAX_SUB_LEAF_MM); `false`:
+   * leaf travel does not split a segment. Both `false`: every segment is one field at its midpoint. */
+  readonly maxSubLeafMm?: number | false;
+  /** Fraction of the open fluence that passes closed MLC leaves inside the jaws (default 0: none). */
+  readonly mlcTransmission?: number;
 }
+
+/** How control-point segments are delivered (PlanDoseOptions). */
+export type SegmentOptions = Pick<PlanDoseOptions, 'maxSubArcDeg' | 'maxSubLeafMm' | 'mlcTransmission'>;
+
+/** Default largest sub-arc, degrees: against 1 deg sub-arcs, a 4 deg control-point spacing changes a
+ * modulated arc's dose by 0.41 % of its maximum, 2 deg sub-arcs by 0.10 % (bench/README.md "Arc dose
+ * (issue 12)"; vmat.md §4 recommends 1-2 deg). */
+export const DEFAULT_MAX_SUB_ARC_DEG = 2;
+/** Default largest leaf or jaw travel between leaf samples, mm: a 10 mm sliding window sweeping 40 mm
+ * is then within 0.37 % of its analytic dose (5 mm: 1.9 %; bench/README.md "Arc dose (issue 12)"). */
+export const DEFAULT_MAX_SUB_LEAF_MM = 2.5;
 
 /** Rays every 2 mm at the isocentre plane, sampled every 2 mm along the axis; points shallower than
  * 30 mm water-equivalent (build-up, body surface) traced exactly. */
@@ -101,51 +127,116 @@ function checkBeam(machine: PhotonMachine, plan: RtPlan, beam: Beam): number {
   return mu;
 }
 
-/** Mean of two angles in degrees along the shorter arc. */
-function meanAngle(a: number, b: number): number {
-  let d = ((b - a) % 360 + 540) % 360 - 180;
-  return (a + d / 2 + 360) % 360;
+/** Signed change from angle a to angle b in degrees along the shorter arc (-180..180). */
+function angleStep(a: number, b: number): number {
+  return ((b - a) % 360 + 540) % 360 - 180;
 }
 
-/** The static fields (one per segment with MU) of a beam. */
-export function beamSegments(machine: PhotonMachine, plan: RtPlan, beam: Beam, mu: number): StaticField[] {
+/** The angle a fraction t of the way from a to b along the shorter arc, in [0, 360). */
+function angleAt(a: number, b: number, t: number): number {
+  return (((a + t * angleStep(a, b)) % 360) + 360) % 360;
+}
+
+/** A sub-division limit from the options: a positive number, or undefined (the criterion is off). */
+function limitOf(value: number | false | undefined, fallback: number, name: string): number | undefined {
+  if (value === false) return undefined;
+  const v = value ?? fallback;
+  if (!(v > 0) || !Number.isFinite(v)) throw new PlanError(`${name} must be a positive number or false, found ${fmt(v)}`);
+  return v;
+}
+
+/** How one segment is split: `arcs` sub-arcs of equal rotation, each with `steps` leaf samples. */
+export interface SubArcSplit {
+  readonly arcs: number;
+  readonly steps: number;
+}
+
+/**
+ * The split of the segment from control point a to b: arcs = ceil(rotation / maxSubArcDeg), rotation
+ * the largest gantry, collimator or couch change (degrees along the shorter arc); leaf samples
+ * ceil(travel / maxSubLeafMm) in all, travel the largest leaf or jaw movement (mm), rounded up to a
+ * multiple of the arcs (steps per arc). Each at least 1; an undefined limit is not applied.
+ */
+export function subArcSplit(a: ControlPoint, b: ControlPoint, maxSubArcDeg: number | undefined, maxSubLeafMm: number | undefined): SubArcSplit {
+  let arcs = 1, samples = 1;
+  if (maxSubArcDeg !== undefined) {
+    const rot = Math.max(
+      Math.abs(angleStep(a.gantryAngleDeg, b.gantryAngleDeg)),
+      Math.abs(angleStep(a.collimatorAngleDeg, b.collimatorAngleDeg)),
+      Math.abs(angleStep(a.couchAngleDeg, b.couchAngleDeg)),
+    );
+    arcs = Math.max(1, Math.ceil(rot / maxSubArcDeg - 1e-9));
+  }
+  if (maxSubLeafMm !== undefined) {
+    let travel = 0;
+    const ma = a.mlcMm?.MLCX, mb = b.mlcMm?.MLCX;
+    if (ma !== undefined && mb !== undefined) for (let i = 0; i < ma.length; i++) travel = Math.max(travel, Math.abs(mb[i]! - ma[i]!));
+    for (const axis of ['X', 'Y'] as const) {
+      const ja = jaws(a, axis), jb = jaws(b, axis);
+      travel = Math.max(travel, Math.abs(jb[0] - ja[0]), Math.abs(jb[1] - ja[1]));
+    }
+    samples = Math.max(1, Math.ceil(travel / maxSubLeafMm - 1e-9));
+  }
+  return { arcs, steps: Math.ceil(samples / arcs) };
+}
+
+/**
+ * The static fields of a beam: one per sub-arc of every segment with MU (file header), or the single
+ * control point of a static beam. A sub-arc whose leaves or jaws travel further than maxSubLeafMm is
+ * one field at its mean angles with its leaf samples as `apertureSteps` (their fluences summed: one
+ * dose computation per angle, however far the leaves move).
+ */
+export function beamSegments(machine: PhotonMachine, plan: RtPlan, beam: Beam, mu: number, options: SegmentOptions = {}): StaticField[] {
   const cps = beam.controlPoints;
   const final = beam.finalCumulativeMetersetWeight;
+  const maxDeg = limitOf(options.maxSubArcDeg, DEFAULT_MAX_SUB_ARC_DEG, 'maximum sub-arc rotation (degrees)');
+  const maxMm = limitOf(options.maxSubLeafMm, DEFAULT_MAX_SUB_LEAF_MM, 'maximum sub-arc leaf travel (mm)');
+  const transmission = options.mlcTransmission ?? 0;
+  if (!(transmission >= 0 && transmission <= 1)) throw new PlanError(`MLC transmission must be a fraction from 0 to 1, found ${fmt(transmission)}`);
+  const trans = transmission > 0 ? { mlcTransmission: transmission } : {};
   const out: StaticField[] = [];
-  const apertureOf = (a: ControlPoint, b: ControlPoint): Aperture => {
+  /** The aperture a fraction t of the way from a to b (leaves and jaws linear). */
+  const apertureAt = (a: ControlPoint, b: ControlPoint, t: number): Aperture => {
     const x1 = jaws(a, 'X'), x2 = jaws(b, 'X'), y1 = jaws(a, 'Y'), y2 = jaws(b, 'Y');
+    const lerp = (p: number, q: number): number => p + t * (q - p);
     const ma = a.mlcMm?.MLCX, mb = b.mlcMm?.MLCX;
-    const base: Aperture = { jawXMm: [(x1[0] + x2[0]) / 2, (x1[1] + x2[1]) / 2], jawYMm: [(y1[0] + y2[0]) / 2, (y1[1] + y2[1]) / 2] };
+    const base: Aperture = { jawXMm: [lerp(x1[0], x2[0]), lerp(x1[1], x2[1])], jawYMm: [lerp(y1[0], y2[0]), lerp(y1[1], y2[1])] };
     if (ma === undefined || mb === undefined) return base;
     const n = ma.length / 2;
     const bankA = new Float64Array(n), bankB = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      bankA[i] = (ma[i]! + mb[i]!) / 2;
-      bankB[i] = (ma[n + i]! + mb[n + i]!) / 2;
+      bankA[i] = lerp(ma[i]!, mb[i]!);
+      bankB[i] = lerp(ma[n + i]!, mb[n + i]!);
     }
-    return { ...base, mlc: { boundariesMm: beam.leafBoundariesMm.MLCX!, bankA, bankB } };
+    return { ...base, mlc: { boundariesMm: beam.leafBoundariesMm.MLCX!, bankA, bankB }, ...trans };
   };
   if (cps.length === 1) {
     const cp = cps[0]!;
-    out.push({ geometry: { gantryDeg: cp.gantryAngleDeg, collimatorDeg: cp.collimatorAngleDeg, couchDeg: cp.couchAngleDeg, isocenterLps: cp.isocenterLps!, sadMm: beam.sadMm ?? machine.sadMm }, aperture: apertureOf(cp, cp), mu, name: where(beam, cp) });
+    out.push({ geometry: { gantryDeg: cp.gantryAngleDeg, collimatorDeg: cp.collimatorAngleDeg, couchDeg: cp.couchAngleDeg, isocenterLps: cp.isocenterLps!, sadMm: beam.sadMm ?? machine.sadMm }, aperture: apertureAt(cp, cp, 0), mu, name: where(beam, cp) });
     return out;
   }
   for (let i = 0; i + 1 < cps.length; i++) {
     const a = cps[i]!, b = cps[i + 1]!;
     const dw = b.cumulativeMetersetWeight - a.cumulativeMetersetWeight;
     if (!(dw > 0)) continue;
-    out.push({
-      geometry: {
-        gantryDeg: meanAngle(a.gantryAngleDeg, b.gantryAngleDeg),
-        collimatorDeg: meanAngle(a.collimatorAngleDeg, b.collimatorAngleDeg),
-        couchDeg: meanAngle(a.couchAngleDeg, b.couchAngleDeg),
-        isocenterLps: a.isocenterLps!,
-        sadMm: beam.sadMm ?? machine.sadMm,
-      },
-      aperture: apertureOf(a, b),
-      mu: (mu * dw) / final,
-      name: `${where(beam, a)}-${b.index}`,
-    });
+    const { arcs, steps } = subArcSplit(a, b, maxDeg, maxMm);
+    for (let k = 0; k < arcs; k++) {
+      const t = (k + 0.5) / arcs;
+      const apertureSteps = steps === 1 ? undefined : Array.from({ length: steps }, (_, s) => apertureAt(a, b, (k * steps + s + 0.5) / (arcs * steps)));
+      out.push({
+        geometry: {
+          gantryDeg: angleAt(a.gantryAngleDeg, b.gantryAngleDeg, t),
+          collimatorDeg: angleAt(a.collimatorAngleDeg, b.collimatorAngleDeg, t),
+          couchDeg: angleAt(a.couchAngleDeg, b.couchAngleDeg, t),
+          isocenterLps: a.isocenterLps!,
+          sadMm: beam.sadMm ?? machine.sadMm,
+        },
+        aperture: apertureAt(a, b, t),
+        ...(apertureSteps !== undefined ? { apertureSteps } : {}),
+        mu: (mu * dw) / final / arcs,
+        name: `${where(beam, a)}-${b.index}` + (arcs > 1 ? ` (sub-arc ${k + 1} of ${arcs})` : ''),
+      });
+    }
   }
   return out;
 }
@@ -172,7 +263,12 @@ function isocentreOutside(beam: Beam, grid: Grid): { readonly cp: ControlPoint; 
  * Checks a plan against the machine and the CT and splits its beams into static fields. Warnings:
  * isocentres outside the CT, beams that miss the CT; a PlanError when no beam reaches the CT.
  */
-export function planFields(machine: PhotonMachine, plan: RtPlan, ct: CtSeries): { readonly fields: StaticField[]; readonly warnings: string[] } {
+export function planFields(
+  machine: PhotonMachine,
+  plan: RtPlan,
+  ct: CtSeries,
+  options: SegmentOptions = {},
+): { readonly fields: StaticField[]; readonly warnings: string[] } {
   if (plan.frameOfReferenceUid !== ct.frameOfReferenceUid) {
     throw new PlanError(`plan frame of reference ${plan.frameOfReferenceUid} differs from the CT's ${ct.frameOfReferenceUid}`, { file: plan.file });
   }
@@ -182,7 +278,7 @@ export function planFields(machine: PhotonMachine, plan: RtPlan, ct: CtSeries): 
   const missing: string[] = [];
   const fields: StaticField[] = [];
   for (const beam of plan.beams) {
-    const segments = beamSegments(machine, plan, beam, checkBeam(machine, plan, beam));
+    const segments = beamSegments(machine, plan, beam, checkBeam(machine, plan, beam), options);
     const reaches = segments.some((f) => f.aperture !== undefined && fieldMeetsGrid(beamFrame(f.geometry), f.aperture.jawXMm, f.aperture.jawYMm, grid));
     const iso = beam.controlPoints[0]!.isocenterLps!;
     if (!reaches) {
@@ -213,12 +309,12 @@ export interface PlanDose {
 
 /** Dose per fraction (Gy) of the plan on the dose grid, with the warnings of planFields. */
 export function planDose(machine: PhotonMachine, plan: RtPlan, ct: CtSeries, doseGrid: Grid, options: PlanDoseOptions = {}): PlanDose {
-  const { fields, warnings } = planFields(machine, plan, ct);
+  const { fields, warnings } = planFields(machine, plan, ct, options);
   const red = redVolumeOfCt(ct.hu, options.hlut ?? DEFAULT_HLUT);
   return { dosePerFractionGy: fieldsDoseOnGrid(machine, fields, red, doseGrid, options), warnings };
 }
 
-export interface GridDoseOptions extends Omit<PlanDoseOptions, 'hlut'> {
+export interface GridDoseOptions extends Omit<PlanDoseOptions, 'hlut' | keyof SegmentOptions> {
   /** Dose voxels inside this mask (on the RED grid, e.g. the body) are computed even where the RED is
    * below the air threshold (gas pockets inside the patient). */
   readonly inside?: Mask;

@@ -4,16 +4,22 @@
  * system's dose by gamma (gamma.ts).
  *
  * Input: the CT series (HU, LPS) and an RtPlan in its frame of reference. The dose grid has the CT's
- * axes, covers the CT's voxel centres and has `gridSpacingMm` (default 3 mm) along every axis.
- * Before anything large is allocated, the memory the calculation needs on that grid is estimated
- * (doseGridMemory) and a grid that would not fit is refused (checkDoseGridMemory).
+ * axes and `gridSpacingMm` (default 3 mm) along every axis; its nodes lie on the lattice of the grid
+ * that starts at CT voxel 0 and covers every CT voxel centre (doseGridForCt), and it covers only the
+ * patient: the nodes whose nearest CT voxel is not air (RED >= AIR_RED, as the engine decides which
+ * points to compute) plus one node all round (patientDoseGrid). Nodes left out would hold 0 (air), and
+ * every node kept holds the value the whole-CT grid holds there. A GridRegion (a structure's bounding
+ * box grown by a margin, structureGridRegion) bounds it further. Before anything large is allocated,
+ * the memory the calculation needs on that grid is estimated (doseGridMemory) and a grid that would
+ * not fit is refused (checkDoseGridMemory).
  */
 
 import { availableParallelism, totalmem } from 'node:os';
 import { InputError, PlanError, fmt } from '../core/errors.js';
-import { createGrid, indexToLps, type Grid } from '../geometry/grid.js';
-import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
-import type { CtSeries, RtPlan } from '../io/dicom/model.js';
+import type { Vec3 } from '../core/vec3.js';
+import { createGrid, indexToLps, lpsToContinuousIndex, type Grid } from '../geometry/grid.js';
+import { createScalarVolume, type Mask, type ScalarVolume } from '../geometry/volume.js';
+import type { CtSeries, RtPlan, StructureSet } from '../io/dicom/model.js';
 import { DEFAULT_HLUT, huToRed, type Hlut } from './hlut.js';
 import { PHOTON_6MV } from './machine-6mv.js';
 import type { PhotonMachine } from './machine.js';
@@ -29,6 +35,10 @@ export interface RecalculationOptions {
   /** Names the grid spacing in the message refusing a grid too large (checkDoseGridMemory), e.g. a
    * CLI option; default "dose grid spacing S mm". */
   readonly gridLabel?: string;
+  /** Fraction of the open fluence passing closed MLC leaves (plan-dose.ts PlanDoseOptions; default 0). */
+  readonly mlcTransmission?: number;
+  /** Bounds the dose grid to this region (within the patient); default: the whole patient. */
+  readonly gridRegion?: GridRegion;
 }
 
 export interface Recalculation {
@@ -139,15 +149,22 @@ export function doseBytesPerPoint(fields: number, threads: number): number {
   return bytes;
 }
 
-/** Runs of non-air CT voxels along x: (row j + ny k, first i, end i) triples. */
-function nonAirRuns(ct: CtSeries, hlut: Hlut): Int32Array {
+/**
+ * Runs of patient CT voxels along x: (row j + ny k, first i, end i) triples. A voxel belongs to the
+ * patient when it is not air (RED >= AIR_RED) or lies inside `inside` (a mask on the CT grid, e.g.
+ * the body, whose gas the fluence-plan dose also computes).
+ */
+function patientRuns(ct: CtSeries, hlut: Hlut, inside?: Mask): Int32Array {
   const [nx, ny, nz] = ct.hu.grid.size;
   const hu = ct.hu.data;
+  const body = inside?.data;
+  if (body !== undefined && body.length !== hu.length) throw new PlanError('the mask of dose voxels to compute is not on the CT grid');
   const runs: number[] = [];
   for (let row = 0; row < ny * nz; row++) {
     let start = -1;
     for (let i = 0; i <= nx; i++) {
-      const air = i === nx || huToRed(hu[i + nx * row]!, hlut) < AIR_RED;
+      const v = i + nx * row;
+      const air = i === nx || (huToRed(hu[v]!, hlut) < AIR_RED && (body === undefined || body[v] === 0));
       if (!air && start < 0) start = i;
       else if (air && start >= 0) {
         runs.push(row, start, i);
@@ -158,38 +175,255 @@ function nonAirRuns(ct: CtSeries, hlut: Hlut): Int32Array {
   return Int32Array.from(runs);
 }
 
-/** Per CT index along one axis: how many of `n` dose indices `spacingMm` apart have it as nearest. */
-function nearestCounts(nCt: number, ctSpacingMm: number, n: number, spacingMm: number): Float64Array {
-  const counts = new Float64Array(nCt);
-  for (let i = 0; i < n; i++) counts[Math.min(nCt - 1, Math.round((i * spacingMm) / ctSpacingMm))]! += 1;
-  return counts;
+/**
+ * One axis of the whole-CT dose grid (doseGridForCt): node i (0 <= i < n) lies i x spacingMm from CT
+ * voxel 0 along the CT's axis, and its nearest CT voxel along it is ctOf(i). The axes are shared, so
+ * a node's nearest CT voxel is the nearest per axis, as the engine finds it.
+ */
+interface DoseAxis {
+  readonly n: number;
+  readonly spacingMm: number;
+  readonly nCt: number;
+  readonly ctMm: number;
 }
 
-function gridMemory(ct: CtSeries, runs: Int32Array, spacingMm: number, bytesPerPoint: number): DoseGridMemory {
+function doseAxes(ct: CtSeries, spacingMm: number): [DoseAxis, DoseAxis, DoseAxis] {
   const g = ct.hu.grid;
-  const size = doseGridForCt(ct, spacingMm).size;
-  const [cx, cy, cz] = [0, 1, 2].map((a) => nearestCounts(g.size[a]!, g.spacingMm[a]!, size[a]!, spacingMm)) as [Float64Array, Float64Array, Float64Array];
-  const px = new Float64Array(cx.length + 1);
-  for (let i = 0; i < cx.length; i++) px[i + 1] = px[i]! + cx[i]!;
-  const ny = g.size[1]!;
-  // the dose grid shares the CT's axes and origin: a dose voxel's nearest CT voxel is nearest per axis
-  let computedPoints = 0;
+  return [0, 1, 2].map((a) => ({
+    n: Math.max(1, Math.floor(((g.size[a]! - 1) * g.spacingMm[a]!) / spacingMm + 1e-9) + 1),
+    spacingMm,
+    nCt: g.size[a]!,
+    ctMm: g.spacingMm[a]!,
+  })) as [DoseAxis, DoseAxis, DoseAxis];
+}
+
+const ctOf = (a: DoseAxis, i: number): number => Math.min(a.nCt - 1, Math.round((i * a.spacingMm) / a.ctMm));
+
+/** The first node whose nearest CT voxel is c or beyond (n when none); ctOf never decreases. */
+function firstNode(a: DoseAxis, c: number): number {
+  let i = Math.min(a.n, Math.max(0, Math.ceil(((c - 0.5) * a.ctMm) / a.spacingMm)));
+  while (i > 0 && ctOf(a, i - 1) >= c) i--;
+  while (i < a.n && ctOf(a, i) < c) i++;
+  return i;
+}
+
+/** The last node whose nearest CT voxel is c or before (-1 when none). */
+function lastNode(a: DoseAxis, c: number): number {
+  let i = Math.min(a.n - 1, Math.max(-1, Math.floor(((c + 0.5) * a.ctMm) / a.spacingMm)));
+  while (i < a.n - 1 && ctOf(a, i + 1) <= c) i++;
+  while (i >= 0 && ctOf(a, i) > c) i--;
+  return i;
+}
+
+/** Nodes in [from, to] whose nearest CT voxel lies in [c0, c1]. */
+const nodesIn = (a: DoseAxis, c0: number, c1: number, from: number, to: number): number =>
+  Math.max(0, Math.min(lastNode(a, c1), to) - Math.max(firstNode(a, c0), from) + 1);
+
+/** A box of dose-grid nodes: first and last index (inclusive) along i, j, k of the whole-CT grid. */
+export interface NodeBox {
+  readonly from: readonly [number, number, number];
+  readonly to: readonly [number, number, number];
+}
+
+/** The box of the patient's nodes (nearest CT voxel in a run) plus one node all round, within the
+ * whole-CT grid; the whole grid when the CT holds no patient. */
+function patientBox(axes: readonly [DoseAxis, DoseAxis, DoseAxis], runs: Int32Array, nyCt: number): NodeBox {
+  const [ax, ay, az] = axes;
+  let i0 = Infinity, j0 = Infinity, k0 = Infinity, i1 = -Infinity, j1 = -Infinity, k1 = -Infinity;
   for (let r = 0; r < runs.length; r += 3) {
     const row = runs[r]!;
-    computedPoints += (px[runs[r + 2]!]! - px[runs[r + 1]!]!) * cy[row % ny]! * cz[Math.floor(row / ny)]!;
+    const jc = row % nyCt, kc = (row - jc) / nyCt;
+    const ja = firstNode(ay, jc), jb = lastNode(ay, jc);
+    if (ja > jb) continue;
+    const ka = firstNode(az, kc), kb = lastNode(az, kc);
+    if (ka > kb) continue;
+    const ia = firstNode(ax, runs[r + 1]!), ib = lastNode(ax, runs[r + 2]! - 1);
+    if (ia > ib) continue;
+    if (ia < i0) i0 = ia;
+    if (ib > i1) i1 = ib;
+    if (ja < j0) j0 = ja;
+    if (jb > j1) j1 = jb;
+    if (ka < k0) k0 = ka;
+    if (kb > k1) k1 = kb;
   }
-  const voxels = size[0] * size[1] * size[2];
-  return { spacingMm, size, voxels, computedPoints, bytes: voxels * DOSE_BYTES_PER_GRID_VOXEL + computedPoints * bytesPerPoint };
+  if (!(i1 >= i0)) return { from: [0, 0, 0], to: [ax.n - 1, ay.n - 1, az.n - 1] };
+  return {
+    from: [Math.max(0, i0 - 1), Math.max(0, j0 - 1), Math.max(0, k0 - 1)],
+    to: [Math.min(ax.n - 1, i1 + 1), Math.min(ay.n - 1, j1 + 1), Math.min(az.n - 1, k1 + 1)],
+  };
 }
 
 /**
- * The memory (bytes) a dose calculation on the doseGridForCt grid of `spacingMm` needs: per grid
- * voxel DOSE_BYTES_PER_GRID_VOXEL, per computed point doseBytesPerPoint(fields, threads). The
- * computed points are counted exactly from the CT (nearest CT voxel not air); a fluence plan also
- * computes gas inside the body, which this count leaves out.
+ * A box the dose grid is bounded to, along the CT's axes in mm from the centre of CT voxel 0 (where
+ * the whole-CT dose grid starts): the nodes from minMm to maxMm, and those just beyond so that the
+ * grid's nodes enclose the box.
  */
-export function doseGridMemory(ct: CtSeries, spacingMm: number, work: DoseWork): DoseGridMemory {
-  return gridMemory(ct, nonAirRuns(ct, work.hlut ?? DEFAULT_HLUT), spacingMm, doseBytesPerPoint(work.fields, work.threads));
+export interface GridRegion {
+  /** Names the region in messages, e.g. `--grid-region PTV:20`. */
+  readonly label: string;
+  readonly minMm: Vec3;
+  readonly maxMm: Vec3;
+}
+
+/** Margin (mm) around a structure's bounding box for a bounded dose grid, unless given. */
+export const DEFAULT_GRID_REGION_MARGIN_MM = 20;
+
+/** The region of `label` from a box along the CT's axes (mm from CT voxel 0) grown by `marginMm`. */
+function grownRegion(label: string, lo: readonly number[], hi: readonly number[], marginMm: number): GridRegion {
+  if (!(marginMm >= 0) || !Number.isFinite(marginMm)) throw new InputError(`${label}: the margin must be a number of mm >= 0, found ${fmt(marginMm)}`);
+  return { label, minMm: [lo[0]! - marginMm, lo[1]! - marginMm, lo[2]! - marginMm], maxMm: [hi[0]! + marginMm, hi[1]! + marginMm, hi[2]! + marginMm] };
+}
+
+/**
+ * The region of a bounded dose grid around the structure `roi` of the structure set: the bounding box
+ * of its contour points along the CT's axes, grown by `marginMm` (default 20 mm) along each axis.
+ * InputError naming `label` (e.g. the CLI option) for an unknown ROI (listing the ROIs there are) or
+ * one without contour points.
+ */
+export function structureGridRegion(
+  ct: CtSeries,
+  structureSet: StructureSet | undefined,
+  roi: string,
+  marginMm: number = DEFAULT_GRID_REGION_MARGIN_MM,
+  label = `dose grid region "${roi}"`,
+): GridRegion {
+  const structures = structureSet?.structures ?? [];
+  const s = structures.find((x) => x.name === roi);
+  if (s === undefined) {
+    throw new InputError(
+      structureSet === undefined
+        ? `${label}: no ROI named "${roi}": the case has no structure set (RTSTRUCT)`
+        : structures.length === 0
+          ? `${label}: no ROI named "${roi}": the structure set has no ROIs`
+          : `${label}: no ROI named "${roi}"; the structure set has ${structures.map((x) => `"${x.name}"`).join(', ')}`,
+    );
+  }
+  const g = ct.hu.grid;
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (const c of s.contours) {
+    const p = c.pointsLps;
+    for (let q = 0; q + 2 < p.length; q += 3) {
+      const x = lpsToContinuousIndex(g, [p[q]!, p[q + 1]!, p[q + 2]!]);
+      for (let a = 0; a < 3; a++) {
+        const mm = x[a]! * g.spacingMm[a]!;
+        if (mm < lo[a]!) lo[a] = mm;
+        if (mm > hi[a]!) hi[a] = mm;
+      }
+    }
+  }
+  if (!(hi[0]! >= lo[0]!)) throw new InputError(`${label}: ROI "${roi}" has no contour points`);
+  return grownRegion(label, lo, hi, marginMm);
+}
+
+/**
+ * The region of a bounded dose grid around a structure given as a mask on the CT grid (e.g. one that
+ * planning built): the bounding box of its voxels (their full extent, half a voxel beyond the
+ * centres) grown by `marginMm`. InputError naming `label` for an empty mask.
+ */
+export function maskGridRegion(ct: CtSeries, mask: Mask, marginMm: number, label: string): GridRegion {
+  const g = ct.hu.grid;
+  const [nx, ny, nz] = g.size;
+  if (mask.data.length !== nx * ny * nz) throw new PlanError(`${label}: the structure's mask is not on the CT grid`);
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let k = 0, v = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, v++) {
+    if (mask.data[v] === 0) continue;
+    if (i < lo[0]!) lo[0] = i;
+    if (i > hi[0]!) hi[0] = i;
+    if (j < lo[1]!) lo[1] = j;
+    if (j > hi[1]!) hi[1] = j;
+    if (k < lo[2]!) lo[2] = k;
+    if (k > hi[2]!) hi[2] = k;
+  }
+  if (!(hi[0]! >= lo[0]!)) throw new InputError(`${label}: the structure is empty`);
+  return grownRegion(
+    label,
+    lo.map((c, a) => (c - 0.5) * g.spacingMm[a]!),
+    hi.map((c, a) => (c + 0.5) * g.spacingMm[a]!),
+    marginMm,
+  );
+}
+
+/** The patient box, intersected with the nodes enclosing `region` when given; undefined when the
+ * region lies outside the patient. */
+function boundedBox(axes: readonly [DoseAxis, DoseAxis, DoseAxis], runs: Int32Array, nyCt: number, region: GridRegion | undefined): NodeBox | undefined {
+  const box = patientBox(axes, runs, nyCt);
+  if (region === undefined) return box;
+  const from = [0, 1, 2].map((a) => Math.max(box.from[a]!, Math.floor(region.minMm[a]! / axes[a]!.spacingMm + 1e-9))) as [number, number, number];
+  const to = [0, 1, 2].map((a) => Math.min(box.to[a]!, Math.ceil(region.maxMm[a]! / axes[a]!.spacingMm - 1e-9))) as [number, number, number];
+  return from.every((f, a) => f <= to[a]!) ? { from, to } : undefined;
+}
+
+const outsidePatient = (region: GridRegion): InputError =>
+  new InputError(`${region.label}: the region lies outside the patient (the CT's voxels above air, RED >= ${AIR_RED})`);
+
+export interface DoseGridOptions {
+  /** HU -> RED table deciding which voxels are air (default DEFAULT_HLUT). */
+  readonly hlut?: Hlut;
+  /** Voxels inside this mask (on the CT grid, e.g. the body) belong to the patient even in gas. */
+  readonly inside?: Mask;
+  /** Bounds the grid further to this region (InputError when it lies outside the patient). */
+  readonly region?: GridRegion;
+}
+
+/**
+ * The nodes of the whole-CT dose grid (doseGridForCt) that the dose grid of `spacingMm` keeps: the box
+ * of the nodes whose nearest CT voxel is not air (or inside `options.inside`), plus one node all round
+ * (nodes holding 0, so that interpolation up to the patient's edge reads the same values), clipped to
+ * the whole-CT grid; intersected with the nodes enclosing `options.region`. The whole grid when the CT
+ * holds no patient.
+ */
+export function doseGridBox(ct: CtSeries, spacingMm: number, options: DoseGridOptions = {}): NodeBox {
+  const axes = doseAxes(ct, doseGridForCt(ct, spacingMm).spacingMm[0]);
+  const box = boundedBox(axes, patientRuns(ct, options.hlut ?? DEFAULT_HLUT, options.inside), ct.hu.grid.size[1], options.region);
+  if (box === undefined) throw outsidePatient(options.region!);
+  return box;
+}
+
+/** The sub-grid of `whole` holding the nodes of `box`: same axes and spacing, origin moved by whole steps. */
+export function subGrid(whole: Grid, box: NodeBox): Grid {
+  return createGrid({
+    size: [box.to[0] - box.from[0] + 1, box.to[1] - box.from[1] + 1, box.to[2] - box.from[2] + 1],
+    spacingMm: whole.spacingMm,
+    originMm: indexToLps(whole, box.from),
+    direction: whole.direction,
+  });
+}
+
+/** The dose grid of `spacingMm` covering the patient (doseGridBox): nodes on the whole-CT lattice. */
+export function patientDoseGrid(ct: CtSeries, spacingMm: number, options: DoseGridOptions = {}): Grid {
+  return subGrid(doseGridForCt(ct, spacingMm), doseGridBox(ct, spacingMm, options));
+}
+
+function gridMemory(axes: readonly [DoseAxis, DoseAxis, DoseAxis], runs: Int32Array, nyCt: number, box: NodeBox, bytesPerPoint: number): DoseGridMemory {
+  const [ax, ay, az] = axes;
+  const { from, to } = box;
+  let computedPoints = 0;
+  for (let r = 0; r < runs.length; r += 3) {
+    const row = runs[r]!;
+    const jc = row % nyCt, kc = (row - jc) / nyCt;
+    const cy = nodesIn(ay, jc, jc, from[1], to[1]);
+    if (cy === 0) continue;
+    const cz = nodesIn(az, kc, kc, from[2], to[2]);
+    if (cz === 0) continue;
+    computedPoints += nodesIn(ax, runs[r + 1]!, runs[r + 2]! - 1, from[0], to[0]) * cy * cz;
+  }
+  const size: [number, number, number] = [to[0] - from[0] + 1, to[1] - from[1] + 1, to[2] - from[2] + 1];
+  const voxels = size[0] * size[1] * size[2];
+  return { spacingMm: ax.spacingMm, size, voxels, computedPoints, bytes: voxels * DOSE_BYTES_PER_GRID_VOXEL + computedPoints * bytesPerPoint };
+}
+
+/**
+ * The memory (bytes) a dose calculation on the patientDoseGrid of `spacingMm` (bounded to `region`
+ * when given) needs: per grid voxel DOSE_BYTES_PER_GRID_VOXEL, per computed point
+ * doseBytesPerPoint(fields, threads). The computed points are counted exactly from the CT (nearest CT
+ * voxel not air); a fluence plan also computes gas inside the body, which this count leaves out.
+ */
+export function doseGridMemory(ct: CtSeries, spacingMm: number, work: DoseWork, region?: GridRegion): DoseGridMemory {
+  const axes = doseAxes(ct, doseGridForCt(ct, spacingMm).spacingMm[0]);
+  const runs = patientRuns(ct, work.hlut ?? DEFAULT_HLUT);
+  const box = boundedBox(axes, runs, ct.hu.grid.size[1], region);
+  if (box === undefined) throw outsidePatient(region!);
+  return gridMemory(axes, runs, ct.hu.grid.size[1], box, doseBytesPerPoint(work.fields, work.threads));
 }
 
 const GB = 1e9;
@@ -198,38 +432,44 @@ const gb = (bytes: number): string =>
   bytes >= 1000 * GB ? `${Math.round(bytes / GB).toLocaleString('en-US')} GB` : bytes >= GB ? `${(bytes / GB).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 const millions = (n: number): string => (n / 1e6).toFixed(1);
 
-/** Largest dose grid (voxels along one axis) whose computed points are counted; beyond, the grid
- * voxels alone are the estimate (a lower bound). */
-const MAX_COUNTED_AXIS = 1_000_000;
+/** How the refusal of a grid names the option that bounds it (checkDoseGridMemory regionOption). */
+export const GRID_REGION_OPTION = '--grid-region ROI[:MARGIN_MM]';
 
 /**
  * Refuses (InputError) a dose grid spacing that is not a positive finite number of mm, or whose
- * calculation would need more than `limitBytes` (default: half the machine's memory) or more than
- * MAX_DOSE_POINTS computed points, with the figures and the finest spacing (0.01 mm steps) that fits.
- * `label` names the setting in the message (default "dose grid spacing S mm"). Returns the estimate.
+ * calculation on the patientDoseGrid (bounded to `options.region` when given) would need more than
+ * `limitBytes` (default: half the machine's memory) or more than MAX_DOSE_POINTS computed points,
+ * with the figures and the finest spacing (0.01 mm steps) that fits; without a region, when a grid
+ * bounded to a region at least 2 x DEFAULT_GRID_REGION_MARGIN_MM across (a point and its default
+ * margin) would fit at this spacing, every node computed, the message also says how large a region
+ * fits (whole mm, rounded down) and names `options.regionOption` (default GRID_REGION_OPTION; '' to
+ * leave it out). `label` names the
+ * setting in the message (default "dose grid spacing S mm"). Returns the estimate.
  */
 export function checkDoseGridMemory(
   ct: CtSeries,
   spacingMm: number,
   work: DoseWork,
-  options: { readonly label?: string; readonly limitBytes?: number } = {},
+  options: { readonly label?: string; readonly limitBytes?: number; readonly region?: GridRegion; readonly regionOption?: string } = {},
 ): DoseGridMemory {
   const label = options.label ?? `dose grid spacing ${fmt(spacingMm)} mm`;
   if (!(spacingMm > 0) || !Number.isFinite(spacingMm)) throw new InputError(`${label}: expected a positive number of mm`);
   const limit = options.limitBytes ?? defaultDoseMemoryLimitBytes();
-  const runs = nonAirRuns(ct, work.hlut ?? DEFAULT_HLUT);
+  const region = options.region;
+  const runs = patientRuns(ct, work.hlut ?? DEFAULT_HLUT);
   const perPoint = doseBytesPerPoint(work.fields, work.threads);
   const g = ct.hu.grid;
-  const sizeOf = (s: number): number[] => [0, 1, 2].map((a) => Math.floor(((g.size[a]! - 1) * g.spacingMm[a]!) / s + 1e-9) + 1);
-  /** The estimate, or undefined for a grid too large to count (its voxels alone exceed the limit). */
+  const nyCt = g.size[1];
+  /** The estimate, or undefined for a spacing at which the region lies outside the patient. */
   const estimate = (s: number): DoseGridMemory | undefined => {
-    const size = sizeOf(s);
-    if (size[0]! * size[1]! * size[2]! * DOSE_BYTES_PER_GRID_VOXEL > limit && Math.max(...size) > MAX_COUNTED_AXIS) return undefined;
-    return gridMemory(ct, runs, s, perPoint);
+    const axes = doseAxes(ct, s);
+    const box = boundedBox(axes, runs, nyCt, region);
+    return box === undefined ? undefined : gridMemory(axes, runs, nyCt, box, perPoint);
   };
   const fits = (m: DoseGridMemory | undefined): boolean => m !== undefined && m.bytes <= limit && m.computedPoints <= MAX_DOSE_POINTS;
   const m = estimate(spacingMm);
-  if (m !== undefined && fits(m)) return m;
+  if (m === undefined) throw outsidePatient(region!);
+  if (fits(m)) return m;
   // finest spacing on a 0.01 mm lattice that fits: doubling, then bisection
   // (a spacing beyond the CT's largest extent gives one voxel; when even that does not fit, none does)
   const coarsest = Math.max(1, ...[0, 1, 2].map((a) => Math.ceil((g.size[a]! - 1) * g.spacingMm[a]! * 100) + 1));
@@ -245,19 +485,25 @@ export function checkDoseGridMemory(
     else lo = mid;
   }
   const finest = `the finest grid that fits is ${fmt(hi / 100)} mm`;
-  const size = sizeOf(spacingMm);
-  const voxels = `${size.join(' x ')} voxels`;
-  if (m === undefined || m.bytes > limit) {
-    const bytes = m?.bytes ?? size[0]! * size[1]! * size[2]! * DOSE_BYTES_PER_GRID_VOXEL;
-    const inPatient = m !== undefined ? `, ${millions(m.computedPoints)} million of them in the patient` : '';
+  // without a region: the largest cube of nodes, every one computed, that fits at this spacing, when
+  // it holds at least a point and the default margin around it
+  const regionOption = options.regionOption ?? GRID_REGION_OPTION;
+  const cubeMm = (Math.floor(Math.cbrt(Math.min(limit / (DOSE_BYTES_PER_GRID_VOXEL + perPoint), MAX_DOSE_POINTS)) + 1e-9) - 1) * spacingMm;
+  const bounded =
+    region === undefined && regionOption !== '' && cubeMm >= 2 * DEFAULT_GRID_REGION_MARGIN_MM
+      ? `; or bound the grid with ${regionOption}: at ${fmt(spacingMm)} mm a region up to ${fmt(Math.floor(cubeMm))} mm across fits`
+      : '';
+  const over = region !== undefined ? ` over ${region.label}` : ' over the patient';
+  const voxels = `${m.size.join(' x ')} voxels`;
+  if (m.bytes > limit) {
     throw new InputError(
-      `${label}: the dose grid would need ${m === undefined ? 'over ' : ''}${gb(bytes)} (${voxels}${inPatient}); ` +
-        `the limit is ${gb(limit)}${options.limitBytes === undefined ? " (half of this machine's memory)" : ''}; ${finest}`,
+      `${label}: the dose grid${over} would need ${gb(m.bytes)} (${voxels}, ${millions(m.computedPoints)} million of them in the patient); ` +
+        `the limit is ${gb(limit)}${options.limitBytes === undefined ? " (half of this machine's memory)" : ''}; ${finest}${bounded}`,
     );
   }
   throw new InputError(
-    `${label}: the dose grid would have ${millions(m.computedPoints)} million voxels in the patient to compute (${voxels}), ` +
-      `more than the ${millions(MAX_DOSE_POINTS)} million the dose engine can hold; ${finest}`,
+    `${label}: the dose grid${over} would have ${millions(m.computedPoints)} million voxels in the patient to compute (${voxels}), ` +
+      `more than the ${millions(MAX_DOSE_POINTS)} million the dose engine can hold; ${finest}${bounded}`,
   );
 }
 
@@ -273,15 +519,17 @@ export function recalculatePlan(ct: CtSeries, plan: RtPlan, options: Recalculati
   const spacingMm = options.gridSpacingMm ?? 3;
   const threads = options.threads ?? availableParallelism();
   const machine = options.machine ?? PHOTON_6MV;
+  const region = options.gridRegion;
   checkDoseGridMemory(
     ct,
     spacingMm,
     { fields: planFields(machine, plan, ct).fields.length, threads, ...(options.hlut !== undefined ? { hlut: options.hlut } : {}) },
-    options.gridLabel !== undefined ? { label: options.gridLabel } : {},
+    { ...(options.gridLabel !== undefined ? { label: options.gridLabel } : {}), ...(region !== undefined ? { region } : {}) },
   );
-  const doseGrid = doseGridForCt(ct, spacingMm);
+  const doseGrid = patientDoseGrid(ct, spacingMm, { ...(options.hlut !== undefined ? { hlut: options.hlut } : {}), ...(region !== undefined ? { region } : {}) });
   const computed = planDose(machine, plan, ct, doseGrid, {
     ...(options.hlut !== undefined ? { hlut: options.hlut } : {}),
+    ...(options.mlcTransmission !== undefined ? { mlcTransmission: options.mlcTransmission } : {}),
     threads,
   });
   warnings.push(...computed.warnings);

@@ -70,7 +70,7 @@ export interface PlanCaseOptions {
   readonly isocentreLps?: Vec3;
   /** Existing sphere ROIs instead of placing vertices. */
   readonly peaks?: readonly string[];
-  /** Dose grid spacing, mm (default 2.5). */
+  /** Dose grid spacing, mm (default 2.5); the final dose grid covers the patient (recalculateFluencePlan). */
   readonly gridMm?: number;
   readonly threads?: number;
   readonly maxIterations?: number;
@@ -211,8 +211,10 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
 
   const red = redVolumeOfCt(ct.hu, DEFAULT_HLUT);
   const threads = options.threads ?? availableParallelism();
-  // The final dose grid must fit in memory: refused now, not after the optimisation.
-  checkDoseGridMemory(ct, gridMm, { fields: beams.length, threads }, { label: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
+  // The final dose grid (over the patient, recalculateFluencePlan) must fit in memory: refused now, not
+  // after the optimisation. `lattice plan` has no --grid-region: its report evaluates every structure on
+  // the final dose, so the refusal does not suggest one.
+  checkDoseGridMemory(ct, gridMm, { fields: beams.length, threads }, { label: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm`, regionOption: '' });
   t = performance.now();
   const optimised = optimiseFluence(ps, red, specs, derived, beams, {
     beamletMm: template.beams.beamletMm ?? 5,
@@ -228,7 +230,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   });
   timings.optimisation = performance.now() - t;
 
-  // the fluence plan (MU per fraction) and its final dose on the full grid
+  // the fluence plan (MU per fraction) and its final dose over the whole patient
   const fractions = template.fractions;
   const planUid = deriveUid('lattice-rt', 'fluence-plan', ct.frameOfReferenceUid, template.name, optimised.weightsMu.length, hashWeights(optimised.weightsMu));
   let offset = 0;

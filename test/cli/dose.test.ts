@@ -113,4 +113,23 @@ describe('lattice dose', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/PlanError: .*beam 1 "E1".*ELECTRON/);
   });
+
+  it('takes the MLC transmission from the machine or the option, refusing one outside [0, 1) and a machine it cannot find', async () => {
+    let r = await run('dose', join(dir, 'case'), '--out', join(dir, 'z'), '--mlc-transmission', '1.2');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--mlc-transmission expects a fraction from 0 to below 1 .*found '1\.2'/);
+    r = await run('dose', join(dir, 'case'), '--out', join(dir, 'z'), '--machine', 'no-such-linac');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/no-such-linac/);
+    // a jaw-only field has no closed leaves: the Agility's 0.4 % changes nothing
+    r = await run('dose', join(dir, 'case'), '--out', join(dir, 'agility'), '--grid-mm', '5', '--machine', 'agility');
+    expect(r.code, r.err).toBe(0);
+    const a = readRtDose(join(dir, 'agility', 'RTDOSE.dcm')).dose.data;
+    const b = readRtDose(join(dir, 'out', 'RTDOSE.dcm')).dose.data;
+    expect(a.length).toBe(b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-6);
+  });
 });

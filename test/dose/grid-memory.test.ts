@@ -37,13 +37,25 @@ const EXTENT_MM = (N_CT - 1) * CT_MM;
 const WATER_FROM_MM = 9.5 * CT_MM;
 const WATER_TO_MM = 29.5 * CT_MM;
 
-/** Dose voxels along one axis at spacing s: every CT centre covered, from CT voxel 0. */
+/** Dose voxels along one axis at spacing s of the whole-CT grid: every CT centre covered, from CT voxel 0. */
 const axisVoxels = (s: number): number => Math.floor(EXTENT_MM / s + 1e-9) + 1;
 /** Dose voxels along one axis whose position i s lies in the water (nearest CT voxel water). */
 function axisInWater(s: number): number {
   let c = 0;
   for (let i = 0; i < axisVoxels(s); i++) if (i * s >= WATER_FROM_MM && i * s < WATER_TO_MM) c++;
   return c;
+}
+/** Dose voxels along one axis of the `box` CT's dose grid: those in the water plus one each side
+ * (the grid covers the patient, src/dose/recalculate.ts patientDoseGrid), within the whole-CT grid. */
+function axisInBox(s: number): number {
+  let first = -1, last = -1;
+  for (let i = 0; i < axisVoxels(s); i++) {
+    if (i * s >= WATER_FROM_MM && i * s < WATER_TO_MM) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return Math.min(axisVoxels(s) - 1, last + 1) - Math.max(0, first - 1) + 1;
 }
 
 /** The smallest multiple of 0.01 mm >= from whose grid passes `fits`. */
@@ -74,11 +86,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('dose grid memory estimate', () => {
-  it('counts every grid voxel and, per point, only the dose voxels nearest to a non-air CT voxel', () => {
+  it('counts every voxel of the grid over the patient and, per point, only the dose voxels nearest to a non-air CT voxel', () => {
     const m = doseGridMemory(box, 2, { fields: 1, threads: 1 });
-    const n = axisVoxels(2); // 98
-    const inWater = axisInWater(2); // 2 i in [47.5, 147.5): i = 24..73, 50 voxels
-    expect([n, inWater]).toEqual([98, 50]);
+    const n = axisInBox(2); // 52 of the whole CT's 98
+    const inWater = axisInWater(2); // 2 i in [47.5, 147.5): i = 24..73, 50 voxels; the grid: 23..74
+    expect([axisVoxels(2), n, inWater]).toEqual([98, 52, 50]);
     expect(m.size).toEqual([n, n, n]);
     expect(m.voxels).toBe(n ** 3);
     expect(m.computedPoints).toBe(inWater ** 3);
@@ -90,29 +102,34 @@ describe('dose grid memory estimate', () => {
     // 20 fields over 4 threads: 5 per thread, all 5 prepared together
     const m = doseGridMemory(box, 2, { fields: 20, threads: 4 });
     const perPoint = PER_POINT_MAIN + SHARED + 3 * PER_WORKER + 4 * (5 * PER_POINT_PER_BEAM + PER_POINT_PER_THREAD);
-    expect(m.bytes).toBe(98 ** 3 * PER_GRID_VOXEL + 50 ** 3 * perPoint);
+    expect(m.bytes).toBe(52 ** 3 * PER_GRID_VOXEL + 50 ** 3 * perPoint);
     // 5 fields on 2 threads: contiguous shares of 2 and 3 fields
     const m3 = doseGridMemory(box, 2, { fields: 5, threads: 2 });
     const shares = PER_POINT_MAIN + SHARED + PER_WORKER + (2 * PER_POINT_PER_BEAM + PER_POINT_PER_THREAD) + (3 * PER_POINT_PER_BEAM + PER_POINT_PER_THREAD);
-    expect(m3.bytes).toBe(98 ** 3 * PER_GRID_VOXEL + 50 ** 3 * shares);
+    expect(m3.bytes).toBe(52 ** 3 * PER_GRID_VOXEL + 50 ** 3 * shares);
     // 100 fields on 2 threads: batches of 8
     const m2 = doseGridMemory(box, 2, { fields: 100, threads: 2 });
-    expect(m2.bytes).toBe(98 ** 3 * PER_GRID_VOXEL + 50 ** 3 * (PER_POINT_MAIN + SHARED + PER_WORKER + 2 * (8 * PER_POINT_PER_BEAM + PER_POINT_PER_THREAD)));
+    expect(m2.bytes).toBe(52 ** 3 * PER_GRID_VOXEL + 50 ** 3 * (PER_POINT_MAIN + SHARED + PER_WORKER + 2 * (8 * PER_POINT_PER_BEAM + PER_POINT_PER_THREAD)));
   });
 
   it('refuses a grid over the memory limit with its bytes, voxels and the finest spacing that fits', () => {
     const limit = 50e6; // below 1 GB the figures are in MB
     const perPoint = PER_POINT_MAIN + PER_POINT_PER_BEAM + PER_POINT_PER_THREAD;
-    const bytesAt = (s: number): number => axisVoxels(s) ** 3 * PER_GRID_VOXEL + axisInWater(s) ** 3 * perPoint;
+    const bytesAt = (s: number): number => axisInBox(s) ** 3 * PER_GRID_VOXEL + axisInWater(s) ** 3 * perPoint;
     const s = 0.7;
     const need = bytesAt(s);
     expect(need).toBeGreaterThan(limit);
     const finest = finestOnLattice(s, (t) => bytesAt(t) <= limit);
     expect(() => checkDoseGridMemory(box, s, { fields: 1, threads: 1 }, { limitBytes: limit })).toThrow(InputError);
+    // a cube of nodes all in the patient fits when n^3 (PER_GRID_VOXEL + perPoint) <= limit: n = 63
+    // (193 bytes a node: 63^3 -> 48.3 MB, 64^3 -> 50.6 MB), 62 x 0.7 = 43.4 mm across
+    expect(Math.floor(Math.cbrt(limit / (PER_GRID_VOXEL + perPoint)))).toBe(63);
+    const n = axisInBox(s);
     expect(() => checkDoseGridMemory(box, s, { fields: 1, threads: 1 }, { limitBytes: limit })).toThrow(
-      `dose grid spacing 0.7 mm: the dose grid would need ${(need / 1e6).toFixed(1)} MB ` +
-        `(${axisVoxels(s)} x ${axisVoxels(s)} x ${axisVoxels(s)} voxels, ${(axisInWater(s) ** 3 / 1e6).toFixed(1)} million of them in the patient); ` +
-        `the limit is 50.0 MB; the finest grid that fits is ${finest} mm`,
+      `dose grid spacing 0.7 mm: the dose grid over the patient would need ${(need / 1e6).toFixed(1)} MB ` +
+        `(${n} x ${n} x ${n} voxels, ${(axisInWater(s) ** 3 / 1e6).toFixed(1)} million of them in the patient); ` +
+        `the limit is 50.0 MB; the finest grid that fits is ${finest} mm; ` +
+        'or bound the grid with --grid-region ROI[:MARGIN_MM]: at 0.7 mm a region up to 43 mm across fits',
     );
     // and that spacing is accepted
     expect(checkDoseGridMemory(box, finest, { fields: 1, threads: 1 }, { limitBytes: limit }).bytes).toBe(bytesAt(finest));
@@ -123,8 +140,11 @@ describe('dose grid memory estimate', () => {
     expect(axisVoxels(0.5) ** 3).toBeGreaterThan(MAX_DOSE_POINTS);
     const finest = finestOnLattice(0.5, (t) => axisVoxels(t) ** 3 <= MAX_DOSE_POINTS);
     expect(finest).toBe(0.59); // 195 / 0.59 -> 331 voxels a side, 36.3 million; 0.58 -> 337, 38.3 million
+    // a region fits while its cube of nodes holds at most MAX_DOSE_POINTS: 334 a side (37.26 million;
+    // 335: 37.60), 333 x 0.5 = 166.5 mm across
+    expect(Math.floor(Math.cbrt(MAX_DOSE_POINTS))).toBe(334);
     expect(() => checkDoseGridMemory(water, 0.5, { fields: 1, threads: 1 }, { limitBytes: 1e15 })).toThrow(
-      /^dose grid spacing 0\.5 mm: the dose grid would have 59\.8 million voxels in the patient to compute \(391 x 391 x 391 voxels\), more than the 37\.3 million the dose engine can hold; the finest grid that fits is 0\.59 mm$/,
+      /^dose grid spacing 0\.5 mm: the dose grid over the patient would have 59\.8 million voxels in the patient to compute \(391 x 391 x 391 voxels\), more than the 37\.3 million the dose engine can hold; the finest grid that fits is 0\.59 mm; or bound the grid with --grid-region ROI\[:MARGIN_MM\]: at 0\.5 mm a region up to 166 mm across fits$/,
     );
   });
 
@@ -143,7 +163,9 @@ describe('dose grid memory estimate', () => {
 
   it('accepts an ordinary grid', () => {
     const m = checkDoseGridMemory(box, 3, { fields: 1, threads: 1 });
-    expect(m.size).toEqual([66, 66, 66]);
+    // 3 i in [47.5, 147.5): i = 16..49, plus one each side: 36 of the whole CT's 66
+    expect([axisVoxels(3), axisInBox(3)]).toEqual([66, 36]);
+    expect(m.size).toEqual([36, 36, 36]);
   });
 });
 
@@ -175,7 +197,8 @@ describe('lattice dose --grid-mm', () => {
     const perVoxel = PER_GRID_VOXEL + PER_POINT_MAIN + PER_POINT_PER_BEAM + PER_POINT_PER_THREAD;
     const limit = totalmem() / 2;
     const finest = finestOnLattice(0.01, (s) => axisVoxels(s) ** 3 * perVoxel <= limit && axisVoxels(s) ** 3 <= MAX_DOSE_POINTS);
-    const m = /^lattice: InputError: --grid-mm 0\.01: the dose grid would need ([\d,]+) GB \(19501 x 19501 x 19501 voxels, ([\d.]+) million of them in the patient\); the limit is ([\d.]+) GB \(half of this machine's memory\); the finest grid that fits is ([\d.]+) mm$/.exec(r.err);
+    // water throughout: the patient is the whole CT; a region of 3 mm is all that would fit, too small to suggest
+    const m = /^lattice: InputError: --grid-mm 0\.01: the dose grid over the patient would need ([\d,]+) GB \(19501 x 19501 x 19501 voxels, ([\d.]+) million of them in the patient\); the limit is ([\d.]+) GB \(half of this machine's memory\); the finest grid that fits is ([\d.]+) mm$/.exec(r.err);
     expect(m, r.err).not.toBeNull();
     expect(Number(m![1]!.replaceAll(',', ''))).toBeCloseTo((n ** 3 * perVoxel) / 1e9, -0.5);
     expect(Number(m![2])).toBeCloseTo(n ** 3 / 1e6, 0);
@@ -193,7 +216,7 @@ describe('lattice dose --grid-mm', () => {
     writeFileSync(join(dir, 'fluence.json'), JSON.stringify(plan));
     const r = await run('dose', join(dir, 'water'), '--fluence', join(dir, 'fluence.json'), '--out', join(dir, 'out-fluence'), '--grid-mm', '0.01');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^lattice: InputError: --grid-mm 0\.01: the dose grid would need [\d,]+ GB \(19501 x 19501 x 19501 voxels, [\d.]+ million of them in the patient\); the limit is [\d.]+ GB \(half of this machine's memory\); the finest grid that fits is [\d.]+ mm$/);
+    expect(r.err).toMatch(/^lattice: InputError: --grid-mm 0\.01: the dose grid over the patient would need [\d,]+ GB \(19501 x 19501 x 19501 voxels, [\d.]+ million of them in the patient\); the limit is [\d.]+ GB \(half of this machine's memory\); the finest grid that fits is [\d.]+ mm$/);
     expect(existsSync(join(dir, 'out-fluence', 'RTDOSE.dcm'))).toBe(false);
   });
 
@@ -210,7 +233,8 @@ describe('lattice dose --grid-mm', () => {
     expect(availableParallelism()).toBeGreaterThan(0);
     const r = await run('dose', join(dir, 'box'), '--out', join(dir, 'out-5'), '--grid-mm', '5');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/dose grid 40 x 40 x 40 at 5 mm/);
+    // 5 mm on the 5 mm CT: the water's voxels 10..29 plus one each side
+    expect(r.out).toMatch(/dose grid 22 x 22 x 22 at 5 mm \(the patient\)/);
     expect(existsSync(join(dir, 'out-5', 'RTDOSE.dcm'))).toBe(true);
   });
 });

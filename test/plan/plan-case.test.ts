@@ -158,8 +158,18 @@ describe('planCase, seed-case template (lattice SIB) on the 5 mm phantom', () =>
     expect(rd.units).toBe('GY');
     expect(rd.frameOfReferenceUid).toBe(ct.frameOfReferenceUid);
     expect(rd.studyInstanceUid).toBe(ct.studyInstanceUid);
-    // a 5 mm dose grid on a 5 mm CT is the CT grid (doseGridForCt starts at CT voxel 0)
-    expect(sameGrid(rd.dose.grid, ct.hu.grid)).toBe(true);
+    // a 5 mm dose grid on a 5 mm CT: the CT's own nodes over the patient's box (recalculate.ts
+    // patientDoseGrid), i.e. same spacing and axes, origin a whole number of CT voxels from voxel 0,
+    // and the grid within the CT
+    const g = rd.dose.grid, c = ct.hu.grid;
+    expect(g.spacingMm).toEqual(c.spacingMm);
+    expect([...g.direction]).toEqual([...c.direction]);
+    for (let a = 0; a < 3; a++) {
+      const steps = (g.originMm[a]! - c.originMm[a]!) / c.spacingMm[a]!;
+      expect(Math.abs(steps - Math.round(steps)), `axis ${a}`).toBeLessThan(1e-6);
+      expect(Math.round(steps)).toBeGreaterThanOrEqual(0);
+      expect(Math.round(steps) + g.size[a]!).toBeLessThanOrEqual(c.size[a]!);
+    }
     const written = rtDoseWrites.filter((w) => w.file === seed.files.rtdose);
     expect(written).toHaveLength(1);
     const inMemory = written[0]!;
