@@ -8,7 +8,8 @@
  * - an RT Dose of 3 mm over the body (for `evaluate`).
  * Timed from spawn to exit (`node bin/lattice.js info DIR`, median of 3 after one warm-up), with the
  * peak RSS of one run (/usr/bin/time -v when present, else bench/child-rss.ts). Targets: info <= 3 s
- * and <= 1 GB (headers and contours only); evaluate <= 5 s and <= 1 GB. Needs `npm run build`.
+ * and <= 1 GB (headers and contours only); evaluate <= 5 s and <= 1 GB; place --target PTV (reads the
+ * structure set, writes it again with the new ROIs) <= 15 s and <= 1 GB. Needs `npm run build`.
  * `node dist/bench/scale.bench.js write DIR` writes the case only (for profiling by hand).
  */
 
@@ -151,11 +152,14 @@ export const suite: BenchSuite = {
       const lattice = join(root, 'bin', 'lattice.js');
       const info = measure([lattice, 'info', dir], tmp);
       const evaluate = measure([lattice, 'evaluate', dir, '--fractions-planned', '5', '--out', join(tmp, 'out')], tmp, 1);
+      const place = measure([lattice, 'place', dir, '--target', 'PTV', '--out', join(tmp, 'place'), '--force'], tmp, 1);
       return [
         atMost('info 512x512x300 CT, 5000-point contours (whole process)', info.seconds, 's', 3),
         atMost('  info peak memory (max RSS)', info.maxRssBytes / GB, 'GB', 1),
         atMost('evaluate, same case + 3 mm dose (whole process)', evaluate.seconds, 's', 5),
         atMost('  evaluate peak memory (max RSS)', evaluate.maxRssBytes / GB, 'GB', 1),
+        atMost('place --target PTV, same case (whole process)', place.seconds, 's', 15),
+        atMost('  place peak memory (max RSS)', place.maxRssBytes / GB, 'GB', 1),
       ];
     } finally {
       rmSync(tmp, { recursive: true, force: true });

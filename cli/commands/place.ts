@@ -2,7 +2,8 @@
  * `lattice place PATH --target GTV --out DIR`: place lattice vertices in a target of a DICOM case and
  * write RTSTRUCT.dcm (every input ROI plus the sphere union, the valley and, on request, each vertex
  * and an avoidance ring) and vertices.json (the audit) into DIR; print the summary (or the audit
- * as JSON with --json).
+ * as JSON with --json). A search over several rotations shows its progress on stderr (--no-progress:
+ * none).
  *
  * Options that make no sense are refused in one line naming the option, the value and the reason:
  * numbers not in decimal notation and empty or over-long ROI names (option parsers, cli/options.ts);
@@ -19,10 +20,12 @@ import type { ContourStructure, MaskStructure } from '../../src/geometry/structu
 import { readRtCase } from '../../src/io/dicom/case.js';
 import { PATTERN_NAMES, patternByName } from '../../src/lattice/patterns/registry.js';
 import { DEFAULT_PLACEMENT_PARAMS, resolvePlacementParams, rotationAngles, type ClearanceFrom, type PlacementParams } from '../../src/lattice/params.js';
+import type { SearchProgress } from '../../src/lattice/placement.js';
 import { runPlacementForCase, type LatticeOutputOptions } from '../../src/lattice/run-case.js';
 import { DISCLAIMER, decimalNumber, fraction, nonNegativeNumber, positiveNumber, roiName } from '../options.js';
 import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
+import { progressDisplay, type ProgressDisplay } from './plan.js';
 
 /** What `place` writes; one run's set replaces another's as a whole. */
 const PLACE_OUTPUTS = ['RTSTRUCT.dcm', 'vertices.json'];
@@ -62,6 +65,7 @@ interface PlaceOptions {
   ring?: { innerMm: number; outerMm: number };
   out: string;
   json?: boolean;
+  progress: boolean;
   force?: boolean;
 }
 
@@ -219,6 +223,23 @@ function checkValley(newStructures: readonly MaskStructure[], marginMm: number):
   }
 }
 
+/**
+ * Progress of a rotation search on stderr (more than one rotation, unless --no-progress): rotations
+ * searched of all, and the best layout so far. Rewritten in place on a terminal, else a line at
+ * every tenth of the rotations.
+ */
+function searchProgress(enabled: boolean): ProgressDisplay<SearchProgress> {
+  const t0 = performance.now();
+  return progressDisplay<SearchProgress>(enabled, (p) => {
+    const b = p.bestScore;
+    const best = b.intact + b.partial === 0 ? 'no vertex yet' : `best so far ${b.intact} intact + ${b.partial} partial at ${fmt(p.bestKey.angleDeg)} deg`;
+    return {
+      line: `lattice place: rotation ${p.rotationsDone}/${p.rotations} searched (${Math.floor((100 * p.rotationsDone) / p.rotations)} %), ${best} [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+      key: String(Math.floor((10 * p.rotationsDone) / p.rotations)),
+    };
+  });
+}
+
 export function registerPlace(program: Command, setExit: (code: number) => void): void {
   program
     .command('place')
@@ -245,6 +266,7 @@ export function registerPlace(program: Command, setExit: (code: number) => void)
     .option('--ring <inner,outer>', 'avoidance ring around each sphere, mm from its surface', ringOption)
     .requiredOption('--out <dir>', 'output folder')
     .option('--json', 'print the audit as JSON instead of the summary')
+    .option('--no-progress', 'no progress line on stderr during a rotation search')
     .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: PlaceOptions) => {
       setExit(
@@ -277,7 +299,13 @@ export function registerPlace(program: Command, setExit: (code: number) => void)
             ...(opts.ring !== undefined ? { ring: opts.ring } : {}),
           };
           const oars = opts.oars.trim().toLowerCase() === 'auto' ? 'auto' : opts.oars.split(',').map((s) => s.trim()).filter((s) => s !== '');
-          const r = runPlacementForCase(path, { target: opts.target, oars, params, output, outDir: opts.out });
+          const bar = searchProgress(opts.progress && (params.rotationsDeg?.length ?? 1) > 1);
+          let r: ReturnType<typeof runPlacementForCase>;
+          try {
+            r = runPlacementForCase(path, { target: opts.target, oars, params, output, outDir: opts.out, onProgress: bar.update });
+          } finally {
+            bar.done();
+          }
           checkValley(r.newStructures, opts.valleyMargin);
           if (opts.json === true) {
             console.log(JSON.stringify(r.audit, null, 2));

@@ -344,8 +344,27 @@ export function compareScores(a: LayoutScore, b: LayoutScore): number {
 
 // ---- search ----------------------------------------------------------------------------------
 
+/** How far a search has come: reported once per rotation searched (SearchOptions.onProgress). */
+export interface SearchProgress {
+  /** Rotations searched so far (1 .. rotations), each with every offset. */
+  readonly rotationsDone: number;
+  /** Rotations the search takes (ctx.params.rotationsDeg). */
+  readonly rotations: number;
+  /** The best layout so far and its score. */
+  readonly bestKey: LayoutKey;
+  readonly bestScore: LayoutScore;
+}
+
+export interface SearchOptions {
+  /** Called after each rotation's offsets are scored, in the search's order. */
+  readonly onProgress?: (p: SearchProgress) => void;
+}
+
 /** Scan every offset at every angle; returns the best layout key and its score. */
-export function searchLayouts(ctx: PlacementContext): { key: LayoutKey; score: LayoutScore; layoutsSearched: number } {
+export function searchLayouts(
+  ctx: PlacementContext,
+  options: SearchOptions = {},
+): { key: LayoutKey; score: LayoutScore; layoutsSearched: number } {
   const [n1, n2, n3] = ctx.steps;
   const n = n1 * n2 * n3;
   const intact = new Int32Array(n);
@@ -356,6 +375,8 @@ export function searchLayouts(ctx: PlacementContext): { key: LayoutKey; score: L
   const cen = ctx.centroidLps;
   let bestKey: LayoutKey | undefined;
   let bestScore: LayoutScore | undefined;
+  const rotations = ctx.params.rotationsDeg.length;
+  let rotationsDone = 0;
   for (const angleDeg of ctx.params.rotationsDeg) {
     intact.fill(0);
     partial.fill(0);
@@ -407,8 +428,10 @@ export function searchLayouts(ctx: PlacementContext): { key: LayoutKey; score: L
         bestKey = { angleDeg, offset: [i, j, k] };
       }
     }
+    rotationsDone++;
+    options.onProgress?.({ rotationsDone, rotations, bestKey: bestKey!, bestScore: bestScore! });
   }
-  return { key: bestKey!, score: bestScore!, layoutsSearched: n * ctx.params.rotationsDeg.length };
+  return { key: bestKey!, score: bestScore!, layoutsSearched: n * rotations };
 }
 
 /** Evaluate one layout: every considered candidate with its status, in a deterministic order. */
@@ -477,10 +500,11 @@ export function placeVertices(
   target: MaskStructure,
   oars: readonly MaskStructure[],
   params: Partial<PlacementParams> = {},
+  options: SearchOptions = {},
 ): PlacementResult {
   const t0 = performance.now();
   const ctx = createPlacementContext(target, oars, params);
-  const found = searchLayouts(ctx);
+  const found = searchLayouts(ctx, options);
   const best = evaluateLayout(ctx, found.key);
   const baseline = evaluateLayout(ctx, BASELINE_KEY);
   return { context: ctx, best, baseline, layoutsSearched: found.layoutsSearched, seconds: (performance.now() - t0) / 1000 };

@@ -19,7 +19,7 @@ import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruc
 import { buildAudit, summaryLines, type VertexAudit } from './audit.js';
 import { selectOars, type OarSelection } from './oars.js';
 import { resolvePlacementParams, type PlacementParams } from './params.js';
-import { placeVertices, type PlacementResult } from './placement.js';
+import { placeVertices, type PlacementResult, type SearchOptions } from './placement.js';
 import { sphereUnionRoi, targetSections } from './sphere-contours.js';
 import { avoidanceRingMask, valleyMask } from './spheres.js';
 
@@ -66,17 +66,18 @@ export function unionNameForDose(boostGy: number): string {
   return `PTV_${Math.round(boostGy * 100)}`;
 }
 
-/** Placement on mask structures: target by name, organs 'auto' or named. */
+/** Placement on mask structures: target by name, organs 'auto' or named; `search` reports the search's progress. */
 export function placeInStructures(
   structures: readonly MaskStructure[],
   targetName: string,
   oarSpec: 'auto' | readonly string[],
   params: Partial<PlacementParams> = {},
   output: LatticeOutputOptions = {},
+  search: SearchOptions = {},
 ): StructurePlacement {
   const target = findStructure(structures, targetName, 'target');
   const selection = selectOars(structures, target, oarSpec);
-  const result = placeVertices(target, selection.oars, params);
+  const result = placeVertices(target, selection.oars, params, search);
   const p = result.context.params;
   const grid = target.mask.grid;
   const kept = result.best.candidates.filter((c) => c.status === 'intact' || c.status === 'partial').map((c) => c.centreLps);
@@ -126,6 +127,8 @@ export interface CasePlacementOptions {
   readonly output?: LatticeOutputOptions;
   /** Output folder: RTSTRUCT.dcm (input ROIs + new ones) and vertices.json. */
   readonly outDir: string;
+  /** Called once per rotation of the layout search (placement.ts SearchProgress). */
+  readonly onProgress?: SearchOptions['onProgress'];
 }
 
 export interface CasePlacementResult extends StructurePlacement {
@@ -157,7 +160,7 @@ export function runPlacementForCase(casePath: string, options: CasePlacementOpti
   const placed = placeInStructures(masks, named.name, options.oars ?? 'auto', options.params, {
     ...options.output,
     targetContours: options.output?.targetContours ?? named.contours,
-  });
+  }, options.onProgress !== undefined ? { onProgress: options.onProgress } : {});
   const verticesFile = join(options.outDir, 'vertices.json');
   let rtstructFile: string | undefined;
   let written: StructureSet | undefined;

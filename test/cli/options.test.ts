@@ -211,9 +211,14 @@ describe('rotation search size', () => {
     expect(r.err).toMatch(/^lattice: InputError: --rotation-step 0\.5 deg searches 180 rotations x 108000 offsets \(1\.94e7 layouts\) over target "BODY"/);
   });
 
-  it('a search of a few seconds runs and is announced on stderr with its size', async () => {
+  it('a search of a few seconds runs and is announced on stderr with its size, then shows its progress there', async () => {
     const r = await run('place', caseDir, '--target', 'GTV', '--rotation-step', '5', '--out', join(dir, 'rot5'));
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/^lattice place: --rotation-step 5 deg searches 18 rotations x 108000 offsets \(1\.94e6 layouts\), about [\d.]+e7 candidate positions; this may take a while$/);
+    const lines = r.err.trim().split('\n').filter((l) => l !== '');
+    expect(lines[0]).toMatch(/^lattice place: --rotation-step 5 deg searches 18 rotations x 108000 offsets \(1\.94e6 layouts\), about [\d.]+e7 candidate positions; this may take a while$/);
+    // Not a terminal: a progress line at each tenth of the 18 rotations (2, 4, 6, 8, 9, 11, 13, 15, 17, 18), and the first.
+    const done = lines.slice(1).map((l) => Number(/^lattice place: rotation (\d+)\/18 searched/.exec(l)?.[1]));
+    expect(done).toEqual([1, 2, 4, 6, 8, 9, 11, 13, 15, 17, 18]);
+    expect(r.out).not.toMatch(/lattice place: rotation/);
   });
 });

@@ -60,16 +60,34 @@ interface DcmjsApi {
       uid(): string;
     };
     WriteBufferStream: new (defaultSize?: number, littleEndian?: boolean) => WriteStream;
+    Tag: { prototype: TagApi };
+    ValueRepresentation: {
+      createByTypeString(vr: string): { writeBytes(stream: WriteStream, values: unknown, syntax: string, writeOptions?: unknown): number };
+    };
   };
 }
 
-/** The part of dcmjs's WriteBufferStream the writer patch below uses. */
+/** dcmjs's SplitDataView: a stream's bytes as a list of chunks (buffers[n] holds offsets[n] ..). */
+interface SplitView {
+  buffers: (ArrayBuffer | null)[];
+  views: (DataView | null)[];
+  offsets: number[];
+  lengths: number[];
+  byteLength: number;
+  defaultSize: number;
+  writeBuffer(data: Uint8Array, start: number): void;
+  checkSize(end: number): void;
+}
+
+/** The part of dcmjs's WriteBufferStream the writer patches below use. */
 export interface WriteStream {
   offset: number;
-  readonly view: { writeBuffer(data: Uint8Array, start: number): void };
+  readonly view: SplitView;
   checkSize(step: number): void;
   increment(step: number): number;
   writeAsciiString(value: string): number;
+  /** Copy another stream's bytes in at the offset. */
+  concat(stream: WriteStream): number;
   getBuffer(): ArrayBuffer;
 }
 
@@ -96,6 +114,79 @@ function patchAsciiWrites(): void {
   };
 }
 patchAsciiWrites();
+
+const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+const UNDEFINED_LENGTH = 0xffffffff;
+
+/** Largest chunk a growing write stream adds at once (patchLargeWrites). */
+export const MAX_CHUNK_BYTES = 16 * 2 ** 20;
+
+/** dcmjs's Tag (the part used here). */
+interface TagApi {
+  group(): number;
+  element(): number;
+  write(stream: WriteStream, vr: string, values: unknown, syntax: string, writeOptions?: unknown): number;
+}
+
+/** The stream methods the sequence writer below calls. */
+interface HeaderStream {
+  offset: number;
+  isLittleEndian: boolean;
+  setEndian(little: boolean): void;
+  writeUint16(v: number): number;
+  writeUint32(v: number): number;
+  writeAsciiString(v: string): number;
+}
+
+/**
+ * Memory of large writes (issue 11 §5: 1.18 GB of peak memory to add ROIs to a 137 MB structure
+ * set). dcmjs writes each element's value into a stream of its own, then copies that stream into
+ * its parent, and a stream grows by chunks of its initial size (256 bytes for an element's stream):
+ * the 143 MB of a ROI Contour Sequence were held as 560,000 ArrayBuffers and DataViews inside the
+ * sequence's stream, then copied into one buffer, then into the file's stream. Here
+ * - a sequence (always written with undefined length, so its length need not be known first) is
+ *   written straight into its parent's stream: the same header, items and delimiters;
+ * - a chunk added to a growing stream is as large as the stream already is (at least its initial
+ *   size, at most MAX_CHUNK_BYTES), so a long value is held in a few chunks.
+ * The bytes written are the same (test/io/dicom/dcmjs-large-writes.test.ts compares them with dcmjs's own).
+ */
+function patchLargeWrites(): void {
+  const splitProto = Object.getPrototypeOf(new dcmjs.data.WriteBufferStream(16, true).view) as SplitView;
+  splitProto.checkSize = function checkSize(this: SplitView, end: number): void {
+    while (end > this.byteLength) {
+      const bytes = Math.max(this.defaultSize, Math.min(this.byteLength, MAX_CHUNK_BYTES));
+      const buffer = new ArrayBuffer(bytes);
+      this.buffers.push(buffer);
+      this.views.push(new DataView(buffer));
+      this.offsets.push(this.byteLength);
+      this.lengths.push(bytes);
+      this.byteLength += bytes;
+    }
+  };
+  const tagProto = dcmjs.data.Tag.prototype;
+  const original = tagProto.write;
+  const sequence = dcmjs.data.ValueRepresentation.createByTypeString('SQ');
+  tagProto.write = function write(this: TagApi, stream: WriteStream, vr: string, values: unknown, syntax: string, writeOptions?: unknown): number {
+    const implicit = syntax === IMPLICIT_LITTLE_ENDIAN;
+    if (vr !== 'SQ' || (!implicit && syntax !== EXPLICIT_LITTLE_ENDIAN)) return original.call(this, stream, vr, values, syntax, writeOptions);
+    const s = stream as unknown as HeaderStream;
+    const oldEndian = s.isLittleEndian;
+    s.setEndian(true);
+    const start = s.offset;
+    s.writeUint16(this.group());
+    s.writeUint16(this.element());
+    if (!implicit) {
+      s.writeAsciiString('SQ');
+      s.writeUint16(0);
+    }
+    s.writeUint32(UNDEFINED_LENGTH);
+    sequence.writeBytes(stream, values, syntax, writeOptions);
+    s.setEndian(oldEndian);
+    return s.offset - start;
+  };
+}
+patchLargeWrites();
 
 /** dcmjs's WriteBufferStream, for tests of the patch above. */
 export const WriteBufferStream = dcmjs.data.WriteBufferStream;
