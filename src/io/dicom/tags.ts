@@ -13,7 +13,7 @@ import { dictionaryKeyword } from './dcmjs.js';
 
 /** Value representations of the elements below (PS3.5 table 6.2-1). */
 export type Vr =
-  | 'AE' | 'AT' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'LT' | 'OB' | 'OW' | 'PN' | 'SH' | 'SQ' | 'ST' | 'TM' | 'UI' | 'UL' | 'US';
+  | 'AE' | 'AT' | 'CS' | 'DA' | 'DS' | 'FL' | 'IS' | 'LO' | 'LT' | 'OB' | 'OW' | 'PN' | 'SH' | 'SQ' | 'ST' | 'TM' | 'UI' | 'UL' | 'US';
 
 /** VRs whose length is a 2-byte field in explicit VR (PS3.5 7.1.2): at most 0xFFFE bytes of value. */
 export const SHORT_LENGTH_VRS: ReadonlySet<string> = new Set([
@@ -26,7 +26,8 @@ export const LONG_LENGTH_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', '
 /**
  * Tag number ((group << 16) | element) and VR by keyword, in tag order. Add a keyword here before
  * reading or writing it (test/io/dicom/read-units checks every keyword against dcmjs's dictionary).
- * PixelData is OB or OW (PS3.5 8.2); the writers write OW.
+ * PixelData is OB or OW (PS3.5 8.2); the writers write OW. FL values are binary floats, which the
+ * writers' `put` does not take (write/rtplan.ts sets its two FL elements directly).
  */
 export const DICTIONARY = {
   // File meta information (PS3.10 7.1), always explicit VR little endian.
@@ -143,6 +144,11 @@ export const DICTIONARY = {
   // RT Plan.
   RTPlanLabel: [0x300a0002, 'SH'],
   RTPlanName: [0x300a0003, 'LO'],
+  RTPlanDescription: [0x300a0004, 'ST'],
+  RTPlanDate: [0x300a0006, 'DA'],
+  RTPlanTime: [0x300a0007, 'TM'],
+  PlanIntent: [0x300a000a, 'CS'],
+  RTPlanGeometry: [0x300a000c, 'CS'],
   DoseReferenceSequence: [0x300a0010, 'SQ'],
   DoseReferenceNumber: [0x300a0012, 'IS'],
   DoseReferenceStructureType: [0x300a0014, 'CS'],
@@ -154,10 +160,13 @@ export const DICTIONARY = {
   FractionGroupNumber: [0x300a0071, 'IS'],
   NumberOfFractionsPlanned: [0x300a0078, 'IS'],
   NumberOfBeams: [0x300a0080, 'IS'],
+  BeamDose: [0x300a0084, 'DS'],
   BeamMeterset: [0x300a0086, 'DS'],
+  NumberOfBrachyApplicationSetups: [0x300a00a0, 'IS'],
   BeamSequence: [0x300a00b0, 'SQ'],
   PatientSetupSequence: [0x300a0180, 'SQ'],
   TreatmentMachineName: [0x300a00b2, 'SH'],
+  PrimaryDosimeterUnit: [0x300a00b3, 'CS'],
   SourceAxisDistance: [0x300a00b4, 'DS'],
   BeamLimitingDeviceSequence: [0x300a00b6, 'SQ'],
   RTBeamLimitingDeviceType: [0x300a00b8, 'CS'],
@@ -168,19 +177,36 @@ export const DICTIONARY = {
   BeamType: [0x300a00c4, 'CS'],
   RadiationType: [0x300a00c6, 'CS'],
   TreatmentDeliveryType: [0x300a00ce, 'CS'],
+  NumberOfWedges: [0x300a00d0, 'IS'],
+  NumberOfCompensators: [0x300a00e0, 'IS'],
+  NumberOfBoli: [0x300a00ed, 'IS'],
+  NumberOfBlocks: [0x300a00f0, 'IS'],
   FinalCumulativeMetersetWeight: [0x300a010e, 'DS'],
   NumberOfControlPoints: [0x300a0110, 'IS'],
   ControlPointSequence: [0x300a0111, 'SQ'],
   ControlPointIndex: [0x300a0112, 'IS'],
   NominalBeamEnergy: [0x300a0114, 'DS'],
+  DoseRateSet: [0x300a0115, 'DS'],
   BeamLimitingDevicePositionSequence: [0x300a011a, 'SQ'],
   LeafJawPositions: [0x300a011c, 'DS'],
   GantryAngle: [0x300a011e, 'DS'],
   GantryRotationDirection: [0x300a011f, 'CS'],
   BeamLimitingDeviceAngle: [0x300a0120, 'DS'],
+  BeamLimitingDeviceRotationDirection: [0x300a0121, 'CS'],
   PatientSupportAngle: [0x300a0122, 'DS'],
+  PatientSupportRotationDirection: [0x300a0123, 'CS'],
+  TableTopEccentricAngle: [0x300a0125, 'DS'],
+  TableTopEccentricRotationDirection: [0x300a0126, 'CS'],
+  TableTopVerticalPosition: [0x300a0128, 'DS'],
+  TableTopLongitudinalPosition: [0x300a0129, 'DS'],
+  TableTopLateralPosition: [0x300a012a, 'DS'],
   IsocenterPosition: [0x300a012c, 'DS'],
   CumulativeMetersetWeight: [0x300a0134, 'DS'],
+  TableTopPitchAngle: [0x300a0140, 'FL'],
+  TableTopPitchRotationDirection: [0x300a0142, 'CS'],
+  TableTopRollAngle: [0x300a0144, 'FL'],
+  TableTopRollRotationDirection: [0x300a0146, 'CS'],
+  PatientSetupNumber: [0x300a0182, 'IS'],
   // References to an RT Plan / structure set.
   ReferencedRTPlanSequence: [0x300c0002, 'SQ'],
   ReferencedBeamSequence: [0x300c0004, 'SQ'],
@@ -188,6 +214,9 @@ export const DICTIONARY = {
   ReferencedFractionGroupSequence: [0x300c0020, 'SQ'],
   ReferencedFractionGroupNumber: [0x300c0022, 'IS'],
   ReferencedStructureSetSequence: [0x300c0060, 'SQ'],
+  ReferencedPatientSetupNumber: [0x300c006a, 'IS'],
+  // Approval.
+  ApprovalStatus: [0x300e0002, 'CS'],
   // Pixel data.
   PixelData: [0x7fe00010, 'OW'],
 } as const satisfies Record<string, readonly [number, Vr]>;

@@ -73,7 +73,7 @@ export function assertIdentityUids(id: Pick<DicomIdentity, 'studyInstanceUid' | 
 export function putCommonModules(
   d: Dataset,
   sop: SopInstance,
-  modality: 'CT' | 'RTSTRUCT' | 'RTDOSE',
+  modality: 'CT' | 'RTSTRUCT' | 'RTDOSE' | 'RTPLAN',
   id: DicomIdentity,
   options: WriteOptions,
 ): void {
@@ -102,7 +102,7 @@ function putPatientAndStudy(d: Dataset, id: PatientStudy, options: WriteOptions)
 /** General Series (CT) or RT Series module. */
 function putSeries(
   d: Dataset,
-  modality: 'CT' | 'RTSTRUCT' | 'RTDOSE',
+  modality: 'CT' | 'RTSTRUCT' | 'RTDOSE' | 'RTPLAN',
   seriesInstanceUid: string,
   seriesDescription: string | undefined,
   options: WriteOptions,

@@ -1,7 +1,8 @@
 /**
- * DICOM-RT writers: CT Image series, RT Structure Set (and adding ROIs to one), RT Dose, with the
- * value formatters and deterministic UIDs they rely on. Each consumes the shared models of
- * src/io/dicom/model.ts and writes atomically (src/io/atomic.ts).
+ * DICOM-RT writers: CT Image series, RT Structure Set (and adding ROIs to one), RT Dose, RT Plan,
+ * with the value formatters and deterministic UIDs they rely on. Each consumes the shared models of
+ * src/io/dicom/model.ts (the RT Plan writer its own input of beams and control points) and writes
+ * atomically (src/io/atomic.ts).
  */
 
 export { writeCtSeries, type CtWriteInput, type CtWriteOptions, type WrittenCtSeries } from './ct.js';
@@ -18,3 +19,15 @@ export { maskStructuresToContours, writeCase, type CaseWriteInput, type WrittenC
 export { writeRtDose, type RtDoseWriteInput, type RtDoseWriteOptions, type WrittenRtDose } from './rtdose.js';
 export type { WriteOptions } from './common.js';
 export { formatDA, formatDS, formatDSList, formatIS, formatTM, DS_MAX_LENGTH } from './values.js';
+export {
+  RESEARCH_ONLY_DESCRIPTION,
+  writeRtPlan,
+  type JawDevice,
+  type PlanCtIdentity,
+  type RtPlanBeamInput,
+  type RtPlanControlPointInput,
+  type RtPlanDoseReferenceInput,
+  type RtPlanWriteInput,
+  type RtPlanWriteOptions,
+  type WrittenRtPlan,
+} from './rtplan.js';
