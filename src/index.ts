@@ -35,4 +35,5 @@ export * from './phantom/index.js';
 export * from './lattice/index.js';
 export * from './evaluate/index.js';
 export * from './optimise/index.js';
+export * from './deliver/index.js';
 export * from './plan/index.js';

@@ -4,17 +4,18 @@
  * summary on stdout (or as JSON with --json). Argument parsing and printing only.
  */
 
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '../../src/core/errors.js';
 import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
+import { loadMachine } from '../../src/deliver/machine-file.js';
 import type { ReferenceRow } from '../../src/plan/seed-case-reference.js';
 import { decimalNumber, DISCLAIMER, positiveNumber } from '../options.js';
 import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
 
 /** What `plan` writes (vertices.json only when it places vertices); one run's set replaces another's as a whole. */
-export const PLAN_OUTPUTS = ['RTSTRUCT.dcm', 'RTDOSE.dcm', 'plan.json', 'report.json', 'report.md', 'report.html', 'vertices.json'];
+export const PLAN_OUTPUTS = ['RTSTRUCT.dcm', 'RTDOSE.dcm', 'RTPLAN.dcm', 'plan.json', 'report.json', 'report.md', 'report.html', 'vertices.json'];
 
 interface PlanOptions {
   readonly out: string;
@@ -29,6 +30,8 @@ interface PlanOptions {
   readonly json?: boolean;
   readonly progress: boolean;
   readonly force?: boolean;
+  readonly delivery: 'fluence' | 'vmat';
+  readonly machine?: string;
 }
 
 const beamsOption = (value: string): BeamAngles[] => {
@@ -71,6 +74,12 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--grid-mm <mm>', 'final dose grid spacing, mm; the grid covers the patient (CT voxels above air and the body, plus one dose voxel)', positiveNumber('--grid-mm'), 2.5)
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 300)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
+    .addOption(
+      new Option('--delivery <mode>', 'fluence: the optimised fluence of static beams; vmat: two arcs sequenced from it, control-point MU re-optimised, written as RTPLAN.dcm (docs/delivery.md)')
+        .choices(['fluence', 'vmat'])
+        .default('fluence'),
+    )
+    .option('--machine <name|file>', 'delivery machine of --delivery vmat (default agility: the shipped Elekta Agility)')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'replace files in the output folder that lattice did not write')
@@ -166,9 +175,21 @@ export function printPlanSummary(r: PlanCaseResult, indent = '', reference?: rea
   for (const l of r.limitsNotMet) console.log(`${indent}  ${l.label}: ${l.status}: ${l.reason}`);
   const d = r.optimisedVsFinal;
   console.log(`${indent}Optimised vs final dose at the optimisation points: mean |diff| ${d.meanAbsGy.toFixed(3)} Gy, max ${d.maxAbsGy.toFixed(3)} Gy`);
+  const v = r.vmat;
+  if (v !== undefined) {
+    const arcs = v.arcStats.map((a) => `${a.name} ${a.mu.toFixed(0)} MU in ${a.deliverySeconds.toFixed(0)} s`).join(', ');
+    console.log(`${indent}VMAT (${v.machine}): ${arcs}; ${v.muPerFraction.toFixed(0)} MU per fraction; ${v.violations.length === 0 ? 'every control point deliverable' : `${v.violations.length} deliverability violations`}`);
+    for (let i = 0; i < r.goals.length; i++) {
+      const g = r.goals[i]!, f = v.fluenceGoals[i];
+      if (f !== undefined) console.log(`${indent}  ${g.goal}: fluence plan ${f.value.toFixed(2)}, VMAT ${g.value.toFixed(2)} ${g.unit}`);
+    }
+  }
 }
 
 function runPlan(path: string, opts: PlanOptions): void {
+  if (opts.machine !== undefined && opts.delivery !== 'vmat') throw new InputError('--machine applies to --delivery vmat');
+  // the machine file is read before the case: a bad one fails at once
+  const machine = opts.delivery === 'vmat' ? loadMachine(opts.machine ?? 'agility') : undefined;
   const bar = progressLine(opts.progress);
   let r: PlanCaseResult;
   try {
@@ -183,6 +204,8 @@ function runPlan(path: string, opts: PlanOptions): void {
       ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       onProgress: bar.update,
+      delivery: opts.delivery,
+      ...(machine !== undefined ? { machine } : {}),
     });
   } finally {
     bar.done();

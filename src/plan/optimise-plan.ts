@@ -64,6 +64,10 @@ export interface OptimisedFluence {
   /** Dose (Gy, total) at the optimisation points. */
   readonly pointDoseGy: Float64Array;
   readonly terms: readonly TermValue[];
+  /** The objective terms themselves (objective instances on the point cloud, with their weights), so
+   * that a later stage (control-point MU re-optimisation, src/deliver/arc-optimise.ts) can minimise
+   * the same objective over other variables. */
+  readonly objectiveTerms: readonly Term[];
   readonly objective: number;
   readonly initialObjective: number;
   /** Iterations and evaluations summed over the correction loops; history: exact objective after each loop. */
@@ -262,6 +266,7 @@ export function optimiseFluence(
       cloud,
       pointDoseGy: pointDose,
       terms: problem.termValues(pointDose),
+      objectiveTerms: terms,
       objective: problem.valueAtDose(pointDose),
       initialObjective,
       solver,

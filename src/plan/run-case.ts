@@ -22,7 +22,9 @@ import type { Vec3 } from '../core/vec3.js';
 import { beamCoordinates, beamFrame, checkPatientPosition } from '../dose/beam-geometry.js';
 import { FLUENCE_PLAN_FORMAT, FLUENCE_PLAN_VERSION, recalculateFluencePlan, type FluencePlan } from '../dose/fluence-plan.js';
 import { DEFAULT_HLUT, redVolumeOfCt } from '../dose/hlut.js';
-import { checkDoseGridMemory } from '../dose/recalculate.js';
+import { checkDoseGridMemory, recalculatePlan } from '../dose/recalculate.js';
+import { loadMachine } from '../deliver/machine-file.js';
+import type { LinacMachine } from '../deliver/machine.js';
 import { PHOTON_6MV } from '../dose/machine-6mv.js';
 import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
 import type { ConstraintSet } from '../evaluate/constraints/types.js';
@@ -42,6 +44,7 @@ import type { StructureSet } from '../io/dicom/model.js';
 import { deriveUid, seriesInstanceUidFor } from '../io/dicom/uid.js';
 import { contoursToWrite } from '../io/dicom/write/case.js';
 import { writeRtDose } from '../io/dicom/write/rtdose.js';
+import { rtPlanWriteInputOf, writeRtPlan } from '../io/dicom/write/rtplan.js';
 import { addRoisToStructureSet, referencedCtOf } from '../io/dicom/write/rtstruct.js';
 import { constraintObjectives } from '../optimise/constraint-objectives.js';
 import type { ObjectiveSpec } from '../optimise/objectives/types.js';
@@ -49,6 +52,7 @@ import { operatorBeams, equispacedAngles, type BeamAngles } from './beams.js';
 import { planObjectives } from './objectives.js';
 import { maskPointsLps, optimiseFluence, type OptimisedFluence } from './optimise-plan.js';
 import { planningStructures, type PlanningStructures } from './structures.js';
+import { planVmat, type VmatPlan } from './vmat-plan.js';
 import { checkObjectivesConsistent, resolvePlanTemplate, type PlanTemplate } from './template.js';
 
 export interface PlanProgress {
@@ -75,6 +79,11 @@ export interface PlanCaseOptions {
   readonly threads?: number;
   readonly maxIterations?: number;
   readonly onProgress?: (p: PlanProgress) => void;
+  /** What is delivered: the optimised fluence of static beams (default), or VMAT arcs sequenced from
+   * it with control-point MU re-optimised (vmat-plan.ts), written as RTPLAN.dcm. */
+  readonly delivery?: 'fluence' | 'vmat';
+  /** The delivery machine of VMAT arcs (default: the shipped Elekta Agility). */
+  readonly machine?: LinacMachine;
 }
 
 /** One of the plan's quality goals (issue-level targets of the seed case), measured on the final dose. */
@@ -98,7 +107,9 @@ export interface PlanCaseResult {
   readonly skippedConstraints: readonly { readonly constraintId: string; readonly organ: string; readonly reason: string }[];
   /** Every constraint that failed or cannot be met, with the reason (overlap with the primary target in cc). */
   readonly limitsNotMet: readonly { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[];
-  readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
+  readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly rtplan?: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
+  /** The VMAT plan (delivery 'vmat'), with the fluence plan's goals for comparison. */
+  readonly vmat?: VmatPlan & { readonly fluenceGoals: readonly PlanGoal[]; readonly machine: string };
   readonly warnings: readonly string[];
   readonly timingsMs: Readonly<Record<string, number>>;
 }
@@ -262,12 +273,48 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     versions: { latticeRt: packageVersion(), node: process.version },
     disclaimer: DISCLAIMER,
   };
+  // VMAT: arcs sequenced from the fluence, control-point MU re-optimised (vmat-plan.ts)
+  const machine = options.delivery === 'vmat' ? (options.machine ?? loadMachine('agility')) : undefined;
+  let vmat: VmatPlan | undefined;
+  if (machine !== undefined) {
+    t = performance.now();
+    progress('arc sequencing and control-point MU');
+    vmat = planVmat(
+      optimised,
+      red,
+      fractions,
+      machine,
+      {
+        identity: {
+          patientId: ct.patientId,
+          patientName: ct.patientName,
+          studyInstanceUid: ct.studyInstanceUid,
+          seriesInstanceUid: seriesInstanceUidFor(ct.studyInstanceUid, `lattice-rt RTPLAN ${planUid}`),
+          frameOfReferenceUid: ct.frameOfReferenceUid,
+        },
+        sopInstanceUid: deriveUid('lattice-rt', 'rtplan', planUid, machine.name),
+        label: 'LATTICE VMAT',
+        name: template.name,
+      },
+    );
+    timings.vmat = performance.now() - t;
+  }
+
   progress('final dose');
   t = performance.now();
   const recalc = recalculateFluencePlan(ct, dc.structureSet, plan, { gridSpacingMm: gridMm, threads });
   warnings.push(...recalc.warnings);
-  const total = recalc.totalDoseGy;
+  const fluenceTotal = recalc.totalDoseGy;
+  let total = fluenceTotal;
+  if (vmat !== undefined) {
+    // the arcs' dose through `lattice dose`'s own path (sub-arcs, leaf samples, MLC transmission),
+    // independent of the interval columns the MU were optimised with
+    const r = recalculatePlan(ct, vmat.rtPlan, { gridSpacingMm: gridMm, threads, mlcTransmission: machine!.mlc.transmission, gridLabel: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
+    warnings.push(...r.warnings);
+    total = r.totalDoseGy;
+  }
   timings.finalDose = performance.now() - t;
+  const plannedAtPoints = vmat !== undefined ? vmat.predictedDoseGy : optimised.pointDoseGy;
 
   // optimised vs final dose at the optimisation points
   const sample = trilinearSampler(total, { outsideValue: 0 });
@@ -276,7 +323,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   let sumAbs = 0, maxAbs = 0;
   for (let p = 0; p < cloud.count; p++) {
     finalAtPoints[p] = sample(cloud.pointsLps[3 * p]!, cloud.pointsLps[3 * p + 1]!, cloud.pointsLps[3 * p + 2]!);
-    const d = Math.abs(finalAtPoints[p]! - optimised.pointDoseGy[p]!);
+    const d = Math.abs(finalAtPoints[p]! - plannedAtPoints[p]!);
     sumAbs += d;
     if (d > maxAbs) maxAbs = d;
   }
@@ -285,7 +332,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     .map(([structure, set]) => {
       let a = 0, b = 0;
       for (let k = 0; k < set.indices.length; k++) {
-        a += set.weights[k]! * optimised.pointDoseGy[set.indices[k]!]!;
+        a += set.weights[k]! * plannedAtPoints[set.indices[k]!]!;
         b += set.weights[k]! * finalAtPoints[set.indices[k]!]!;
       }
       return { structure, meanOptimisedGy: a, meanFinalGy: b };
@@ -306,16 +353,20 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const allContours: ContourStructure[] = [...dc.structureSet.structures, ...newRois];
   const peakRx = template.prescriptions.find((p) => p.role === 'peaks');
   const primaryRx = template.prescriptions.find((p) => p.role === 'target')!;
-  const evaluation = evaluatePlan(allContours, total, {
-    schedule: { fractionsPlanned: fractions, fractionsDelivered: fractions },
-    ...(constraintSet !== undefined ? { constraintSet } : {}),
-    metrics: [`V${fmt(primaryRx.doseGy)}Gy%`],
-    prescriptions: template.prescriptions.filter((p) => p.role === 'target' || ps.peaks !== undefined).map((p) => ({ structure: p.structure, doseGy: p.doseGy })),
-    ...(ps.peaks !== undefined ? { peakStructures: ps.peaks.spheres.map((s) => s.name), valleyStructure: ps.peaks.valley.name } : {}),
-  });
+  const evaluate = (dose: typeof total): PlanEvaluation =>
+    evaluatePlan(allContours, dose, {
+      schedule: { fractionsPlanned: fractions, fractionsDelivered: fractions },
+      ...(constraintSet !== undefined ? { constraintSet } : {}),
+      metrics: [`V${fmt(primaryRx.doseGy)}Gy%`],
+      prescriptions: template.prescriptions.filter((p) => p.role === 'target' || ps.peaks !== undefined).map((p) => ({ structure: p.structure, doseGy: p.doseGy })),
+      ...(ps.peaks !== undefined ? { peakStructures: ps.peaks.spheres.map((s) => s.name), valleyStructure: ps.peaks.valley.name } : {}),
+    });
+  const evaluation = evaluate(total);
   warnings.push(...evaluation.warnings);
-  timings.evaluation = performance.now() - t;
   const goals = planGoals(evaluation, template, ps, primaryRx.doseGy, peakRx?.doseGy);
+  // what sequencing cost: the fluence plan's goals on its own final dose
+  const fluenceGoals = vmat !== undefined ? planGoals(evaluate(fluenceTotal), template, ps, primaryRx.doseGy, peakRx?.doseGy) : undefined;
+  timings.evaluation = performance.now() - t;
   const overlapNotes = constraintOverlaps(evaluation, ps, skipped);
 
   // write: everything computed; now the files
@@ -324,6 +375,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     rtstruct: join(out, 'RTSTRUCT.dcm'),
     rtdose: join(out, 'RTDOSE.dcm'),
     plan: join(out, 'plan.json'),
+    ...(vmat !== undefined ? { rtplan: join(out, 'RTPLAN.dcm') } : {}),
     reportJson: join(out, 'report.json'),
     reportMd: join(out, 'report.md'),
     reportHtml: join(out, 'report.html'),
@@ -334,7 +386,22 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     referencedCt: referencedCtOf(ct),
     roiGenerationAlgorithm: 'AUTOMATIC',
   });
-  void written;
+  if (vmat !== undefined && files.rtplan !== undefined) {
+    const roiOf = (name: string): number | undefined => allContours.find((c) => c.name === name)?.roiNumber;
+    const doseReferences = template.prescriptions.flatMap((p, i) => {
+      const roi = roiOf(p.structure);
+      return roi === undefined ? [] : [{ number: i + 1, description: p.structure, referencedRoiNumber: roi, targetPrescriptionDoseGy: p.doseGy }];
+    });
+    writeRtPlan(
+      rtPlanWriteInputOf(vmat.rtPlan, {
+        ct,
+        treatmentMachineName: machine!.treatmentMachineName,
+        referencedStructureSetSopInstanceUid: written.sopInstanceUid,
+        doseReferences,
+      }),
+      files.rtplan,
+    );
+  }
   writeRtDose(
     {
       patientId: ct.patientId,
@@ -346,16 +413,17 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
       frameOfReferenceUid: ct.frameOfReferenceUid,
       dose: total,
       summationType: 'PLAN',
-      referencedPlanSopInstanceUid: planUid,
+      referencedPlanSopInstanceUid: vmat !== undefined ? vmat.rtPlan.sopInstanceUid : planUid,
     },
     files.rtdose,
-    { doseComment: `lattice-rt optimised fluence, ${fractions} fx (research use only)` },
+    { doseComment: `lattice-rt ${vmat !== undefined ? 'VMAT arcs' : 'optimised fluence'}, ${fractions} fx (research use only)` },
   );
   writeFileAtomic(files.plan, `${JSON.stringify(plan, null, 1)}\n`);
   if (files.vertices !== undefined && ps.placement !== undefined) {
     writeFileAtomic(files.vertices, `${JSON.stringify({ ...ps.placement.audit, rtstructFile: files.rtstruct }, null, 2)}\n`);
   }
   const extra = planTables(goals, optimised, overlapNotes, skipped, { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs });
+  if (vmat !== undefined) extra.splice(1, 0, ...vmatTables(vmat, goals, fluenceGoals!, machine!));
   const title = `Lattice plan: ${ct.patientName || ct.patientId} (template ${template.name})`;
   writeFileAtomic(
     files.reportJson,
@@ -373,6 +441,21 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
         skippedConstraints: skipped,
         constraintOverlaps: overlapNotes,
         timingsMs: { ...timings, ...optimised.timingsMs },
+        ...(vmat !== undefined
+          ? {
+              delivery: {
+                mode: 'vmat',
+                machine: machine!.name,
+                rtplan: files.rtplan,
+                muPerFraction: vmat.muPerFraction,
+                arcs: vmat.arcStats,
+                objective: vmat.objective,
+                violations: vmat.violations,
+                fluenceGoals,
+                timingsMs: vmat.timingsMs,
+              },
+            }
+          : { delivery: { mode: 'fluence' } }),
       },
     }),
   );
@@ -392,7 +475,35 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     files,
     warnings,
     timingsMs: timings,
+    ...(vmat !== undefined ? { vmat: { ...vmat, fluenceGoals: fluenceGoals!, machine: machine!.name } } : {}),
   };
+}
+
+/** The VMAT plan beside the fluence plan it came from: goals, delivery figures, deliverability. */
+function vmatTables(v: VmatPlan, goals: readonly PlanGoal[], fluenceGoals: readonly PlanGoal[], machine: LinacMachine): Table[] {
+  const value = (g: PlanGoal | undefined): string => (g === undefined || !Number.isFinite(g.value) ? 'n/a' : `${g.value.toFixed(2)} ${g.unit}`);
+  return [
+    {
+      title: 'VMAT against the fluence plan it was sequenced from',
+      headers: ['goal', 'fluence plan', 'VMAT (delivered)', 'target', 'VMAT met'],
+      rows: goals.map((g, i) => [g.goal, value(fluenceGoals[i]), value(g), g.target, g.met ? 'yes' : 'NO']),
+      notes: [
+        `Objective at the optimisation points: fluence ${v.objective.fluence.toExponential(3)}, sequenced ${v.objective.sequenced.toExponential(3)}, after control-point MU re-optimisation ${v.objective.reoptimised.toExponential(3)}.`,
+        'The VMAT dose is the written RTPLAN recomputed by lattice dose\'s path (sub-arcs, MLC transmission), not the optimiser\'s columns.',
+      ],
+    },
+    {
+      title: `Delivery (${machine.manufacturer} ${machine.model})`,
+      headers: ['arc', 'control points', 'MU per fraction', 'delivery time', 'mean aperture', 'leaf travel'],
+      rows: v.arcStats.map((a) => [a.name, String(a.controlPoints), a.mu.toFixed(1), `${a.deliverySeconds.toFixed(0)} s`, `${a.meanApertureAreaCm2.toFixed(1)} cm²`, `${a.totalLeafTravelM.toFixed(1)} m`]),
+      notes: [
+        `Total ${v.muPerFraction.toFixed(1)} MU per fraction. Delivery time at the machine's limits (gantry, leaf speed, dose rate), without beam-hold overheads.`,
+        v.violations.length === 0
+          ? 'Every control point is deliverable on this machine (lattice check-plan rules).'
+          : `${v.violations.length} deliverability violations: ${v.violations.slice(0, 3).map((x) => x.message).join('; ')}${v.violations.length > 3 ? '; ...' : ''}`,
+      ],
+    },
+  ];
 }
 
 function hashWeights(w: Float64Array): string {

@@ -404,6 +404,6 @@ describe('lattice dose --grid-region', () => {
   it('is in the help', async () => {
     const r = await run('dose', '--help');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/--grid-region <roi\[:mm\]>\s+bound the dose grid to an ROI's bounding box grown/);
+    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--grid-region <roi\[:mm\]> bound the dose grid to an ROI's bounding box grown/);
   });
 });

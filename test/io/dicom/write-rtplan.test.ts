@@ -22,6 +22,7 @@ import {
   RESEARCH_ONLY_DESCRIPTION,
   formatDS,
   writeCtSeries,
+  rtPlanWriteInputOf,
   writeRtPlan,
   type RtPlanBeamInput,
   type RtPlanControlPointInput,
@@ -274,6 +275,27 @@ describe('RT Plan writer: two VMAT arcs and a step-and-shoot beam', () => {
     // The arcs' angles need all 16 DS characters: 181 + 358/90 is not a short decimal.
     expect(plan.beams[0]!.controlPoints[1]!.gantryAngleDeg).not.toBe(input.beams[0]!.controlPoints[1]!.gantryAngleDeg);
     expect(Math.abs(plan.beams[0]!.controlPoints[1]!.gantryAngleDeg - (181 + 358 / 90))).toBeLessThan(1e-12);
+  });
+
+  it('a plan as the model holds it (read back) writes through rtPlanWriteInputOf and reads back the same: beams, control points, metersets', () => {
+    const first = readRtPlan(path);
+    const again = join(dir, 'again.dcm');
+    writeRtPlan(
+      rtPlanWriteInputOf(first, {
+        ct: ctIdentity,
+        treatmentMachineName: 'Agility01',
+        referencedStructureSetSopInstanceUid: structureSetUid,
+        doseReferences: input.doseReferences,
+      }),
+      again,
+      OPTIONS,
+    );
+    const second = readRtPlan(again);
+    expect(second.sopInstanceUid).toBe(first.sopInstanceUid);
+    expect(second.fractionGroups).toEqual(first.fractionGroups);
+    expect(second.doseReferences).toEqual(first.doseReferences);
+    const strip = (p: typeof first): unknown => p.beams.map((b) => ({ ...b, controlPoints: b.controlPoints.map((c) => ({ ...c, mlcMm: c.mlcMm?.MLCX !== undefined ? [...c.mlcMm.MLCX] : undefined })) }));
+    expect(strip(second)).toEqual(strip(first));
   });
 
   it('is deterministic: the same plan written again is byte-identical, with the same derived UIDs', () => {

@@ -21,12 +21,14 @@ export type { WriteOptions } from './common.js';
 export { formatDA, formatDS, formatDSList, formatIS, formatTM, DS_MAX_LENGTH } from './values.js';
 export {
   RESEARCH_ONLY_DESCRIPTION,
+  rtPlanWriteInputOf,
   writeRtPlan,
   type JawDevice,
   type PlanCtIdentity,
   type RtPlanBeamInput,
   type RtPlanControlPointInput,
   type RtPlanDoseReferenceInput,
+  type RtPlanWriteContext,
   type RtPlanWriteInput,
   type RtPlanWriteOptions,
   type WrittenRtPlan,

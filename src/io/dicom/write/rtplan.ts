@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { PlanError, fmt } from '../../../core/errors.js';
 import { writeFileAtomic } from '../../atomic.js';
-import type { DicomIdentity } from '../model.js';
+import type { DicomIdentity, RtPlan } from '../model.js';
 import { tagHex } from '../tags.js';
 import { SOP_CLASS, TRANSFER_SYNTAX, assertValidUid, deriveUid, seriesInstanceUidFor } from '../uid.js';
 import { putCommonModules, type WriteOptions } from './common.js';
@@ -604,4 +604,66 @@ export function writeRtPlan(input: RtPlanWriteInput, path: string, options: RtPl
   });
   writeFileAtomic(path, encodeFile({ ...sop, transferSyntaxUid: TRANSFER_SYNTAX.explicitLittle }, d));
   return { file: path, sopInstanceUid, seriesInstanceUid };
+}
+
+/** What an RtPlan (model.ts) lacks for writing: the CT, the machine's name, the structure set and the dose references' ROIs. */
+export interface RtPlanWriteContext {
+  readonly ct: PlanCtIdentity;
+  readonly treatmentMachineName: string;
+  readonly referencedStructureSetSopInstanceUid: string;
+  readonly doseReferences: readonly RtPlanDoseReferenceInput[];
+  readonly description?: string;
+}
+
+/**
+ * The writer's input for a plan held in the model of src/io/dicom/model.ts (e.g. arcs made by
+ * src/deliver/arcs.ts arcsToRtPlan): beams, control points, metersets and the fraction count as they
+ * are; the context supplies the rest.
+ */
+export function rtPlanWriteInputOf(plan: RtPlan, context: RtPlanWriteContext): RtPlanWriteInput {
+  const group = plan.fractionGroups[0];
+  if (group === undefined) throw new PlanError(`plan "${plan.label}": expected a fraction group, found none`);
+  const meterset = new Map(group.beamMetersets.map((b) => [b.beamNumber, b.metersetMu]));
+  return {
+    ct: context.ct,
+    label: plan.label,
+    ...(plan.name !== undefined ? { name: plan.name } : {}),
+    ...(context.description !== undefined ? { description: context.description } : {}),
+    treatmentMachineName: context.treatmentMachineName,
+    referencedStructureSetSopInstanceUid: context.referencedStructureSetSopInstanceUid,
+    doseReferences: context.doseReferences,
+    fractionsPlanned: group.fractionsPlanned,
+    sopInstanceUid: plan.sopInstanceUid,
+    beams: plan.beams.map((b) => {
+      const mu = meterset.get(b.number) ?? b.metersetMu;
+      if (mu === undefined) throw new PlanError(`plan "${plan.label}", beam ${b.number} "${b.name}": expected a beam meterset, found none`);
+      const mlc = b.leafBoundariesMm.MLCX;
+      return {
+        number: b.number,
+        name: b.name,
+        type: b.type,
+        nominalEnergyMv: b.nominalEnergy ?? 6,
+        ...(b.sadMm !== undefined ? { sadMm: b.sadMm } : {}),
+        ...(mlc !== undefined ? { leafBoundariesMm: { MLCX: mlc } } : {}),
+        finalCumulativeMetersetWeight: b.finalCumulativeMetersetWeight,
+        metersetMu: mu,
+        controlPoints: b.controlPoints.map((cp) => {
+          const jaws: Partial<Record<JawDevice, readonly [number, number]>> = {};
+          for (const d of JAW_DEVICES) if (cp.jawsMm[d] !== undefined) jaws[d] = cp.jawsMm[d];
+          const leaves = cp.mlcMm?.MLCX;
+          if (cp.isocenterLps === undefined) throw new PlanError(`plan "${plan.label}", beam ${b.number}, control point ${cp.index}: expected an isocentre, found none`);
+          return {
+            cumulativeMetersetWeight: cp.cumulativeMetersetWeight,
+            gantryAngleDeg: cp.gantryAngleDeg,
+            gantryRotationDirection: cp.gantryRotationDirection,
+            collimatorAngleDeg: cp.collimatorAngleDeg,
+            couchAngleDeg: cp.couchAngleDeg,
+            isocenterLps: cp.isocenterLps,
+            jawsMm: jaws,
+            ...(leaves !== undefined ? { mlcMm: { MLCX: leaves } } : {}),
+          };
+        }),
+      };
+    }),
+  };
 }
