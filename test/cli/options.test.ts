@@ -222,3 +222,20 @@ describe('rotation search size', () => {
     expect(r.out).not.toMatch(/lattice place: rotation/);
   });
 });
+
+describe('lattice plan delivery options', () => {
+  it('refuses an unknown delivery, a machine without --delivery vmat and a machine file that does not exist, before reading the case', async () => {
+    const out = join(dir, 'plan-delivery');
+    let r = await run('plan', caseDir, '--out', out, '--delivery', 'tomo');
+    expect(r.code).toBe(1);
+    expect(firstLine(r.err)).toMatch(/--delivery.*tomo.*fluence, vmat/);
+    r = await run('plan', caseDir, '--out', out, '--machine', 'agility');
+    expect(r.code).toBe(1);
+    expect(firstLine(r.err)).toMatch(/--machine applies to --delivery vmat/);
+    r = await run('plan', caseDir, '--out', out, '--delivery', 'vmat', '--machine', join(dir, 'no-such-machine.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/no-such-machine\.yaml/);
+    expect(existsSync(join(out, 'RTPLAN.dcm'))).toBe(false);
+  });
+});
