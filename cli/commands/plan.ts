@@ -30,7 +30,7 @@ interface PlanOptions {
   readonly json?: boolean;
   readonly progress: boolean;
   readonly force?: boolean;
-  readonly delivery: 'fluence' | 'vmat';
+  readonly delivery: 'fluence' | 'vmat' | 'imrt';
   readonly machine?: string;
 }
 
@@ -75,11 +75,11 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 300)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
     .addOption(
-      new Option('--delivery <mode>', 'fluence: the optimised fluence of static beams; vmat: two arcs sequenced from it, control-point MU re-optimised, written as RTPLAN.dcm (docs/delivery.md)')
-        .choices(['fluence', 'vmat'])
+      new Option('--delivery <mode>', 'fluence: the optimised fluence of static beams; vmat: two arcs sequenced from it, control-point MU re-optimised; imrt: step-and-shoot segments of the static beams; vmat and imrt are written as RTPLAN.dcm (docs/delivery.md)')
+        .choices(['fluence', 'vmat', 'imrt'])
         .default('fluence'),
     )
-    .option('--machine <name|file>', 'delivery machine of --delivery vmat (default agility: the shipped Elekta Agility)')
+    .option('--machine <name|file>', 'delivery machine of --delivery vmat or imrt (default agility: the shipped Elekta Agility)')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'replace files in the output folder that lattice did not write')
@@ -175,21 +175,21 @@ export function printPlanSummary(r: PlanCaseResult, indent = '', reference?: rea
   for (const l of r.limitsNotMet) console.log(`${indent}  ${l.label}: ${l.status}: ${l.reason}`);
   const d = r.optimisedVsFinal;
   console.log(`${indent}Optimised vs final dose at the optimisation points: mean |diff| ${d.meanAbsGy.toFixed(3)} Gy, max ${d.maxAbsGy.toFixed(3)} Gy`);
-  const v = r.vmat;
+  const v = r.delivered;
   if (v !== undefined) {
-    const arcs = v.arcStats.map((a) => `${a.name} ${a.mu.toFixed(0)} MU in ${a.deliverySeconds.toFixed(0)} s`).join(', ');
-    console.log(`${indent}VMAT (${v.machine}): ${arcs}; ${v.muPerFraction.toFixed(0)} MU per fraction; ${v.violations.length === 0 ? 'every control point deliverable' : `${v.violations.length} deliverability violations`}`);
+    const beams = v.beams.map((b) => `${b.name} ${b.mu.toFixed(0)} MU in ${b.deliverySeconds.toFixed(0)} s`).join(', ');
+    console.log(`${indent}${v.mode === 'vmat' ? 'VMAT' : 'Step-and-shoot IMRT'} (${v.machine}): ${beams}; ${v.muPerFraction.toFixed(0)} MU per fraction; ${v.violations.length === 0 ? 'every control point deliverable' : `${v.violations.length} deliverability violations`}`);
     for (let i = 0; i < r.goals.length; i++) {
       const g = r.goals[i]!, f = v.fluenceGoals[i];
-      if (f !== undefined) console.log(`${indent}  ${g.goal}: fluence plan ${f.value.toFixed(2)}, VMAT ${g.value.toFixed(2)} ${g.unit}`);
+      if (f !== undefined) console.log(`${indent}  ${g.goal}: fluence plan ${f.value.toFixed(2)}, delivered ${g.value.toFixed(2)} ${g.unit}`);
     }
   }
 }
 
 function runPlan(path: string, opts: PlanOptions): void {
-  if (opts.machine !== undefined && opts.delivery !== 'vmat') throw new InputError('--machine applies to --delivery vmat');
+  if (opts.machine !== undefined && opts.delivery === 'fluence') throw new InputError('--machine applies to --delivery vmat or imrt');
   // the machine file is read before the case: a bad one fails at once
-  const machine = opts.delivery === 'vmat' ? loadMachine(opts.machine ?? 'agility') : undefined;
+  const machine = opts.delivery !== 'fluence' ? loadMachine(opts.machine ?? 'agility') : undefined;
   const bar = progressLine(opts.progress);
   let r: PlanCaseResult;
   try {

@@ -15,10 +15,10 @@
  *   mlc.maxOverTravelMm (bank A at most +maxOverTravelMm, bank B at least -maxOverTravelMm); the
  *   leaves of one bank within mlc.maxBankSpreadMm of each other when the machine states it; jaws
  *   within their range and over-travel, Y1 <= Y2.
- * - pairs: the two leaves of a pair never cross; their gap is at least mlc.minGapMm; a closed pair
- *   (gap at most minGapMm) lies under the Y diaphragms when the machine has them: a closed pair whose
- *   strip overlaps the diaphragm opening leaks through the leaf tips, a violation. Without
- *   interdigitation a leaf must not pass the opposing leaves of the neighbouring pairs.
+ * - pairs: the two leaves of a pair never cross; their gap is at least mlc.minGapMm. A closed pair inside
+ *   the diaphragm opening is deliverable (its abutting tips leak, which the dose engine counts as MLC
+ *   transmission over the closed area), not a violation. Without interdigitation a leaf must not pass the
+ *   opposing leaves of the neighbouring pairs.
  * - meterset: the beam has a BeamMeterset; cumulative meterset weights start at 0, never decrease and
  *   end at the final cumulative meterset weight.
  * - gantry: angles within 0..360 degrees; each interval moves in the direction stated at its first
@@ -55,7 +55,6 @@ export type ViolationKind =
   | 'leaf-over-travel'
   | 'leaves-crossed'
   | 'leaf-gap'
-  | 'closed-pair-in-field'
   | 'bank-spread'
   | 'interdigitation'
   | 'jaw-range'
@@ -281,14 +280,13 @@ function checkBeam(beam: Beam, machine: LinacMachine, out: Violation[]): void {
   }
 
   // control points
-  const yJaw = machine.jaws.find((j) => j.deviceType === 'ASYMY');
   for (let i = 0; i < cps.length; i++) {
     const cp = cps[i]!;
     const g = cp.gantryAngleDeg;
     if (!(g >= 0 && g <= 360)) add('gantry-angle', i, `gantry angle ${fmt(g)} deg is outside 0..360 deg`);
     if (leavesUsable) {
       const x = leavesOf(cp, machine);
-      if (x !== undefined) checkLeaves(x, cp, machine, yJaw !== undefined, (kind, what) => add(kind, i, what));
+      if (x !== undefined) checkLeaves(x, machine, (kind, what) => add(kind, i, what));
     }
     for (const jaw of machine.jaws) {
       const j = cp.jawsMm[jaw.deviceType];
@@ -336,19 +334,12 @@ function checkBeam(beam: Beam, machine: LinacMachine, out: Violation[]): void {
   }
 }
 
-/** Leaf checks of one control point: range, over-travel, crossing, gap, closed pairs in the field, bank spread, interdigitation. */
-function checkLeaves(
-  x: Float64Array,
-  cp: ControlPoint,
-  machine: LinacMachine,
-  hasYDiaphragms: boolean,
-  add: (kind: ViolationKind, what: string) => void,
-): void {
+/** Leaf checks of one control point: range, over-travel, crossing, gap, bank spread, interdigitation. */
+function checkLeaves(x: Float64Array, machine: LinacMachine, add: (kind: ViolationKind, what: string) => void): void {
   const mlc = machine.mlc;
   const n = mlc.leafPairs;
   const [lo, hi] = mlc.positionRangeMm;
   const ot = mlc.maxOverTravelMm;
-  const bnd = mlc.leafBoundariesMm;
   for (const bank of [0, 1] as const) {
     let min = Infinity;
     let max = -Infinity;
@@ -376,9 +367,6 @@ function checkLeaves(
       add('bank-spread', `the leaves of bank ${bank === 0 ? 'A' : 'B'} spread over ${mm(max - min)} (leaf ${leafName(bank, minAt)} at ${mm(min)}, leaf ${leafName(bank, maxAt)} at ${mm(max)}), more than the ${fmt(spread)} mm one bank can span`);
     }
   }
-  const y = cp.jawsMm['ASYMY'];
-  const yLo = y?.[0] ?? -Infinity;
-  const yHi = y?.[1] ?? Infinity;
   for (let p = 0; p < n; p++) {
     const a = x[p]!;
     const b = x[n + p]!;
@@ -389,13 +377,6 @@ function checkLeaves(
     }
     if (gap < mlc.minGapMm - TOL_MM) {
       add('leaf-gap', `pair ${p + 1} gap ${mm(gap)} (${leafName(0, p)} at ${mm(a)}, ${leafName(1, p)} at ${mm(b)}) is below the minimum gap of ${fmt(mlc.minGapMm)} mm`);
-    }
-    if (hasYDiaphragms && gap <= mlc.minGapMm + TOL_MM) {
-      const overlap = Math.min(bnd[p + 1]!, yHi) - Math.max(bnd[p]!, yLo);
-      if (overlap > TOL_MM) {
-        const opening = y === undefined ? 'the open field (no ASYMY positions)' : `the Y diaphragm opening ${fmt(yLo)}..${fmt(yHi)} mm`;
-        add('closed-pair-in-field', `pair ${p + 1} (Y ${fmt(bnd[p]!)}..${fmt(bnd[p + 1]!)} mm) is closed (gap ${mm(gap)} at X ${mm(a)}) inside ${opening}: it leaks through the leaf tips; park it under the diaphragms`);
-      }
     }
     if (!mlc.interdigitation) {
       // bank A leaf p against the bank B leaves of pairs p - 1 and p + 1

@@ -73,8 +73,8 @@ export interface SequenceOptions {
   /** Fluence levels of the stratification (default 7, as matRad's VMAT example). */
   readonly levels?: number;
   /** Gap of a pair without fluence inside the Y diaphragm opening, mm (default: the machine's minimum
-   * gap + 0.5 mm). A closed pair (gap <= minimum) inside the opening leaks through the leaf tips, which
-   * the deliverability rules forbid (deliverability.ts); this narrow gap's leakage is in the dose. */
+   * gap + 0.5 mm, the setting the VMAT bench measured; a closed pair there is deliverable too, its tips
+   * leaking as MLC transmission). This narrow gap's leakage is in the dose and in the MU re-optimisation. */
   readonly inFieldGapMm?: number;
   /** How a sector samples its beam's sweep (file header, step 3): 'midpoint' (default) or 'sliding'. */
   readonly sampling?: 'midpoint' | 'sliding';

@@ -52,7 +52,7 @@ import { operatorBeams, equispacedAngles, type BeamAngles } from './beams.js';
 import { planObjectives } from './objectives.js';
 import { maskPointsLps, optimiseFluence, type OptimisedFluence } from './optimise-plan.js';
 import { planningStructures, type PlanningStructures } from './structures.js';
-import { planVmat, type VmatPlan } from './vmat-plan.js';
+import { planStepAndShoot, planVmat, type DeliveryPlan } from './vmat-plan.js';
 import { checkObjectivesConsistent, resolvePlanTemplate, type PlanTemplate } from './template.js';
 
 export interface PlanProgress {
@@ -79,10 +79,11 @@ export interface PlanCaseOptions {
   readonly threads?: number;
   readonly maxIterations?: number;
   readonly onProgress?: (p: PlanProgress) => void;
-  /** What is delivered: the optimised fluence of static beams (default), or VMAT arcs sequenced from
-   * it with control-point MU re-optimised (vmat-plan.ts), written as RTPLAN.dcm. */
-  readonly delivery?: 'fluence' | 'vmat';
-  /** The delivery machine of VMAT arcs (default: the shipped Elekta Agility). */
+  /** What is delivered: the optimised fluence of static beams (default); VMAT arcs sequenced from it
+   * with control-point MU re-optimised; or step-and-shoot IMRT segments of the same static beams
+   * (vmat-plan.ts). VMAT and IMRT are written as RTPLAN.dcm. */
+  readonly delivery?: 'fluence' | 'vmat' | 'imrt';
+  /** The delivery machine of VMAT arcs or IMRT segments (default: the shipped Elekta Agility). */
   readonly machine?: LinacMachine;
 }
 
@@ -103,13 +104,19 @@ export interface PlanCaseResult {
   readonly evaluation: PlanEvaluation;
   readonly goals: readonly PlanGoal[];
   /** Final dose minus optimised dose at the optimisation points (Gy). */
-  readonly optimisedVsFinal: { readonly meanAbsGy: number; readonly maxAbsGy: number; readonly byStructure: readonly { readonly structure: string; readonly meanOptimisedGy: number; readonly meanFinalGy: number }[] };
+  readonly optimisedVsFinal: {
+    readonly meanAbsGy: number;
+    readonly maxAbsGy: number;
+    /** Weighted means at each structure's optimisation points: optimised (or, for VMAT, predicted after the
+     * MU re-optimisation), final, and with a delivered plan the fluence plan's own final dose. */
+    readonly byStructure: readonly { readonly structure: string; readonly meanOptimisedGy: number; readonly meanFinalGy: number; readonly meanFluenceFinalGy?: number }[];
+  };
   readonly skippedConstraints: readonly { readonly constraintId: string; readonly organ: string; readonly reason: string }[];
   /** Every constraint that failed or cannot be met, with the reason (overlap with the primary target in cc). */
   readonly limitsNotMet: readonly { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[];
   readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly rtplan?: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
-  /** The VMAT plan (delivery 'vmat'), with the fluence plan's goals for comparison. */
-  readonly vmat?: VmatPlan & { readonly fluenceGoals: readonly PlanGoal[]; readonly machine: string };
+  /** The delivered plan (delivery 'vmat' or 'imrt'), with the fluence plan's goals for comparison. */
+  readonly delivered?: DeliveryPlan & { readonly fluenceGoals: readonly PlanGoal[]; readonly machine: string };
   readonly warnings: readonly string[];
   readonly timingsMs: Readonly<Record<string, number>>;
 }
@@ -273,18 +280,14 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     versions: { latticeRt: packageVersion(), node: process.version },
     disclaimer: DISCLAIMER,
   };
-  // VMAT: arcs sequenced from the fluence, control-point MU re-optimised (vmat-plan.ts)
-  const machine = options.delivery === 'vmat' ? (options.machine ?? loadMachine('agility')) : undefined;
-  let vmat: VmatPlan | undefined;
+  // VMAT arcs (control-point MU re-optimised) or step-and-shoot segments from the fluence (vmat-plan.ts)
+  const mode = options.delivery ?? 'fluence';
+  const machine = mode !== 'fluence' ? (options.machine ?? loadMachine('agility')) : undefined;
+  let deliveredPlan: DeliveryPlan | undefined;
   if (machine !== undefined) {
     t = performance.now();
-    progress('arc sequencing and control-point MU');
-    vmat = planVmat(
-      optimised,
-      red,
-      fractions,
-      machine,
-      {
+    progress(mode === 'vmat' ? 'arc sequencing and control-point MU' : 'step-and-shoot segments');
+    const identity = {
         identity: {
           patientId: ct.patientId,
           patientName: ct.patientName,
@@ -292,12 +295,12 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
           seriesInstanceUid: seriesInstanceUidFor(ct.studyInstanceUid, `lattice-rt RTPLAN ${planUid}`),
           frameOfReferenceUid: ct.frameOfReferenceUid,
         },
-        sopInstanceUid: deriveUid('lattice-rt', 'rtplan', planUid, machine.name),
-        label: 'LATTICE VMAT',
+        sopInstanceUid: deriveUid('lattice-rt', 'rtplan', planUid, machine.name, mode),
+        label: mode === 'vmat' ? 'LATTICE VMAT' : 'LATTICE IMRT',
         name: template.name,
-      },
-    );
-    timings.vmat = performance.now() - t;
+      };
+    deliveredPlan = mode === 'vmat' ? planVmat(optimised, red, fractions, machine, identity) : planStepAndShoot(optimised, fractions, machine, identity);
+    timings.delivery = performance.now() - t;
   }
 
   progress('final dose');
@@ -306,15 +309,15 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   warnings.push(...recalc.warnings);
   const fluenceTotal = recalc.totalDoseGy;
   let total = fluenceTotal;
-  if (vmat !== undefined) {
+  if (deliveredPlan !== undefined) {
     // the arcs' dose through `lattice dose`'s own path (sub-arcs, leaf samples, MLC transmission),
     // independent of the interval columns the MU were optimised with
-    const r = recalculatePlan(ct, vmat.rtPlan, { gridSpacingMm: gridMm, threads, mlcTransmission: machine!.mlc.transmission, gridLabel: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
+    const r = recalculatePlan(ct, deliveredPlan.rtPlan, { gridSpacingMm: gridMm, threads, mlcTransmission: machine!.mlc.transmission, gridLabel: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
     warnings.push(...r.warnings);
     total = r.totalDoseGy;
   }
   timings.finalDose = performance.now() - t;
-  const plannedAtPoints = vmat !== undefined ? vmat.predictedDoseGy : optimised.pointDoseGy;
+  const plannedAtPoints = deliveredPlan?.predictedDoseGy ?? optimised.pointDoseGy;
 
   // optimised vs final dose at the optimisation points
   const sample = trilinearSampler(total, { outsideValue: 0 });
@@ -327,15 +330,20 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     sumAbs += d;
     if (d > maxAbs) maxAbs = d;
   }
+  // with a delivered plan: the fluence plan's own final dose at the same points, for what sequencing cost
+  const sampleFluence = deliveredPlan !== undefined ? trilinearSampler(fluenceTotal, { outsideValue: 0 }) : undefined;
   const byStructure = [...optimised.pointSets.entries()]
     .filter(([name]) => targets.has(name) || name === ps.normalTissue.name)
     .map(([structure, set]) => {
-      let a = 0, b = 0;
+      let a = 0, b = 0, f = 0;
+      const pts = cloud.pointsLps;
       for (let k = 0; k < set.indices.length; k++) {
-        a += set.weights[k]! * plannedAtPoints[set.indices[k]!]!;
-        b += set.weights[k]! * finalAtPoints[set.indices[k]!]!;
+        const i = set.indices[k]!;
+        a += set.weights[k]! * plannedAtPoints[i]!;
+        b += set.weights[k]! * finalAtPoints[i]!;
+        if (sampleFluence !== undefined) f += set.weights[k]! * sampleFluence(pts[3 * i]!, pts[3 * i + 1]!, pts[3 * i + 2]!);
       }
-      return { structure, meanOptimisedGy: a, meanFinalGy: b };
+      return { structure, meanOptimisedGy: a, meanFinalGy: b, ...(sampleFluence !== undefined ? { meanFluenceFinalGy: f } : {}) };
     });
 
   // structures as written (contours), evaluation of the final dose
@@ -365,7 +373,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   warnings.push(...evaluation.warnings);
   const goals = planGoals(evaluation, template, ps, primaryRx.doseGy, peakRx?.doseGy);
   // what sequencing cost: the fluence plan's goals on its own final dose
-  const fluenceGoals = vmat !== undefined ? planGoals(evaluate(fluenceTotal), template, ps, primaryRx.doseGy, peakRx?.doseGy) : undefined;
+  const fluenceGoals = deliveredPlan !== undefined ? planGoals(evaluate(fluenceTotal), template, ps, primaryRx.doseGy, peakRx?.doseGy) : undefined;
   timings.evaluation = performance.now() - t;
   const overlapNotes = constraintOverlaps(evaluation, ps, skipped);
 
@@ -375,7 +383,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     rtstruct: join(out, 'RTSTRUCT.dcm'),
     rtdose: join(out, 'RTDOSE.dcm'),
     plan: join(out, 'plan.json'),
-    ...(vmat !== undefined ? { rtplan: join(out, 'RTPLAN.dcm') } : {}),
+    ...(deliveredPlan !== undefined ? { rtplan: join(out, 'RTPLAN.dcm') } : {}),
     reportJson: join(out, 'report.json'),
     reportMd: join(out, 'report.md'),
     reportHtml: join(out, 'report.html'),
@@ -386,14 +394,14 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     referencedCt: referencedCtOf(ct),
     roiGenerationAlgorithm: 'AUTOMATIC',
   });
-  if (vmat !== undefined && files.rtplan !== undefined) {
+  if (deliveredPlan !== undefined && files.rtplan !== undefined) {
     const roiOf = (name: string): number | undefined => allContours.find((c) => c.name === name)?.roiNumber;
     const doseReferences = template.prescriptions.flatMap((p, i) => {
       const roi = roiOf(p.structure);
       return roi === undefined ? [] : [{ number: i + 1, description: p.structure, referencedRoiNumber: roi, targetPrescriptionDoseGy: p.doseGy }];
     });
     writeRtPlan(
-      rtPlanWriteInputOf(vmat.rtPlan, {
+      rtPlanWriteInputOf(deliveredPlan.rtPlan, {
         ct,
         treatmentMachineName: machine!.treatmentMachineName,
         referencedStructureSetSopInstanceUid: written.sopInstanceUid,
@@ -413,17 +421,17 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
       frameOfReferenceUid: ct.frameOfReferenceUid,
       dose: total,
       summationType: 'PLAN',
-      referencedPlanSopInstanceUid: vmat !== undefined ? vmat.rtPlan.sopInstanceUid : planUid,
+      referencedPlanSopInstanceUid: deliveredPlan !== undefined ? deliveredPlan.rtPlan.sopInstanceUid : planUid,
     },
     files.rtdose,
-    { doseComment: `lattice-rt ${vmat !== undefined ? 'VMAT arcs' : 'optimised fluence'}, ${fractions} fx (research use only)` },
+    { doseComment: `lattice-rt ${deliveredPlan === undefined ? 'optimised fluence' : deliveredPlan.mode === 'vmat' ? 'VMAT arcs' : 'step-and-shoot IMRT'}, ${fractions} fx (research use only)` },
   );
   writeFileAtomic(files.plan, `${JSON.stringify(plan, null, 1)}\n`);
   if (files.vertices !== undefined && ps.placement !== undefined) {
     writeFileAtomic(files.vertices, `${JSON.stringify({ ...ps.placement.audit, rtstructFile: files.rtstruct }, null, 2)}\n`);
   }
   const extra = planTables(goals, optimised, overlapNotes, skipped, { meanAbsGy: sumAbs / Math.max(1, cloud.count), maxAbsGy: maxAbs });
-  if (vmat !== undefined) extra.splice(1, 0, ...vmatTables(vmat, goals, fluenceGoals!, machine!));
+  if (deliveredPlan !== undefined) extra.splice(1, 0, ...deliveryTables(deliveredPlan, goals, fluenceGoals!, machine!));
   const title = `Lattice plan: ${ct.patientName || ct.patientId} (template ${template.name})`;
   writeFileAtomic(
     files.reportJson,
@@ -441,18 +449,19 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
         skippedConstraints: skipped,
         constraintOverlaps: overlapNotes,
         timingsMs: { ...timings, ...optimised.timingsMs },
-        ...(vmat !== undefined
+        ...(deliveredPlan !== undefined
           ? {
               delivery: {
-                mode: 'vmat',
+                mode: deliveredPlan.mode,
                 machine: machine!.name,
                 rtplan: files.rtplan,
-                muPerFraction: vmat.muPerFraction,
-                arcs: vmat.arcStats,
-                objective: vmat.objective,
-                violations: vmat.violations,
+                muPerFraction: deliveredPlan.muPerFraction,
+                beams: deliveredPlan.beams,
+                ...(deliveredPlan.objective !== undefined ? { objective: deliveredPlan.objective } : {}),
+                ...(deliveredPlan.raisedSegments !== undefined ? { raisedSegments: deliveredPlan.raisedSegments } : {}),
+                violations: deliveredPlan.violations,
                 fluenceGoals,
-                timingsMs: vmat.timingsMs,
+                timingsMs: deliveredPlan.timingsMs,
               },
             }
           : { delivery: { mode: 'fluence' } }),
@@ -475,29 +484,32 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     files,
     warnings,
     timingsMs: timings,
-    ...(vmat !== undefined ? { vmat: { ...vmat, fluenceGoals: fluenceGoals!, machine: machine!.name } } : {}),
+    ...(deliveredPlan !== undefined ? { delivered: { ...deliveredPlan, fluenceGoals: fluenceGoals!, machine: machine!.name } } : {}),
   };
 }
 
-/** The VMAT plan beside the fluence plan it came from: goals, delivery figures, deliverability. */
-function vmatTables(v: VmatPlan, goals: readonly PlanGoal[], fluenceGoals: readonly PlanGoal[], machine: LinacMachine): Table[] {
+/** The delivered plan beside the fluence plan it came from: goals, delivery figures, deliverability. */
+function deliveryTables(v: DeliveryPlan, goals: readonly PlanGoal[], fluenceGoals: readonly PlanGoal[], machine: LinacMachine): Table[] {
   const value = (g: PlanGoal | undefined): string => (g === undefined || !Number.isFinite(g.value) ? 'n/a' : `${g.value.toFixed(2)} ${g.unit}`);
+  const what = v.mode === 'vmat' ? 'VMAT' : 'Step-and-shoot IMRT';
+  const notes =
+    v.objective !== undefined
+      ? [`Objective at the optimisation points: fluence ${v.objective.fluence.toExponential(3)}, sequenced ${v.objective.sequenced.toExponential(3)}, after control-point MU re-optimisation ${v.objective.reoptimised.toExponential(3)}.`]
+      : ['Segments deliver each beam\'s fluence map stratified into 7 levels (unidirectional sweep); their MU are not re-optimised.'];
   return [
     {
-      title: 'VMAT against the fluence plan it was sequenced from',
-      headers: ['goal', 'fluence plan', 'VMAT (delivered)', 'target', 'VMAT met'],
+      title: `${what} against the fluence plan it was sequenced from`,
+      headers: ['goal', 'fluence plan', `${what} (delivered)`, 'target', `${what} met`],
       rows: goals.map((g, i) => [g.goal, value(fluenceGoals[i]), value(g), g.target, g.met ? 'yes' : 'NO']),
-      notes: [
-        `Objective at the optimisation points: fluence ${v.objective.fluence.toExponential(3)}, sequenced ${v.objective.sequenced.toExponential(3)}, after control-point MU re-optimisation ${v.objective.reoptimised.toExponential(3)}.`,
-        'The VMAT dose is the written RTPLAN recomputed by lattice dose\'s path (sub-arcs, MLC transmission), not the optimiser\'s columns.',
-      ],
+      notes: [...notes, `The ${what} dose is the written RTPLAN recomputed by lattice dose's path (sub-arcs, leaf samples, MLC transmission ${(100 * machine.mlc.transmission).toFixed(1)} %).`],
     },
     {
       title: `Delivery (${machine.manufacturer} ${machine.model})`,
-      headers: ['arc', 'control points', 'MU per fraction', 'delivery time', 'mean aperture', 'leaf travel'],
-      rows: v.arcStats.map((a) => [a.name, String(a.controlPoints), a.mu.toFixed(1), `${a.deliverySeconds.toFixed(0)} s`, `${a.meanApertureAreaCm2.toFixed(1)} cm²`, `${a.totalLeafTravelM.toFixed(1)} m`]),
+      headers: ['beam', v.mode === 'vmat' ? 'control points' : 'segments', 'MU per fraction', 'delivery time', 'mean aperture', 'leaf travel'],
+      rows: v.beams.map((b) => [b.name, String(b.segments ?? b.controlPoints), b.mu.toFixed(1), `${b.deliverySeconds.toFixed(0)} s`, `${b.meanApertureAreaCm2.toFixed(1)} cm²`, `${b.leafTravelM.toFixed(1)} m`]),
       notes: [
-        `Total ${v.muPerFraction.toFixed(1)} MU per fraction. Delivery time at the machine's limits (gantry, leaf speed, dose rate), without beam-hold overheads.`,
+        `Total ${v.muPerFraction.toFixed(1)} MU per fraction. Delivery time at the machine's limits (gantry, leaf speed, dose rate), without beam-hold overheads.` +
+          (v.raisedSegments !== undefined && v.raisedSegments > 0 ? ` ${v.raisedSegments} segments raised to the minimum of ${machine.minSegmentMu} MU.` : ''),
         v.violations.length === 0
           ? 'Every control point is deliverable on this machine (lattice check-plan rules).'
           : `${v.violations.length} deliverability violations: ${v.violations.slice(0, 3).map((x) => x.message).join('; ')}${v.violations.length > 3 ? '; ...' : ''}`,

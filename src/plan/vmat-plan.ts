@@ -1,8 +1,8 @@
 /**
- * From an optimised fluence plan to a deliverable VMAT plan (issue 12 §2-3): arc sequencing, leaf
- * refinement, control-point MU re-optimisation of the same objective, the arcs as an RT Plan, and the
- * delivery figures a physicist reads beside the dose (MU, time per arc, aperture area, leaf travel,
- * deliverability).
+ * From an optimised fluence plan to a deliverable plan (issue 12 §2-3): VMAT (arc sequencing, leaf
+ * refinement, control-point MU re-optimisation of the same objective) or step-and-shoot IMRT (segments
+ * of each static beam from its fluence map), as an RT Plan, with the delivery figures a physicist reads
+ * beside the dose (MU, time, aperture area, leaf travel per beam; deliverability).
  *
  * Input: the fluence optimisation's result (beams, beamlet maps, weights in MU over the course, the
  * point cloud and the objective terms), the CT's relative electron density, the course's fractions,
@@ -19,23 +19,63 @@
 import { PHOTON_6MV } from '../dose/machine-6mv.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 import type { DicomIdentity, RtPlan } from '../io/dicom/model.js';
-import { arcMu, arcsToRtPlan, type Arc } from '../deliver/arcs.js';
-import { checkDeliverability, type Violation } from '../deliver/deliverability.js';
+import { arcsToRtPlan } from '../deliver/arcs.js';
+import { checkDeliverability, deliveryTime, planComplexity, type Violation } from '../deliver/deliverability.js';
 import type { LinacMachine } from '../deliver/machine.js';
-import type { ArcStats } from '../deliver/sequence.js';
+import { segmentsToRtPlan, sequenceStepAndShoot } from '../deliver/step-and-shoot.js';
 import { planVmatArcs, type VmatOptions } from '../deliver/vmat.js';
 import type { OptimisedFluence } from './optimise-plan.js';
 
-export interface VmatPlan {
-  readonly arcs: readonly Arc[];
+/** One beam (an arc, or a static beam of segments) of a delivered plan. */
+export interface DeliveredBeam {
+  readonly name: string;
+  /** Control points (an arc) or segments (a static beam). */
+  readonly controlPoints: number;
+  readonly segments?: number;
+  readonly mu: number;
+  /** At the machine's limits, without beam-hold overheads (deliverability.ts deliveryTime). */
+  readonly deliverySeconds: number;
+  readonly meanApertureAreaCm2: number;
+  readonly leafTravelM: number;
+}
+
+export interface DeliveryPlan {
+  readonly mode: 'vmat' | 'imrt';
   readonly rtPlan: RtPlan;
-  /** Total dose predicted at the optimisation points by the interval columns (Gy). */
-  readonly predictedDoseGy: Float64Array;
-  readonly objective: { readonly fluence: number; readonly sequenced: number; readonly reoptimised: number };
-  readonly arcStats: readonly ArcStats[];
+  /** Total dose predicted at the optimisation points (Gy): the interval columns x re-optimised MU for
+   * VMAT; undefined for step-and-shoot (its segments deliver the stratified fluence as optimised). */
+  readonly predictedDoseGy?: Float64Array;
+  /** Objective at the optimisation points (VMAT): fluence plan, as sequenced, after MU re-optimisation. */
+  readonly objective?: { readonly fluence: number; readonly sequenced: number; readonly reoptimised: number };
+  readonly beams: readonly DeliveredBeam[];
   readonly muPerFraction: number;
   readonly violations: readonly Violation[];
+  /** Step-and-shoot segments raised to the machine's minimum segment MU. */
+  readonly raisedSegments?: number;
   readonly timingsMs: Readonly<Record<string, number>>;
+}
+
+export interface PlanIdentity {
+  readonly identity: DicomIdentity;
+  readonly sopInstanceUid: string;
+  readonly label: string;
+  readonly name?: string;
+}
+
+/** Per-beam figures and the deliverability of a plan, from the plan itself (one copy for both modes). */
+function delivered(rtPlan: RtPlan, machine: LinacMachine): Pick<DeliveryPlan, 'beams' | 'muPerFraction' | 'violations'> {
+  const times = deliveryTime(rtPlan, machine);
+  const complexity = planComplexity(rtPlan);
+  const beams = rtPlan.beams.map((b, i) => ({
+    name: b.name,
+    controlPoints: b.controlPoints.length,
+    ...(b.type === 'STATIC' ? { segments: b.controlPoints.length / 2 } : {}),
+    mu: b.metersetMu ?? 0,
+    deliverySeconds: times[i]!.timeS,
+    meanApertureAreaCm2: complexity[i]!.meanApertureAreaCm2,
+    leafTravelM: complexity[i]!.leafTravelMm / 1000,
+  }));
+  return { beams, muPerFraction: beams.reduce((s, b) => s + b.mu, 0), violations: checkDeliverability(rtPlan, machine) };
 }
 
 export function planVmat(
@@ -43,9 +83,9 @@ export function planVmat(
   red: ScalarVolume,
   fractions: number,
   machine: LinacMachine,
-  plan: { readonly identity: DicomIdentity; readonly sopInstanceUid: string; readonly label: string; readonly name?: string },
+  plan: PlanIdentity,
   options: VmatOptions = {},
-): VmatPlan {
+): DeliveryPlan {
   const r = planVmatArcs(
     {
       beams: optimised.beams,
@@ -69,13 +109,28 @@ export function planVmat(
     fractionsPlanned: fractions,
   });
   return {
-    arcs: r.arcs,
+    mode: 'vmat',
     rtPlan,
     predictedDoseGy: r.mu.doseGy,
     objective: { fluence: optimised.objective, sequenced: r.mu.initialObjective, reoptimised: r.mu.objective },
-    arcStats: r.stats,
-    muPerFraction: r.arcs.reduce((s, a) => s + arcMu(a), 0),
-    violations: checkDeliverability(rtPlan, machine),
+    ...delivered(rtPlan, machine),
     timingsMs: r.timingsMs,
   };
+}
+
+/** Step-and-shoot IMRT: each fluence beam as a static beam of segments (step-and-shoot.ts). */
+export function planStepAndShoot(optimised: OptimisedFluence, fractions: number, machine: LinacMachine, plan: PlanIdentity): DeliveryPlan {
+  const t = performance.now();
+  const r = sequenceStepAndShoot(
+    { beams: optimised.beams, maps: optimised.maps, beamletMm: optimised.beamletMm, weightsMu: Float64Array.from(optimised.weightsMu, (w) => w / fractions) },
+    machine,
+  );
+  const rtPlan = segmentsToRtPlan(r.beams, machine, {
+    identity: plan.identity,
+    sopInstanceUid: plan.sopInstanceUid,
+    label: plan.label,
+    ...(plan.name !== undefined ? { name: plan.name } : {}),
+    fractionsPlanned: fractions,
+  });
+  return { mode: 'imrt', rtPlan, ...delivered(rtPlan, machine), raisedSegments: r.raisedSegments, timingsMs: { sequencing: performance.now() - t } };
 }

@@ -228,10 +228,10 @@ describe('lattice plan delivery options', () => {
     const out = join(dir, 'plan-delivery');
     let r = await run('plan', caseDir, '--out', out, '--delivery', 'tomo');
     expect(r.code).toBe(1);
-    expect(firstLine(r.err)).toMatch(/--delivery.*tomo.*fluence, vmat/);
+    expect(firstLine(r.err)).toMatch(/--delivery.*tomo.*fluence, vmat, imrt/);
     r = await run('plan', caseDir, '--out', out, '--machine', 'agility');
     expect(r.code).toBe(1);
-    expect(firstLine(r.err)).toMatch(/--machine applies to --delivery vmat/);
+    expect(firstLine(r.err)).toMatch(/--machine applies to --delivery vmat or imrt/);
     r = await run('plan', caseDir, '--out', out, '--delivery', 'vmat', '--machine', join(dir, 'no-such-machine.yaml'));
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);
