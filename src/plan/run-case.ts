@@ -288,17 +288,17 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     t = performance.now();
     progress(mode === 'vmat' ? 'arc sequencing and control-point MU' : 'step-and-shoot segments');
     const identity = {
-        identity: {
-          patientId: ct.patientId,
-          patientName: ct.patientName,
-          studyInstanceUid: ct.studyInstanceUid,
-          seriesInstanceUid: seriesInstanceUidFor(ct.studyInstanceUid, `lattice-rt RTPLAN ${planUid}`),
-          frameOfReferenceUid: ct.frameOfReferenceUid,
-        },
-        sopInstanceUid: deriveUid('lattice-rt', 'rtplan', planUid, machine.name, mode),
-        label: mode === 'vmat' ? 'LATTICE VMAT' : 'LATTICE IMRT',
-        name: template.name,
-      };
+      identity: {
+        patientId: ct.patientId,
+        patientName: ct.patientName,
+        studyInstanceUid: ct.studyInstanceUid,
+        seriesInstanceUid: seriesInstanceUidFor(ct.studyInstanceUid, `lattice-rt RTPLAN ${planUid}`),
+        frameOfReferenceUid: ct.frameOfReferenceUid,
+      },
+      sopInstanceUid: deriveUid('lattice-rt', 'rtplan', planUid, machine.name, mode),
+      label: mode === 'vmat' ? 'LATTICE VMAT' : 'LATTICE IMRT',
+      name: template.name,
+    };
     deliveredPlan = mode === 'vmat' ? planVmat(optimised, red, fractions, machine, identity) : planStepAndShoot(optimised, fractions, machine, identity);
     timings.delivery = performance.now() - t;
   }
@@ -310,8 +310,8 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const fluenceTotal = recalc.totalDoseGy;
   let total = fluenceTotal;
   if (deliveredPlan !== undefined) {
-    // the arcs' dose through `lattice dose`'s own path (sub-arcs, leaf samples, MLC transmission),
-    // independent of the interval columns the MU were optimised with
+    // the written plan's dose through `lattice dose`'s own path (sub-arcs, leaf samples, MLC
+    // transmission), independent of the interval columns VMAT's MU were optimised with
     const r = recalculatePlan(ct, deliveredPlan.rtPlan, { gridSpacingMm: gridMm, threads, mlcTransmission: machine!.mlc.transmission, gridLabel: `dose grid spacing (--grid-mm) ${fmt(gridMm)} mm` });
     warnings.push(...r.warnings);
     total = r.totalDoseGy;
