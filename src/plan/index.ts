@@ -4,6 +4,6 @@ export * from './structures.js';
 export * from './beams.js';
 export * from './objectives.js';
 export * from './optimise-plan.js';
-export * from './vmat-plan.js';
+export * from './delivery.js';
 export * from './run-case.js';
 export * from './seed-case-reference.js';

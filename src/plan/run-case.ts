@@ -52,7 +52,7 @@ import { operatorBeams, equispacedAngles, type BeamAngles } from './beams.js';
 import { planObjectives } from './objectives.js';
 import { maskPointsLps, optimiseFluence, type OptimisedFluence } from './optimise-plan.js';
 import { planningStructures, type PlanningStructures } from './structures.js';
-import { planStepAndShoot, planVmat, type DeliveryPlan } from './vmat-plan.js';
+import { planStepAndShoot, planVmat, type DeliveryPlan } from './delivery.js';
 import { checkObjectivesConsistent, resolvePlanTemplate, type PlanTemplate } from './template.js';
 
 export interface PlanProgress {
@@ -81,7 +81,7 @@ export interface PlanCaseOptions {
   readonly onProgress?: (p: PlanProgress) => void;
   /** What is delivered: the optimised fluence of static beams (default); VMAT arcs sequenced from it
    * with control-point MU re-optimised; or step-and-shoot IMRT segments of the same static beams
-   * (vmat-plan.ts). VMAT and IMRT are written as RTPLAN.dcm. */
+   * (delivery.ts). VMAT and IMRT are written as RTPLAN.dcm. */
   readonly delivery?: 'fluence' | 'vmat' | 'imrt';
   /** The delivery machine of VMAT arcs or IMRT segments (default: the shipped Elekta Agility). */
   readonly machine?: LinacMachine;
@@ -280,7 +280,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     versions: { latticeRt: packageVersion(), node: process.version },
     disclaimer: DISCLAIMER,
   };
-  // VMAT arcs (control-point MU re-optimised) or step-and-shoot segments from the fluence (vmat-plan.ts)
+  // VMAT arcs (control-point MU re-optimised) or step-and-shoot segments from the fluence (delivery.ts)
   const mode = options.delivery ?? 'fluence';
   const machine = mode !== 'fluence' ? (options.machine ?? loadMachine('agility')) : undefined;
   let deliveredPlan: DeliveryPlan | undefined;
