@@ -11,6 +11,7 @@ import { loadMachine } from '../../src/deliver/machine-file.js';
 import type { LinacMachine } from '../../src/deliver/machine.js';
 import type { RtPlan } from '../../src/io/dicom/model.js';
 import { readRtPlan } from '../../src/io/dicom/read/index.js';
+import { DISCLAIMER } from '../options.js';
 import { EXIT_ERROR, EXIT_OK, runCommand } from '../run-command.js';
 import { formatTable } from '../table.js';
 
@@ -118,7 +119,7 @@ export function registerCheckPlan(program: Command, setExit: (code: number) => v
   program
     .command('check-plan')
     .description(
-      'check that a machine can deliver an RT Plan (leaf and jaw ranges, leaf gaps, closed pairs under the diaphragms, ' +
+      'check that a machine can deliver an RT Plan (leaf and jaw ranges, leaf gaps, bank spread, ' +
         'meterset weights, gantry direction, leaf/gantry speed against the dose-rate range); prints delivery time, MU, ' +
         'aperture complexity and every violation',
     )
@@ -133,7 +134,7 @@ export function registerCheckPlan(program: Command, setExit: (code: number) => v
         const plan = readRtPlan(rtplan);
         const report = checkPlanReport(plan, rtplan, machine);
         violations = !report.deliverable;
-        console.log(opts.json === true ? JSON.stringify(report, null, 2) : formatCheckPlanReport(report));
+        console.log(opts.json === true ? JSON.stringify({ disclaimer: DISCLAIMER, ...report }, null, 2) : `${DISCLAIMER}\n${formatCheckPlanReport(report)}`);
       });
       setExit(code !== EXIT_OK ? code : violations ? EXIT_ERROR : EXIT_OK);
     });

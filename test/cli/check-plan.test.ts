@@ -3,6 +3,7 @@
  * rtplan.dcm (a jaw-only static field of another machine), checked against the shipped Agility.
  */
 
+import { DISCLAIMER } from '../../src/core/disclaimer.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,7 @@ describe('lattice check-plan', () => {
     expect(r.out).toMatch(/^\s*1\s+Arc1\s+DYNAMIC\s+3\s+50\.0\s+5\.0\s+dose rate\s+40\.0\s+0$/mu);
     expect(r.out).toContain('total: 50.0 MU, estimated delivery time 5.0 s');
     expect(r.out).toContain('deliverable: no violations');
+    expect(r.out.split('\n')[0]).toBe(DISCLAIMER);
   });
 
   it('reports every violation on its own line and exits 1', async () => {
@@ -163,7 +165,8 @@ describe('lattice check-plan', () => {
   it('prints the report as JSON with --json', async () => {
     const r = await run('check-plan', clean, '--json');
     expect(r.code, r.err).toBe(0);
-    const report = JSON.parse(r.out) as { deliverable: boolean; totalMu: number; beams: { deliveryTimeS: number; meanApertureAreaCm2: number; leafTravelMm: number }[]; violations: unknown[] };
+    const report = JSON.parse(r.out) as { disclaimer: string; deliverable: boolean; totalMu: number; beams: { deliveryTimeS: number; meanApertureAreaCm2: number; leafTravelMm: number }[]; violations: unknown[] };
+    expect(report.disclaimer).toBe(DISCLAIMER);
     expect(report.deliverable).toBe(true);
     expect(report.violations).toEqual([]);
     expect(report.totalMu).toBeCloseTo(50, 6);
