@@ -4,8 +4,8 @@
  *
  * Steps, all in this process: build the seed-case phantom and write it as DICOM; plan it with the
  * seed-case template (planCase, as the demo does: 36 static beams, 5 mm beamlets, final dose on the
- * 2.5 mm grid); sequence the fluence into two full arcs (src/deliver/sequence.ts, an Elekta Agility
- * built inline with the figures of machines/elekta-agility.yaml); one dose column per control-point
+ * 2.5 mm grid); sequence the fluence into two full arcs (src/deliver/sequence.ts, the shipped
+ * Elekta Agility of machines/elekta-agility.yaml); one dose column per control-point
  * interval at the optimisation points and MU re-optimisation of the same objective terms
  * (src/deliver/arc-optimise.ts); the arcs as an RtPlan (arcs.ts) through planDose (the independent
  * dose path of `lattice dose`, sub-arcs and MLC transmission as it computes them) on the same 2.5 mm
@@ -50,37 +50,11 @@ import { planCase, planGoals, type PlanGoal } from '../src/plan/run-case.js';
 import { arcMu, arcsToRtPlan, type Arc } from '../src/deliver/arcs.js';
 import { intervalColumns, optimiseArcMu } from '../src/deliver/arc-optimise.js';
 import { checkDeliverability, deliveryTime } from '../src/deliver/deliverability.js';
-import type { LinacMachine } from '../src/deliver/machine.js';
+import { loadMachine } from '../src/deliver/machine-file.js';
 import { refineLeaves } from '../src/deliver/leaf-refine.js';
 import { arcStats, sequenceArcs, TIMING_LIMITS } from '../src/deliver/sequence.js';
 import type { BenchSuite, Measurement } from './harness.js';
 
-/** Elekta Agility with the figures of machines/elekta-agility.yaml (sources there). */
-export const AGILITY_FOR_BENCH: LinacMachine = {
-  name: 'agility',
-  manufacturer: 'Elekta',
-  model: 'Agility',
-  treatmentMachineName: 'Agility',
-  sadMm: 1000,
-  energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX',
-    leafPairs: 80,
-    leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200],
-    maxOverTravelMm: 150,
-    minGapMm: 0,
-    leafSpeedMmPerS: 35,
-    maxBankSpreadMm: 200,
-    interdigitation: true,
-    transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90, maxOverTravelMm: 150 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 1,
-  sources: {},
-};
 
 /** Variants "SPACING:SAMPLING[+refine]". */
 const variants = (process.env.VMAT_BENCH_VARIANTS ?? '4:midpoint,2:midpoint,2:midpoint+refine').split(',').map((v) => {
@@ -159,7 +133,7 @@ export const suite: BenchSuite = {
       report('fluence plan: ', r.goals);
       const valleyFluence = goalValue(r.goals, /median/)?.value ?? NaN;
 
-      const machine = AGILITY_FOR_BENCH;
+      const machine = loadMachine('agility');
       const weightsPerFraction = Float64Array.from(o.weightsMu, (w) => w / fractions);
       let first = true;
       for (const { spacing, sampling, refine, rounds } of variants) {

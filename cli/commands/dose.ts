@@ -50,10 +50,10 @@ interface DoseOptions {
   readonly force?: boolean;
 }
 
-/** A fraction in [0, 1) for `option`. */
-function fraction(option: string): (value: string) => number {
+/** A transmission in [0, 1) for `option` (options.ts fraction is (0, 1]: 0, no leakage, is allowed here). */
+function transmissionFraction(option: string): (value: string) => number {
   return (value: string): number => {
-    const v = decimalOrNaN(value);
+    const v = decimalNumber(option, value);
     if (!(v >= 0 && v < 1)) throw new InvalidArgumentError(`${option} expects a fraction from 0 to below 1 (e.g. 0.004), found '${value}'`);
     return v;
   };
@@ -148,7 +148,7 @@ export function registerDose(program: Command, setExit: (code: number) => void):
       gridRegionOption,
     )
     .option('--machine <name|file>', 'delivery machine (e.g. agility, or a machine file: docs/delivery.md): its MLC transmission leaks through closed leaves of an RT Plan')
-    .option('--mlc-transmission <fraction>', 'fraction of the open fluence passing closed MLC leaves of an RT Plan (default: the --machine\'s, else 0: no leakage)', fraction('--mlc-transmission'))
+    .option('--mlc-transmission <fraction>', 'fraction of the open fluence passing closed MLC leaves of an RT Plan (default: the --machine\'s, else 0: no leakage)', transmissionFraction('--mlc-transmission'))
     .option('--compare <rtdose>', 'reference RT Dose (e.g. the planning system\'s) for a 3D gamma comparison')
     .option('--gamma <criteria>', 'dose difference (%) / distance to agreement (mm)', gammaCriteria, [3, 2] as [number, number])
     .option('--local', 'local dose-difference normalisation (default global, to the reference maximum)')

@@ -83,10 +83,11 @@ export function intervalMuOf(arc: Arc): Float64Array {
   return out;
 }
 
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
+/** x rounded to `digits` decimals (mm positions to 0.1 um, weights to 1e-9), as the plan is written. */
+export const roundWritten = (x: number, digits = 4): number => Number(x.toFixed(digits));
 /** An angle rounded to 0.0001 degree in [0, 360) (359.99996 is written as 0). */
 const angle = (deg: number): number => {
-  const r = round(((deg % 360) + 360) % 360);
+  const r = roundWritten(((deg % 360) + 360) % 360);
   return r >= 360 ? 0 : r;
 };
 
@@ -108,19 +109,19 @@ export function arcToBeam(arc: Arc, beamNumber: number, machine: LinacMachine): 
     }
     const mlc = new Float64Array(2 * n);
     for (let p = 0; p < n; p++) {
-      mlc[p] = round(cp.bankAMm[p]!);
-      mlc[n + p] = round(cp.bankBMm[p]!);
+      mlc[p] = roundWritten(cp.bankAMm[p]!);
+      mlc[n + p] = roundWritten(cp.bankBMm[p]!);
     }
     return {
       index: i,
       // exactly 0 and 1 at the ends; monotone in between (rounding cannot reverse a non-negative step)
-      cumulativeMetersetWeight: i === cps.length - 1 ? 1 : i === 0 ? 0 : Math.min(1, round(cp.cumulativeMu / mu, 9)),
+      cumulativeMetersetWeight: i === cps.length - 1 ? 1 : i === 0 ? 0 : Math.min(1, roundWritten(cp.cumulativeMu / mu, 9)),
       gantryAngleDeg: angle(cp.gantryDeg),
       gantryRotationDirection: i === cps.length - 1 ? 'NONE' : arc.direction,
       collimatorAngleDeg: arc.collimatorDeg,
       couchAngleDeg: arc.couchDeg,
       isocenterLps: [arc.isocenterLps[0], arc.isocenterLps[1], arc.isocenterLps[2]],
-      jawsMm: { ASYMY: [round(cp.jawYMm[0]), round(cp.jawYMm[1])] },
+      jawsMm: { ASYMY: [roundWritten(cp.jawYMm[0]), roundWritten(cp.jawYMm[1])] },
       mlcMm: { MLCX: mlc },
     };
   });

@@ -19,7 +19,7 @@
 
 import { InputError, PlanError, fmt } from '../core/errors.js';
 import type { DoseReference, DicomIdentity, RtPlan, Beam, ControlPoint } from '../io/dicom/model.js';
-import type { Arc } from './arcs.js';
+import { roundWritten, type Arc } from './arcs.js';
 import type { LinacMachine } from './machine.js';
 import { enforceBankSpread, pairsOfRows, stratify, sweepRowOpenings, sweepTnmu, type FluenceBeams } from './sequence.js';
 
@@ -83,7 +83,7 @@ export function sequenceStepAndShoot(input: FluenceBeams, machine: LinacMachine,
       for (let a = 0; a < m.nbu; a++) row[a] = s.levels[a + m.nbu * c]!;
       sweepRowOpenings(row, times, 1, open[c]!);
     }
-    const centre = ((m.i0 + m.nbu / 2) * bw);
+    const centreMm = (m.i0 + m.nbu / 2) * bw;
     const segments: Segment[] = [];
     let last: string | undefined;
     for (let t = 0; t < T; t++) {
@@ -107,7 +107,7 @@ export function sequenceStepAndShoot(input: FluenceBeams, machine: LinacMachine,
       const jaw: [number, number] = [Math.max(bd[lo]!, jawRange[0]), Math.min(bd[hi + 1]!, jawRange[1])];
       for (let p = 0; p < n; p++) {
         if (isOpen[p]) continue;
-        const x = Math.min(Math.max(centre, xMin + gap / 2), xMax - gap / 2);
+        const x = Math.min(Math.max(centreMm, xMin + gap / 2), xMax - gap / 2);
         A[p] = x - gap / 2;
         B[p] = x + gap / 2;
       }
@@ -146,8 +146,6 @@ export function sequenceStepAndShoot(input: FluenceBeams, machine: LinacMachine,
   return { beams: out.filter((b) => b.segments.length > 0), raisedSegments: raised };
 }
 
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
-
 /**
  * The static beams as an RtPlan (model.ts): one STATIC beam per beam, a pair of control points per
  * segment (the leaves move between pairs while the meterset weight stays: PS3.3 C.8.8.14), cumulative
@@ -167,23 +165,23 @@ export function segmentsToRtPlan(
     b.segments.forEach((sg, k) => {
       const mlc = new Float64Array(2 * n);
       for (let p = 0; p < n; p++) {
-        mlc[p] = round(sg.bankAMm[p]!);
-        mlc[n + p] = round(sg.bankBMm[p]!);
+        mlc[p] = roundWritten(sg.bankAMm[p]!);
+        mlc[n + p] = roundWritten(sg.bankBMm[p]!);
       }
       const cp = (weight: number, index: number): ControlPoint => ({
         index,
         cumulativeMetersetWeight: weight,
-        gantryAngleDeg: round(b.gantryDeg),
+        gantryAngleDeg: roundWritten(b.gantryDeg),
         gantryRotationDirection: 'NONE',
         collimatorAngleDeg: b.collimatorDeg,
         couchAngleDeg: b.couchDeg,
         isocenterLps: b.isocenterLps,
-        jawsMm: { ASYMY: [round(sg.jawYMm[0]), round(sg.jawYMm[1])] },
+        jawsMm: { ASYMY: [roundWritten(sg.jawYMm[0]), roundWritten(sg.jawYMm[1])] },
         mlcMm: { MLCX: mlc },
       });
-      const w0 = k === 0 ? 0 : round(cum / total, 9);
+      const w0 = k === 0 ? 0 : roundWritten(cum / total, 9);
       cum += sg.mu;
-      const w1 = k === b.segments.length - 1 ? 1 : round(cum / total, 9);
+      const w1 = k === b.segments.length - 1 ? 1 : roundWritten(cum / total, 9);
       cps.push(cp(w0, 2 * k), cp(w1, 2 * k + 1));
     });
     return {

@@ -12,20 +12,9 @@ import { createObjective } from '../../src/optimise/objectives/index.js';
 import type { Term } from '../../src/optimise/problem.js';
 import { arcsToRtPlan, type Arc } from '../../src/deliver/arcs.js';
 import { denseColumnsOperator, intervalColumns, minimumIntervalMu, optimiseArcMu, optimiseIntervalMu } from '../../src/deliver/arc-optimise.js';
-import type { LinacMachine } from '../../src/deliver/machine.js';
+import { TEST_AGILITY } from './agility.js';
 
-const AGILITY: LinacMachine = {
-  name: 'agility', manufacturer: 'Elekta', model: 'Agility', treatmentMachineName: 'Agility', sadMm: 1000, energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX', leafPairs: 80, leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200], maxOverTravelMm: 150, minGapMm: 0, leafSpeedMmPerS: 35, interdigitation: true, transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 1,
-  sources: {},
-};
+const AGILITY = TEST_AGILITY;
 
 /** Terms whose sum is sum_p (D_p - d_p)^2: under- and overdose to d_p on the single point p, weight d_p^2. */
 function leastSquaresTerms(target: readonly number[]): Term[] {

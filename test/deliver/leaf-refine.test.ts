@@ -4,21 +4,10 @@
 import { describe, expect, test } from 'vitest';
 import type { BeamletMap, OperatorBeam } from '../../src/dose/operator.js';
 import { refineLeaves } from '../../src/deliver/leaf-refine.js';
-import type { LinacMachine } from '../../src/deliver/machine.js';
 import { sequenceArcs } from '../../src/deliver/sequence.js';
+import { TEST_AGILITY } from './agility.js';
 
-const AGILITY: LinacMachine = {
-  name: 'agility', manufacturer: 'Elekta', model: 'Agility', treatmentMachineName: 'Agility', sadMm: 1000, energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX', leafPairs: 80, leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200], maxOverTravelMm: 150, minGapMm: 0, leafSpeedMmPerS: 35, interdigitation: true, transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 1,
-  sources: {},
-};
+const AGILITY = TEST_AGILITY;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

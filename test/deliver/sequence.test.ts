@@ -7,20 +7,10 @@ import { arcsToRtPlan, type Arc } from '../../src/deliver/arcs.js';
 import type { LinacMachine } from '../../src/deliver/machine.js';
 import { arcAnglesDeg, arcTiming, enforceBankSpread, rowSweepTimes, sequenceArcs, sweepRowOpenings, sweepTnmu, type SweepDirection } from '../../src/deliver/sequence.js';
 import { checkDeliverability } from '../../src/deliver/deliverability.js';
+import { TEST_AGILITY } from './agility.js';
 
-/** Elekta Agility figures (machines/elekta-agility.yaml), with a minimum gap to exercise it. */
-const AGILITY: LinacMachine = {
-  name: 'agility', manufacturer: 'Elekta', model: 'Agility', treatmentMachineName: 'Agility', sadMm: 1000, energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX', leafPairs: 80, leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200], maxOverTravelMm: 150, minGapMm: 0.5, leafSpeedMmPerS: 35, interdigitation: true, transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 1,
-  sources: {},
-};
+/** The Agility with a minimum gap, to exercise it. */
+const AGILITY: LinacMachine = { ...TEST_AGILITY, mlc: { ...TEST_AGILITY.mlc, minGapMm: 0.5 } };
 
 /** Open count per beamlet of a row swept at the given times. */
 function openCounts(levels: number[], times: number[], dir: SweepDirection): number[] {

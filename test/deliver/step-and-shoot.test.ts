@@ -15,19 +15,9 @@ import { segmentsToRtPlan, sequenceStepAndShoot } from '../../src/deliver/step-a
 import { readRtPlan } from '../../src/io/dicom/read/rtplan.js';
 import { deriveUid, frameOfReferenceUidFor, studyInstanceUidFor } from '../../src/io/dicom/uid.js';
 import { rtPlanWriteInputOf, writeRtPlan } from '../../src/io/dicom/write/index.js';
+import { TEST_AGILITY } from './agility.js';
 
-const AGILITY: LinacMachine = {
-  name: 'agility', manufacturer: 'Elekta', model: 'Agility', treatmentMachineName: 'Agility', sadMm: 1000, energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX', leafPairs: 80, leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200], maxOverTravelMm: 150, minGapMm: 0.5, leafSpeedMmPerS: 35, maxBankSpreadMm: 200, interdigitation: true, transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 0.5,
-  sources: {},
-};
+const AGILITY: LinacMachine = { ...TEST_AGILITY, mlc: { ...TEST_AGILITY.mlc, minGapMm: 0.5, maxBankSpreadMm: 200 }, minSegmentMu: 0.5 };
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

@@ -10,21 +10,10 @@ import { createScalarVolume } from '../../src/geometry/volume.js';
 import type { CtSeries } from '../../src/io/dicom/model.js';
 import { createObjective } from '../../src/optimise/objectives/index.js';
 import { arcsToRtPlan } from '../../src/deliver/arcs.js';
-import type { LinacMachine } from '../../src/deliver/machine.js';
 import { planVmatArcs } from '../../src/deliver/vmat.js';
+import { TEST_AGILITY } from './agility.js';
 
-const AGILITY: LinacMachine = {
-  name: 'agility', manufacturer: 'Elekta', model: 'Agility', treatmentMachineName: 'Agility', sadMm: 1000, energyMv: 6,
-  mlc: {
-    deviceType: 'MLCX', leafPairs: 80, leafBoundariesMm: Float64Array.from({ length: 81 }, (_, i) => -200 + 5 * i),
-    positionRangeMm: [-200, 200], maxOverTravelMm: 150, minGapMm: 0, leafSpeedMmPerS: 35, interdigitation: true, transmission: 0.004,
-  },
-  jaws: [{ deviceType: 'ASYMY', positionRangeMm: [-200, 200], speedMmPerS: 90 }],
-  gantry: { maxSpeedDegPerS: 6 },
-  doseRate: { maxMuPerMin: 600, minMuPerMin: 20 },
-  minSegmentMu: 1,
-  sources: {},
-};
+const AGILITY = TEST_AGILITY;
 
 describe('planVmatArcs', () => {
   test('on a water cube, the arcs reproduce a uniform 10 Gy target of 8 static beams: planDose mean within 5 %, prediction within 3 % of planDose', () => {
