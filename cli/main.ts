@@ -23,6 +23,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   evaluate: async () => (await import('./commands/evaluate.js')).registerEvaluate,
   dose: async () => (await import('./commands/dose.js')).registerDose,
   'check-plan': async () => (await import('./commands/check-plan.js')).registerCheckPlan,
+  course: async () => (await import('./commands/course.js')).registerCourse,
 };
 
 /** The program with every command, or only `command` when given (and known). */

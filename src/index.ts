@@ -37,3 +37,5 @@ export * from './evaluate/index.js';
 export * from './optimise/index.js';
 export * from './deliver/index.js';
 export * from './plan/index.js';
+/** The clinical course (issue 14) as a namespace: its model has names of its own (Course, Prescription). */
+export * as course from './course/index.js';
