@@ -4,12 +4,14 @@
  * 2. plan it with the seed-case template (`lattice plan`): place the lattice vertices in the GTV with
  *    the case report's parameters, optimise the simultaneous integrated boost (20 Gy to PTV_2000,
  *    66.7 Gy to the spheres, 5 fractions, TG-101 limits), recompute the final dose on the full grid;
+ *    the fluence plan by default (about a minute), the template's two VMAT arcs with `--delivery vmat`
+ *    (sequencing, aperture and MU optimisation, RTPLAN: several minutes more);
  * 3. evaluate that dose (as `lattice evaluate` does) and print the case report's Table 1 (organ,
  *    limit, achieved) and the peak / valley figures.
  */
 
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 import { planCase } from '../../src/plan/run-case.js';
 import { SEED_CASE_TABLE1 } from '../../src/plan/seed-case-reference.js';
@@ -27,9 +29,14 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
     .description('run the workflow on the built-in seed-case phantom: phantom -> place -> plan -> evaluate')
     .option('--out <dir>', 'output folder', 'lattice-demo')
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s)', positiveInteger('--max-iterations'))
+    .addOption(
+      new Option('--delivery <mode>', 'fluence: the optimised static-beam plan (fast); vmat: the seed-case template\'s two arcs, written as RTPLAN (several minutes more); imrt: step-and-shoot')
+        .choices(['fluence', 'vmat', 'imrt'])
+        .default('fluence'),
+    )
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'write into folders that hold files lattice did not write, replacing same-named ones')
-    .action(async (opts: { out: string; maxIterations?: number; progress: boolean; force?: boolean }) => {
+    .action(async (opts: { out: string; maxIterations?: number; delivery: 'fluence' | 'vmat' | 'imrt'; progress: boolean; force?: boolean }) => {
       setExit(
         await runCommand(() => {
           checkOutputFolder(opts.out);
@@ -57,6 +64,7 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
             r = withOutputFolder(planDir, () => planCase(phantomDir, {
               template: 'seed-case',
               outDir: planDir,
+              delivery: opts.delivery,
               ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
               onProgress: bar.update,
             }), { replaces: PLAN_OUTPUTS, force });
@@ -76,6 +84,9 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
           console.log('   (case report: Table 1 of the 2025 report, a Monaco VMAT plan of the real patient; the phantom only resembles that anatomy)');
           console.log(`\n   written: ${Object.values(r.files).join(', ')}`);
           console.log(`\nDemo finished in ${seconds(tAll)} s. Evaluate again with: lattice evaluate ${opts.out} --dose ${r.files.rtdose} --fractions-planned 5 --out DIR`);
+          if (opts.delivery === 'fluence') {
+            console.log('The deliverable plan (two VMAT arcs on an Elekta Agility, written as RTPLAN.dcm; the seed-case template\'s delivery) takes several minutes more: lattice demo --delivery vmat');
+          }
         }),
       );
     });

@@ -19,6 +19,7 @@ import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
+import { courseReportSection } from '../../src/course/report-section.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
 import { matchTg263, type NameMapping } from '../../src/evaluate/constraints/names.js';
@@ -33,6 +34,7 @@ import { runCommand } from '../run-command.js';
 
 interface EvaluateOptions {
   readonly dose?: string;
+  readonly course?: string;
   readonly constraints?: string;
   readonly basis?: 'planned' | 'eqd2';
   readonly fractionsPlanned?: number;
@@ -87,6 +89,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--fractions-delivered <n>', 'delivered fractions (default: all planned)', integerOption('--fractions-delivered', 0))
     .option('--alpha-beta <name=value>', 'α/β in Gy for a structure or TG-263 organ (repeatable)', namedGy('--alpha-beta', 'α/β'), {})
     .option('--prescription <name=gy>', 'prescription (planned total, Gy) of a target, for CI / Paddick / GI / HI (repeatable)', namedGy('--prescription', 'the prescription'), {})
+    .option('--course <file>', 'a clinical course file (lattice course, docs/course.md) whose course report.html includes')
     .option('--mapping <file>', 'YAML/JSON mapping of structure names to TG-263 names')
     .option('--metrics <list>', 'extra metrics per structure, comma-separated (e.g. D95%,V20Gy,V<21Gy)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
     .option('--peak <names>', 'peak (sphere) structures, comma-separated (default: ROIs named Sphere* or Vertex*; e.g. PTV_6670)', (v: string) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
@@ -166,6 +169,7 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   for (const w of givenDose?.warnings ?? []) console.error(`lattice: warning: ${w}`);
   const givenConstraints = opts.constraints !== undefined ? readers.resolveConstraintSet!(opts.constraints) : undefined;
   const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
+  const course = opts.course !== undefined ? courseReportSection(opts.course, [path, opts.out]) : undefined;
   const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;
@@ -249,8 +253,8 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   const title = `Plan evaluation: ${structureSet.patientName || structureSet.patientId} (${structureSet.label})`;
   writeFileAtomic(join(opts.out, 'report.json'), json);
   writeFileAtomic(join(opts.out, 'report.md'), renderMarkdown(evaluation, title));
-  writeFileAtomic(join(opts.out, 'report.html'), renderHtml(evaluation, title));
-  for (const w of evaluation.warnings) console.error(`lattice: warning: ${w}`);
+  writeFileAtomic(join(opts.out, 'report.html'), renderHtml(evaluation, title, [], course !== undefined ? [course.html] : []));
+  for (const w of [...evaluation.warnings, ...(course?.warnings ?? [])]) console.error(`lattice: warning: ${w}`);
   for (const n of evaluation.notes) console.error(`lattice: note: ${n}`);
   if (opts.json === true) process.stdout.write(json);
   else {

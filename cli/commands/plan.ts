@@ -9,6 +9,7 @@ import { InputError } from '../../src/core/errors.js';
 import { parseBeamOption, type BeamAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult, type PlanProgress } from '../../src/plan/run-case.js';
 import { loadMachine } from '../../src/deliver/machine-file.js';
+import { courseReportSection } from '../../src/course/report-section.js';
 import type { ReferenceRow } from '../../src/plan/seed-case-reference.js';
 import { decimalNumber, DISCLAIMER, positiveNumber } from '../options.js';
 import { withOutputFolder } from '../../src/io/atomic.js';
@@ -30,7 +31,8 @@ interface PlanOptions {
   readonly json?: boolean;
   readonly progress: boolean;
   readonly force?: boolean;
-  readonly delivery: 'fluence' | 'vmat' | 'imrt';
+  readonly delivery?: 'fluence' | 'vmat' | 'imrt';
+  readonly course?: string;
   readonly machine?: string;
 }
 
@@ -75,11 +77,13 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--max-iterations <n>', 'cap on optimiser iterations (default: the template\'s, else 300)', positiveInteger('--max-iterations'))
     .option('--threads <n>', 'threads for the dose operator (default: every core)', positiveInteger('--threads'))
     .addOption(
-      new Option('--delivery <mode>', 'fluence: the optimised fluence of static beams; vmat: two arcs sequenced from it, control-point MU re-optimised; imrt: step-and-shoot segments of the static beams; vmat and imrt are written as RTPLAN.dcm (docs/delivery.md)')
-        .choices(['fluence', 'vmat', 'imrt'])
-        .default('fluence'),
+      new Option(
+        '--delivery <mode>',
+        "fluence: the optimised fluence of static beams; vmat: two arcs sequenced from it, apertures and control-point MU optimised; imrt: step-and-shoot segments of the static beams; vmat and imrt are written as RTPLAN.dcm (docs/delivery.md); default: the template's delivery (seed-case: vmat), else fluence",
+      ).choices(['fluence', 'vmat', 'imrt']),
     )
     .option('--machine <name|file>', 'delivery machine of --delivery vmat or imrt (default agility: the shipped Elekta Agility)')
+    .option('--course <file>', 'a clinical course file (lattice course, docs/course.md) whose course report.html includes')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'replace files in the output folder that lattice did not write')
@@ -188,8 +192,10 @@ export function printPlanSummary(r: PlanCaseResult, indent = '', reference?: rea
 
 function runPlan(path: string, opts: PlanOptions): void {
   if (opts.machine !== undefined && opts.delivery === 'fluence') throw new InputError('--machine applies to --delivery vmat or imrt');
-  // the machine file is read before the case: a bad one fails at once
-  const machine = opts.delivery !== 'fluence' ? loadMachine(opts.machine ?? 'agility') : undefined;
+  // the machine file is read before the case: a bad one fails at once (without --machine, planCase
+  // takes the shipped Agility when the delivery is vmat or imrt)
+  const machine = opts.machine !== undefined ? loadMachine(opts.machine) : undefined;
+  const course = opts.course !== undefined ? courseReportSection(opts.course, [path, opts.out]) : undefined;
   const bar = progressLine(opts.progress);
   let r: PlanCaseResult;
   try {
@@ -204,13 +210,14 @@ function runPlan(path: string, opts: PlanOptions): void {
       ...(opts.maxIterations !== undefined ? { maxIterations: opts.maxIterations } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       onProgress: bar.update,
-      delivery: opts.delivery,
+      ...(opts.delivery !== undefined ? { delivery: opts.delivery } : {}),
       ...(machine !== undefined ? { machine } : {}),
+      ...(course !== undefined ? { reportAppendixHtml: [course.html] } : {}),
     });
   } finally {
     bar.done();
   }
-  for (const w of r.warnings) console.error(`lattice: warning: ${w}`);
+  for (const w of [...r.warnings, ...(course?.warnings ?? [])]) console.error(`lattice: warning: ${w}`);
   if (opts.json === true) {
     const o = r.optimised;
     process.stdout.write(

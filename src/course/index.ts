@@ -22,6 +22,7 @@ export type * from './model.js';
 export { assessResponse, categorise, criterionResponse, CRITERIA, type Category, type Criterion, type CriterionResponse, type TimePointResponse } from './response.js';
 export { courseTables, renderCourseHtml, renderCourseMarkdown, renderCourseSection } from './render.js';
 export { markersSvg, timelineSvg } from './charts.js';
+export { courseReportSection, type CourseReportSection } from './report-section.js';
 export { resolveOrigin, survivalFrom, SURVIVAL_RULE, type SurvivalEndpoint } from './survival.js';
 
 /** The files `lattice course` writes, by name. */

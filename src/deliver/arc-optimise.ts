@@ -10,8 +10,9 @@
  *    interval: the interval's mean angle ('interval', default) or the angle of the nearest fluence beam
  *    ('nearest-beam'; measured worse against planDose, bench/README.md "VMAT sequencing (issue 12)").
  *    A column is dose (Gy per fraction) per MU.
- *    MLC transmission, when asked for, is added inside the diaphragms over the column's fluence region
- *    only (the leaves' bounding box plus one pixel), not over the whole leaf span.
+ *    MLC transmission, when asked for, is added inside the diaphragms over the whole leaf span (the
+ *    fluence region is then the diaphragm opening across +-200 mm, as planDose's): with thousands of
+ *    MU per arc the leakage outside the open leaves is a dose the optimisation must see.
  * 2. optimiseIntervalMu: minimise the plan's objective terms (the same Term objects as the fluence
  *    optimisation, src/optimise/problem.ts) of the total dose D = fractions * sum_i column_i m_i over the
  *    interval MU m_i >= lower_i, by the same projected L-BFGS solver (solver.ts) on scaled variables.
@@ -82,8 +83,10 @@ function apertureAt(arc: Arc, i: number, t: number, boundaries: Float64Array): A
   };
 }
 
-/** Fluence region (pixel centres at (k + 0.5) h, as the beamlet operator's) covering an interval's open leaves. */
-function intervalRegion(arc: Arc, i: number, boundaries: Float64Array, h: number): FluenceRegion {
+/** Fluence region (pixel centres at (k + 0.5) h, as the beamlet operator's) covering an interval's open
+ * leaves, or with `wholeField` the whole diaphragm opening across the leaf span (where the MLC
+ * transmission reaches, as planDose computes it). */
+function intervalRegion(arc: Arc, i: number, boundaries: Float64Array, h: number, wholeField = false): FluenceRegion {
   const a = arc.controlPoints[i]!, b = arc.controlPoints[i + 1]!;
   const y1 = Math.min(a.jawYMm[0], b.jawYMm[0]), y2 = Math.max(a.jawYMm[1], b.jawYMm[1]);
   let uLo = Infinity, uHi = -Infinity, vLo = Infinity, vHi = -Infinity;
@@ -93,6 +96,12 @@ function intervalRegion(arc: Arc, i: number, boundaries: Float64Array, h: number
     vHi = Math.max(vHi, Math.min(boundaries[p + 1]!, y2));
     uLo = Math.min(uLo, a.bankAMm[p]!, b.bankAMm[p]!);
     uHi = Math.max(uHi, a.bankBMm[p]!, b.bankBMm[p]!);
+  }
+  if (wholeField && y2 > y1) {
+    uLo = -MAX_FIELD_MM;
+    uHi = MAX_FIELD_MM;
+    vLo = y1;
+    vHi = y2;
   }
   if (!(uLo < uHi && vLo < vHi)) {
     uLo = -h;
@@ -191,7 +200,7 @@ export function intervalColumns(
       }
       return {
         geometry: { gantryDeg: gantry, collimatorDeg: arc.collimatorDeg, couchDeg: arc.couchDeg, isocenterLps: arc.isocenterLps, sadMm: machine.sadMm },
-        region: intervalRegion(arc, i, leafBoundariesMm, h),
+        region: intervalRegion(arc, i, leafBoundariesMm, h, transmission > 0),
         name: `${arc.name} interval ${i}-${i + 1}`,
       };
     });

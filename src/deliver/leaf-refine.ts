@@ -165,9 +165,21 @@ export function refineLeaves(seq: SequencedArcs, input: FluenceBeams, machine: L
       }
     }
   });
-  // diaphragms from the open pairs; pairs without fluence inside the opening keep the in-field gap
+  const arcs = settleApertures(seq.arcs, A, B, machine, inFieldGap);
+  return { arcs, residualBefore: before, residualAfter: after, targetNorm: norm, elapsedMs: performance.now() - t0 };
+}
+
+/**
+ * Arcs with new leaf positions (A, B: per arc, per control point, one value per leaf pair; modified in
+ * place) and the Y diaphragms set again from the open pairs: the diaphragms span the pairs open wider
+ * than the in-field gap, and a pair inside that opening with a smaller gap gets the in-field gap about
+ * its centre (a closed pair there would leak through the leaf tips), as sequence.ts places them.
+ */
+export function settleApertures(arcsIn: readonly Arc[], A: Float64Array[][], B: Float64Array[][], machine: LinacMachine, inFieldGap: number): Arc[] {
+  const bd = machine.mlc.leafBoundariesMm;
+  const [xMin, xMax] = machine.mlc.positionRangeMm;
   const jawRange = machine.jaws.find((j) => j.deviceType === 'ASYMY')?.positionRangeMm ?? [bd[0]!, bd[bd.length - 1]!];
-  const arcs: Arc[] = seq.arcs.map((arc, ai) => {
+  return arcsIn.map((arc, ai) => {
     const controlPoints: ArcControlPoint[] = arc.controlPoints.map((cp, i) => {
       const a = A[ai]![i]!, b = B[ai]![i]!;
       let lo = -1, hi = -1;
@@ -190,5 +202,4 @@ export function refineLeaves(seq: SequencedArcs, input: FluenceBeams, machine: L
     });
     return { ...arc, controlPoints };
   });
-  return { arcs, residualBefore: before, residualAfter: after, targetNorm: norm, elapsedMs: performance.now() - t0 };
 }

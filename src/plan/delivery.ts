@@ -23,7 +23,7 @@ import { arcsToRtPlan } from '../deliver/arcs.js';
 import { checkDeliverability, deliveryTime, planComplexity, type Violation } from '../deliver/deliverability.js';
 import type { LinacMachine } from '../deliver/machine.js';
 import { segmentsToRtPlan, sequenceStepAndShoot } from '../deliver/step-and-shoot.js';
-import { planVmatArcs, type VmatOptions } from '../deliver/vmat.js';
+import { planVmatArcs, type DaoRound, type VmatOptions } from '../deliver/vmat.js';
 import type { OptimisedFluence } from './optimise-plan.js';
 
 /** One beam (an arc, or a static beam of segments) of a delivered plan. */
@@ -46,7 +46,14 @@ export interface DeliveryPlan {
    * VMAT; undefined for step-and-shoot (its segments deliver the stratified fluence as optimised). */
   readonly predictedDoseGy?: Float64Array;
   /** Objective at the optimisation points (VMAT): fluence plan, as sequenced, after MU re-optimisation. */
-  readonly objective?: { readonly fluence: number; readonly sequenced: number; readonly reoptimised: number };
+  readonly objective?: {
+    readonly fluence: number;
+    readonly sequenced: number;
+    /** Rounds of direct aperture optimisation (vmat.ts DaoRound: the beamlet model's and the dose
+     * columns' objective before and after each; when it ran). */
+    readonly apertures?: readonly DaoRound[];
+    readonly reoptimised: number;
+  };
   readonly beams: readonly DeliveredBeam[];
   readonly muPerFraction: number;
   readonly violations: readonly Violation[];
@@ -95,6 +102,7 @@ export function planVmat(
       pointsLps: optimised.cloud.pointsLps,
       terms: optimised.objectiveTerms,
       fractions,
+      ...(optimised.nearModel !== undefined ? { doseModel: optimised.nearModel } : {}),
     },
     red,
     PHOTON_6MV,
@@ -112,7 +120,12 @@ export function planVmat(
     mode: 'vmat',
     rtPlan,
     predictedDoseGy: r.mu.doseGy,
-    objective: { fluence: optimised.objective, sequenced: r.mu.initialObjective, reoptimised: r.mu.objective },
+    objective: {
+      fluence: optimised.objective,
+      sequenced: r.mu.initialObjective,
+      ...(r.dao !== undefined ? { apertures: r.dao } : {}),
+      reoptimised: r.mu.objective,
+    },
     ...delivered(rtPlan, machine),
     timingsMs: r.timingsMs,
   };

@@ -50,6 +50,9 @@ export interface OptimiseOptions {
   readonly nearMarginMm?: number;
   /** Fine points within this distance of the primary target's surface, inside and out (default 4 mm). */
   readonly edgeMm?: number;
+  /** Keep the stored near part of the beamlet operator and its last far-scatter correction in the
+   * result (nearModel), for direct aperture optimisation after sequencing (src/deliver/vmat.ts). */
+  readonly keepNearModel?: boolean;
   readonly onProgress?: (p: { readonly step: string; readonly iteration?: number; readonly value?: number; readonly elapsedMs: number }) => void;
 }
 
@@ -75,6 +78,9 @@ export interface OptimisedFluence {
   /** Full-operator corrections of the stored near part. */
   readonly corrections: number;
   readonly nearMatrix: { readonly radiusMm: number; readonly nonZeros: number; readonly bytes: number };
+  /** With keepNearModel: the near matrix (beamlet weights, MU over the course -> Gy) and the far-scatter
+   * dose at the final weights (full operator minus near part, Gy). */
+  readonly nearModel?: { readonly operator: DoseOperator; readonly offsetGy: Float64Array };
   readonly nBeamlets: number;
   readonly timingsMs: { readonly points: number; readonly operator: number; readonly matrix: number; readonly optimise: number };
   /** Point sets by structure name (for the report of optimised vs final dose). */
@@ -272,6 +278,7 @@ export function optimiseFluence(
       solver,
       corrections,
       nearMatrix: { radiusMm: near.radiusMm, nonZeros: near.nonZeros, bytes: near.bytes },
+      ...(options.keepNearModel === true ? { nearModel: { operator: near, offsetGy: Float64Array.from(correction) } } : {}),
       nBeamlets: op.nBeamlets,
       timingsMs: { points: tPoints, operator: tOperator, matrix: tMatrix, optimise: tOptimise },
       pointSets: sets,

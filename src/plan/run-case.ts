@@ -81,10 +81,15 @@ export interface PlanCaseOptions {
   readonly onProgress?: (p: PlanProgress) => void;
   /** What is delivered: the optimised fluence of static beams (default); VMAT arcs sequenced from it
    * with control-point MU re-optimised; or step-and-shoot IMRT segments of the same static beams
-   * (delivery.ts). VMAT and IMRT are written as RTPLAN.dcm. */
+   * (delivery.ts). VMAT and IMRT are written as RTPLAN.dcm. Default: the template's `delivery`, else fluence. */
   readonly delivery?: 'fluence' | 'vmat' | 'imrt';
+  /** Keep the fluence optimisation's near matrix in `optimised.nearModel` (always for 'vmat'; a bench
+   * that sequences the fluence plan itself asks for it). */
+  readonly keepNearModel?: boolean;
   /** The delivery machine of VMAT arcs or IMRT segments (default: the shipped Elekta Agility). */
   readonly machine?: LinacMachine;
+  /** HTML sections report.html ends with (e.g. the clinical course: src/course/report-section.ts). */
+  readonly reportAppendixHtml?: readonly string[];
 }
 
 /** One of the plan's quality goals (issue-level targets of the seed case), measured on the final dose. */
@@ -166,6 +171,10 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     options.onProgress?.({ step, ...extra, elapsedMs: performance.now() - t0 });
   const resolved = resolvePlanTemplate(options.template ?? 'seed-case');
   const template = withTarget(resolved.template, options.target);
+  const deliveryMode = options.delivery ?? template.delivery ?? 'fluence';
+  if (deliveryMode === 'fluence' && options.machine !== undefined) {
+    throw new InputError('a delivery machine applies to VMAT or IMRT delivery (--delivery vmat or imrt), not to the fluence plan');
+  }
   const gridMm = options.gridMm ?? 2.5;
   if (!(gridMm > 0) || !Number.isFinite(gridMm)) throw new InputError(`dose grid spacing must be a positive number of mm, found ${fmt(gridMm)}`);
   // the constraint set is read before the case, so a bad file fails fast
@@ -237,6 +246,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
   const optimised = optimiseFluence(ps, red, specs, derived, beams, {
     beamletMm: template.beams.beamletMm ?? 5,
     threads,
+    keepNearModel: deliveryMode === 'vmat' || options.keepNearModel === true,
     ...(options.maxIterations !== undefined || template.optimisation?.maxIterations !== undefined
       ? { maxIterations: options.maxIterations ?? template.optimisation!.maxIterations! }
       : {}),
@@ -281,7 +291,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     disclaimer: DISCLAIMER,
   };
   // VMAT arcs (control-point MU re-optimised) or step-and-shoot segments from the fluence (delivery.ts)
-  const mode = options.delivery ?? 'fluence';
+  const mode = deliveryMode;
   const machine = mode !== 'fluence' ? (options.machine ?? loadMachine('agility')) : undefined;
   let deliveredPlan: DeliveryPlan | undefined;
   if (machine !== undefined) {
@@ -469,7 +479,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     }),
   );
   writeFileAtomic(files.reportMd, renderMarkdown(evaluation, title, extra));
-  writeFileAtomic(files.reportHtml, renderHtml(evaluation, title, extra));
+  writeFileAtomic(files.reportHtml, renderHtml(evaluation, title, extra, options.reportAppendixHtml ?? []));
   timings.total = performance.now() - t0;
   return {
     template,

@@ -16,6 +16,8 @@
  *   beams: { arrangement: equispaced, count, startDeg?, couchDeg?, collimatorDeg?, beamletMm? (5), isocentre? }
  *        | { arrangement: list, list: [{ gantryDeg, couchDeg?, collimatorDeg?, name? }], beamletMm?, isocentre? }
  *   optimisation?: { maxIterations?, pointSpacingMm?, nearSpacingMm?, farSpacingMm?, nearMarginMm? }
+ *   delivery?: fluence | vmat | imrt   what `lattice plan` makes of the optimised fluence when --delivery
+ *              is not given (default fluence; docs/delivery.md)
  *   normalTissue?: { structure? (the body ROI), highPct, lowPct, startMm, fallOffMm, weight? }  % of the
  *                  primary prescription
  *
@@ -183,6 +185,7 @@ export const PlanTemplateSchema = z.strictObject(
     objectives: z.array(ObjectiveSpecSchema, { error: 'expected a list of objectives (may be empty: [])' }).default([]),
     beams: BeamsSchema,
     optimisation: OptimisationSchema.optional(),
+    delivery: z.enum(['fluence', 'vmat', 'imrt'], { error: "expected 'fluence', 'vmat' or 'imrt'" }).optional(),
     normalTissue: NormalTissueSchema.optional(),
   },
   { error: 'expected a plan template (an object with name, fractions, prescriptions, beams...)' },

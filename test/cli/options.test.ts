@@ -229,9 +229,13 @@ describe('lattice plan delivery options', () => {
     let r = await run('plan', caseDir, '--out', out, '--delivery', 'tomo');
     expect(r.code).toBe(1);
     expect(firstLine(r.err)).toMatch(/--delivery.*tomo.*fluence, vmat, imrt/);
-    r = await run('plan', caseDir, '--out', out, '--machine', 'agility');
+    r = await run('plan', caseDir, '--out', out, '--machine', 'agility', '--delivery', 'fluence');
     expect(r.code).toBe(1);
     expect(firstLine(r.err)).toMatch(/--machine applies to --delivery vmat or imrt/);
+    // a template whose delivery is fluence (imrt) refuses a machine too, before reading the case
+    r = await run('plan', caseDir, '--out', out, '--template', 'imrt', '--machine', 'agility');
+    expect(r.code).toBe(1);
+    expect(firstLine(r.err)).toMatch(/delivery machine applies to VMAT or IMRT delivery/);
     r = await run('plan', caseDir, '--out', out, '--delivery', 'vmat', '--machine', join(dir, 'no-such-machine.yaml'));
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);

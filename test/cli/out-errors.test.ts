@@ -41,7 +41,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const commands: [string, (out: string) => string[]][] = [
   ['phantom', (out) => ['phantom', '--out', out, '--voxel', '10']],
   ['place', (out) => ['place', caseDir, '--target', 'GTV', '--out', out]],
-  ['plan', (out) => ['plan', caseDir, '--out', out, '--max-iterations', '1', '--no-progress']],
+  ['plan', (out) => ['plan', caseDir, '--out', out, '--max-iterations', '1', '--delivery', 'fluence', '--no-progress']],
   ['evaluate', (out) => ['evaluate', caseDir, '--out', out]],
   ['dose', (out) => ['dose', caseDir, '--out', out]],
   ['demo', (out) => ['demo', '--out', out, '--no-progress']],

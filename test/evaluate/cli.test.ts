@@ -73,6 +73,37 @@ describe('lattice evaluate', () => {
     expect(r.out).toMatch(/tg101-5fx: \d+ checks/);
   });
 
+  it('includes a clinical course in report.html with --course, and warns when the course links another plan folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lattice-eval-course-'));
+    // a course whose radiotherapy entry links the evaluated folder (relative to the course file)
+    const courseText = (folder: string): string => `patient: { id: COURSE-EVAL-01 }
+diagnosis: { date: 2024-01-02, disease: hepatocellular carcinoma }
+treatments:
+  - { id: rt, kind: radiotherapy, name: lattice SBRT, start: 2024-02-01, end: 2024-02-05, fractions: { planned: 5, delivered: 2 }, planFolder: ${folder} }
+`;
+    writeFileSync(join(dir, 'linked.yaml'), courseText(written.dir));
+    writeFileSync(join(dir, 'other.yaml'), courseText('no-such-plan'));
+    const out = join(dir, 'out');
+    let r = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--course', join(dir, 'linked.yaml'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.err).not.toMatch(/links no plan folder/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<section class="lattice-course">');
+    expect(html).toContain('COURSE-EVAL-01');
+    // the timeline chart is inline: one radiotherapy bar, drawn as SVG in the report
+    expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(3);
+    r = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--course', join(dir, 'other.yaml'), '--out', join(dir, 'out2'), '--force']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/links no plan folder at/);
+    // a bad course file fails before the case is read, naming the file and the line
+    writeFileSync(join(dir, 'bad.yaml'), 'patient: { id: X }\ndiagnosis: { date: 2024-13-40 }\n');
+    r = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--course', join(dir, 'bad.yaml'), '--out', join(dir, 'out3')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.yaml/);
+    expect(r.err).toMatch(/line 2/);
+    expect(existsSync(join(dir, 'out3', 'report.html'))).toBe(false);
+  });
+
   it('refuses a dose that is neither the planned total nor one fraction', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lattice-eval-out-'));
     const rec = join(out, 'record.dcm');

@@ -101,7 +101,7 @@ beforeAll(() => {
   const w = writePhantom(caseDir, phantom, 'dicom');
   if (w.format !== 'dicom') throw new Error('expected a DICOM phantom');
   ct = w.written.series;
-  seed = planCase(caseDir, { outDir: join(dir, 'seed'), beams: equispacedAngles(16), maxIterations: 40, threads: 2, gridMm: 5 });
+  seed = planCase(caseDir, { outDir: join(dir, 'seed'), beams: equispacedAngles(16), maxIterations: 40, threads: 2, gridMm: 5, delivery: 'fluence' });
 }, 180_000);
 
 afterAll(() => {

@@ -58,7 +58,7 @@ function hashes(paths: readonly string[]): Record<string, string> {
 }
 
 /** Fast settings for every run: few beams and iterations, the final dose on the 5 mm CT grid. */
-const FAST = ['--beams', '8', '--max-iterations', '30', '--threads', '2', '--grid-mm', '5'];
+const FAST = ['--beams', '8', '--max-iterations', '30', '--threads', '2', '--grid-mm', '5', '--delivery', 'fluence'];
 
 /**
  * Run `lattice plan ARGS --out OUT --no-progress`, expect a clean failure, return the error line.
@@ -241,7 +241,7 @@ describe('lattice plan: no body', () => {
 describe('lattice plan: a final dose grid that cannot fit in memory', () => {
   it('--grid-mm 0.01 is refused before the optimisation, with the finest grid that fits', async () => {
     const out = join(dir, 'out-grid');
-    const r = await lattice('plan', caseDir, '--beams', '8', '--max-iterations', '30', '--threads', '2', '--grid-mm', '0.01', '--out', out, '--no-progress');
+    const r = await lattice('plan', caseDir, '--beams', '8', '--max-iterations', '30', '--threads', '2', '--grid-mm', '0.01', '--delivery', 'fluence', '--out', out, '--no-progress');
     expect(r.code, r.err).toBe(1);
     const lines = r.err.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);

@@ -55,7 +55,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lattice-plan-vmat-'));
   caseDir = join(dir, 'phantom');
   writePhantom(caseDir, buildSeedPhantom({ voxelSizeMm: 5 }), 'dicom');
-  r = planCase(caseDir, { outDir: join(dir, 'vmat'), beams: equispacedAngles(16), maxIterations: 40, threads: 2, gridMm: 5, delivery: 'vmat', machine: loadMachine('agility') });
+  // no delivery option: VMAT is the seed-case template's delivery
+  r = planCase(caseDir, { outDir: join(dir, 'vmat'), beams: equispacedAngles(16), maxIterations: 40, threads: 2, gridMm: 5, machine: loadMachine('agility') });
 }, 600_000);
 
 afterAll(() => {

@@ -170,6 +170,7 @@ describe('the PlanTemplate type', () => {
             isocentre?: 'target-centre';
           };
       optimisation?: { maxIterations?: number; pointSpacingMm?: number; nearSpacingMm?: number; farSpacingMm?: number; nearMarginMm?: number };
+      delivery?: 'fluence' | 'vmat' | 'imrt';
       normalTissue?: { structure?: string; highPct: number; lowPct: number; startMm: number; fallOffMm: number; weight?: number };
     }
     expectTypeOf<PlanTemplate>().toEqualTypeOf<Expected>();

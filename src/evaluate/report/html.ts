@@ -58,8 +58,9 @@ function table(t: Table): string {
   return `<h2>${esc(t.title)}</h2>\n<table>\n${head}\n${body}\n</table>\n${notes}`;
 }
 
-/** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation). */
-export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before: readonly Table[] = []): string {
+/** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation);
+ * `after`: HTML sections placed after them (e.g. the clinical course, src/course). */
+export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before: readonly Table[] = [], after: readonly string[] = []): string {
   const sections = [...before.map(table), table(structureTable(ev))];
   const cf = conformityTable(ev);
   if (cf) sections.push(table(cf));
@@ -69,6 +70,7 @@ export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before
   if (s) sections.push(table(s));
   if (ev.warnings.length > 0) sections.push(`<h2>Warnings</h2><ul>${ev.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   sections.push(`<h2>Conventions</h2><ul>${ev.conventions.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
+  sections.push(...after);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
