@@ -24,6 +24,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   dose: async () => (await import('./commands/dose.js')).registerDose,
   'check-plan': async () => (await import('./commands/check-plan.js')).registerCheckPlan,
   course: async () => (await import('./commands/course.js')).registerCourse,
+  view: async () => (await import('./commands/view.js')).registerView,
 };
 
 /** The program with every command, or only `command` when given (and known). */
