@@ -6,6 +6,7 @@
  */
 
 import { InvalidArgumentError, type Command } from 'commander';
+import { courseReportSection } from '../../src/course/report-section.js';
 import { loadViewData } from '../../src/view/case-data.js';
 import { isLoopback, startViewServer } from '../../src/view/server.js';
 import { DISCLAIMER } from '../options.js';
@@ -14,6 +15,7 @@ import { runCommand } from '../run-command.js';
 interface ViewOptions {
   readonly port?: number;
   readonly host: string;
+  readonly course?: string;
 }
 
 function portNumber(value: string): number {
@@ -29,13 +31,19 @@ export function registerView(program: Command, setExit: (code: number) => void):
     .argument('<dir>', 'a folder with a CT and RTSTRUCT (+ RTDOSE, report.json, vertices.json), searched recursively')
     .option('--port <n>', 'port (default: a free one)', portNumber)
     .option('--host <host>', 'address to listen on; a non-loopback one requires the printed token on every request', '127.0.0.1')
+    .option('--course <file>', 'a clinical course file (lattice course, docs/course.md) shown below the plan')
     .action(async (dir: string, opts: ViewOptions) => {
       let running = false;
       const code = await runCommand(async () => {
+        const course = opts.course !== undefined ? courseReportSection(opts.course, [dir]) : undefined;
         const data = loadViewData(dir);
-        const s = await startViewServer(data, { host: opts.host, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+        const s = await startViewServer(data, {
+          host: opts.host,
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(course !== undefined ? { courseHtml: course.html } : {}),
+        });
         console.log(DISCLAIMER);
-        for (const w of data.caseJson.warnings) console.error(`warning: ${w}`);
+        for (const w of [...data.caseJson.warnings, ...(course?.warnings ?? [])]) console.error(`warning: ${w}`);
         if (!isLoopback(opts.host)) console.error('warning: listening on a non-loopback address; anyone with the URL (it holds the token) can read this case');
         console.log(`lattice view: serving ${data.root} at ${s.url} (Ctrl-C to stop)`);
         running = true;

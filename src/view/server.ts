@@ -46,6 +46,8 @@ export interface ViewServerOptions {
   readonly assetsDir?: string;
   /** Token required on a non-loopback host. Default: 32 random hex digits. */
   readonly token?: string;
+  /** The clinical course as an HTML section (src/course/report-section.ts), served as /api/course.html. */
+  readonly courseHtml?: string;
 }
 
 export interface ViewServer {
@@ -115,6 +117,7 @@ export async function startViewServer(data: ViewData, options: ViewServerOptions
     '/api/dvh.json': () => ({ body: Buffer.from(JSON.stringify(data.dvh())), type: 'application/json' }),
     '/api/report.json': () => (data.reportText !== null ? { body: Buffer.from(data.reportText), type: 'application/json' } : null),
     '/api/vertices.json': () => (data.verticesText !== null ? { body: Buffer.from(data.verticesText), type: 'application/json' } : null),
+    '/api/course.html': () => (options.courseHtml !== undefined ? { body: Buffer.from(options.courseHtml), type: 'text/html; charset=utf-8' } : null),
   };
 
   const send = (res: ServerResponse, status: number, body: Buffer | string, type: string, head: boolean, extra: Record<string, string> = {}): void => {

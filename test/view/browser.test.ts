@@ -13,6 +13,8 @@ import { ctGridOf } from '../../src/io/dicom/model.js';
 import { indexToLps, lpsToContinuousIndex } from '../../src/geometry/grid.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import { readRtDose } from '../../src/io/dicom/read/index.js';
+import { courseReportSection } from '../../src/course/report-section.js';
+import { seedCourseFile } from '../../src/course/index.js';
 import { loadViewData } from '../../src/view/case-data.js';
 import { startViewServer, type ViewServer } from '../../src/view/server.js';
 // @ts-expect-error a plain ESM build script without type declarations
@@ -44,7 +46,8 @@ describe.runIf(haveChromium())('lattice view in Chromium', () => {
       buildViewer(join(work, 'assets')) as Promise<string>,
       launchChromium(),
     ]);
-    server = await startViewServer(loadViewData(fixture.dir), { assetsDir });
+    // the seed case's clinical course below the plan (lattice view --course)
+    server = await startViewServer(loadViewData(fixture.dir), { assetsDir, courseHtml: courseReportSection(seedCourseFile(), [fixture.dir]).html });
     page = await browser.newPage({ viewport: { width: 1500, height: 1300 } });
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (e) => errors.push(e.message));
@@ -186,6 +189,19 @@ describe.runIf(haveChromium())('lattice view in Chromium', () => {
     await page.mouse.move(at.x, at.y);
     await page.mouse.wheel(0, -100);
     await expect.poll(() => page.evaluate(`${APP}.state.pos[2]`)).toBe(k + 1);
+  });
+
+  it('shows the clinical course given to the server: its timeline and marker charts and the response table', async () => {
+    const course = await page.evaluate(() => {
+      const s = document.querySelector('#course section.lattice-course');
+      return s === null ? null : { text: s.textContent ?? '', svgs: s.querySelectorAll('svg').length, tables: s.querySelectorAll('table').length };
+    });
+    expect(course).not.toBeNull();
+    // the seed course's pseudonymous patient id and its RECIST 1.1 partial response (seed-case.md: -32.1 %)
+    expect(course!.text).toContain('SEED-HCC-01');
+    expect(course!.text).toMatch(/-32\.1/);
+    expect(course!.svgs).toBe(2);
+    expect(course!.tables).toBeGreaterThan(0);
   });
 
   it('no request leaves the machine, and the CSP blocks one the page would try', async () => {

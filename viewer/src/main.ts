@@ -77,6 +77,13 @@ async function getJson<T>(path: string): Promise<T | null> {
   return (await r.json()) as T;
 }
 
+async function getText(path: string): Promise<string | null> {
+  const r = await fetch(path, { credentials: 'same-origin' });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return await r.text();
+}
+
 async function getBinary(path: string): Promise<ArrayBuffer | null> {
   const r = await fetch(path, { credentials: 'same-origin' });
   if (r.status === 404) return null;
@@ -708,13 +715,16 @@ async function start(): Promise<void> {
   const firstRenderMs = performance.now() - t0;
   if (c.warnings.length > 0) $('warnings').replaceChildren(...c.warnings.map((w) => el('li', w)));
   (window as unknown as { latticeViewer: unknown }).latticeViewer = { app, firstRenderMs, ready: false };
-  const [dvh, report, vertices] = await Promise.all([
+  const [dvh, report, vertices, course] = await Promise.all([
     getJson<DvhJson>('api/dvh.json'),
     c.hasReport ? getJson<Record<string, unknown>>('api/report.json') : Promise.resolve(null),
     c.hasVertices ? getJson<Record<string, unknown>>('api/vertices.json') : Promise.resolve(null),
+    getText('api/course.html'),
   ]);
   if (dvh !== null) buildDvh(app, dvh);
   buildReport(report, vertices);
+  // the clinical course (lattice view --course): an HTML section rendered by our own server (src/course)
+  if (course !== null) $('course').innerHTML = course;
   const completeMs = performance.now() - t0;
   // readyAtMs: since navigation start (page load, bundle parse, data, first render, DVH and tables)
   (window as unknown as { latticeViewer: unknown }).latticeViewer = { app, firstRenderMs, completeMs, readyAtMs: performance.now(), ready: true };
