@@ -192,10 +192,10 @@ describe.runIf(haveChromium())('lattice view in Chromium', () => {
   });
 
   it('shows the clinical course given to the server: its timeline and marker charts and the response table', async () => {
-    const course = await page.evaluate(() => {
+    const course = (await page.evaluate(`(() => {
       const s = document.querySelector('#course section.lattice-course');
-      return s === null ? null : { text: s.textContent ?? '', svgs: s.querySelectorAll('svg').length, tables: s.querySelectorAll('table').length };
-    });
+      return s === null ? null : { text: s.textContent || '', svgs: s.querySelectorAll('svg').length, tables: s.querySelectorAll('table').length };
+    })()`)) as { text: string; svgs: number; tables: number } | null;
     expect(course).not.toBeNull();
     // the seed course's pseudonymous patient id and its RECIST 1.1 partial response (seed-case.md: -32.1 %)
     expect(course!.text).toContain('SEED-HCC-01');
