@@ -19,6 +19,8 @@ import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
+import { printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
+import { evaluationSnapshotsSection, snapshotFactsOf, snapshotsSection } from '../../src/evaluate/report/snapshots.js';
 import { courseReportSection } from '../../src/course/report-section.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
@@ -28,7 +30,7 @@ import type { ScalarVolume } from '../../src/geometry/volume.js';
 import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readRtCase } from '../../src/io/dicom/case.js';
 import type { DoseGrid } from '../../src/io/dicom/model.js';
-import { readRtDose } from '../../src/io/dicom/read/index.js';
+import { readCtSeries, readRtDose } from '../../src/io/dicom/read/index.js';
 import { decimalNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
@@ -49,6 +51,8 @@ interface EvaluateOptions {
   readonly out: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly pdf?: boolean;
+  readonly snapshots: boolean;
 }
 
 const integerOption = (option: string, min: number) => (value: string): number => {
@@ -99,8 +103,10 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
         .choices([...BETWEEN_PLANES_CHOICES])
         .default('auto'),
     )
-    .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html')
+    .requiredOption('--out <dir>', 'output folder for report.json, report.md, report.html (and report.pdf with --pdf)')
     .option('--json', 'also print report.json to standard output')
+    .option('--pdf', 'also print report.html to report.pdf with headless Chromium (Debian package chromium)')
+    .option('--no-snapshots', 'no CT snapshots in report.html: the CT images are then not decoded (DVHs and metrics need only the CT headers)')
     .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: EvaluateOptions) => {
       // Constraint and name-mapping files are read with the YAML and schema libraries: loaded only
@@ -164,6 +170,8 @@ function checkAlphaBetaNames(
 }
 
 function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders): void {
+  // --pdf without Chromium fails before any work
+  const chromium = opts.pdf === true ? requireChromium() : undefined;
   // the files named by options are read first: a missing or malformed one fails before the case is read
   const givenDose = opts.dose !== undefined ? readRtDose(opts.dose) : undefined;
   for (const w of givenDose?.warnings ?? []) console.error(`lattice: warning: ${w}`);
@@ -253,7 +261,25 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   const title = `Plan evaluation: ${structureSet.patientName || structureSet.patientId} (${structureSet.label})`;
   writeFileAtomic(join(opts.out, 'report.json'), json);
   writeFileAtomic(join(opts.out, 'report.md'), renderMarkdown(evaluation, title));
-  writeFileAtomic(join(opts.out, 'report.html'), renderHtml(evaluation, title, [], course !== undefined ? [course.html] : []));
+  // Snapshots need the CT images (readRtCase read its headers only): without a CT, a note instead.
+  let ctHu: ScalarVolume | undefined;
+  let ctNote: string | undefined;
+  if (!opts.snapshots) ctNote = 'Snapshots not made (--no-snapshots).';
+  else if (dicomCase.ct !== undefined) {
+    try {
+      ctHu = readCtSeries(dicomCase.ct.slices.map((sl) => sl.file).filter((f): f is string => f !== undefined)).hu;
+    } catch (err) {
+      if (!(err instanceof DicomError)) throw err;
+      ctNote = `Snapshots skipped: the CT images could not be read (${err.message}).`;
+    }
+  }
+  const snapshots =
+    ctNote !== undefined
+      ? snapshotsSection([], [], [ctNote])
+      : evaluationSnapshotsSection({ ...(ctHu !== undefined ? { ctHu } : {}), dose, structures: structureSet.structures, ...snapshotFactsOf(evaluation) });
+  const html = renderHtml(evaluation, title, [], course !== undefined ? [course.html] : [], [snapshots]);
+  writeFileAtomic(join(opts.out, 'report.html'), html);
+  if (chromium !== undefined) printHtmlToPdf(html, join(opts.out, 'report.pdf'), { chromium });
   for (const w of [...evaluation.warnings, ...(course?.warnings ?? [])]) console.error(`lattice: warning: ${w}`);
   for (const n of evaluation.notes) console.error(`lattice: note: ${n}`);
   if (opts.json === true) process.stdout.write(json);
@@ -265,6 +291,6 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
       console.log(`${c.set}: ${c.results.length} checks, ${fails.length} failed or not achievable`);
       for (const r of fails) console.log(`  ${r.label} ${r.metric}: ${r.status} (${r.value.toFixed(2)} ${r.unit}, limit ${r.comparison} ${r.limit.toFixed(2)} ${r.unit})`);
     }
-    console.log(`wrote ${join(opts.out, 'report.json')}, report.md, report.html`);
+    console.log(`wrote ${join(opts.out, 'report.json')}, report.md, report.html${chromium !== undefined ? ', report.pdf' : ''}`);
   }
 }

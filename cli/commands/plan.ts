@@ -16,7 +16,7 @@ import { withOutputFolder } from '../../src/io/atomic.js';
 import { runCommand } from '../run-command.js';
 
 /** What `plan` writes (vertices.json only when it places vertices); one run's set replaces another's as a whole. */
-export const PLAN_OUTPUTS = ['RTSTRUCT.dcm', 'RTDOSE.dcm', 'RTPLAN.dcm', 'plan.json', 'report.json', 'report.md', 'report.html', 'vertices.json'];
+export const PLAN_OUTPUTS = ['RTSTRUCT.dcm', 'RTDOSE.dcm', 'RTPLAN.dcm', 'plan.json', 'report.json', 'report.md', 'report.html', 'report.pdf', 'vertices.json'];
 
 interface PlanOptions {
   readonly out: string;
@@ -29,6 +29,7 @@ interface PlanOptions {
   readonly maxIterations?: number;
   readonly threads?: number;
   readonly json?: boolean;
+  readonly pdf?: boolean;
   readonly progress: boolean;
   readonly force?: boolean;
   readonly delivery?: 'fluence' | 'vmat' | 'imrt';
@@ -85,6 +86,7 @@ export function registerPlan(program: Command, setExit: (code: number) => void):
     .option('--machine <name|file>', 'delivery machine of --delivery vmat or imrt (default agility: the shipped Elekta Agility)')
     .option('--course <file>', 'a clinical course file (lattice course, docs/course.md) whose course report.html includes')
     .option('--json', 'print the summary as JSON')
+    .option('--pdf', 'also print report.html to report.pdf with headless Chromium (Debian package chromium)')
     .option('--no-progress', 'no progress line on stderr')
     .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: PlanOptions) => {
@@ -213,6 +215,7 @@ function runPlan(path: string, opts: PlanOptions): void {
       ...(opts.delivery !== undefined ? { delivery: opts.delivery } : {}),
       ...(machine !== undefined ? { machine } : {}),
       ...(course !== undefined ? { reportAppendixHtml: [course.html] } : {}),
+      ...(opts.pdf === true ? { reportPdf: true } : {}),
     });
   } finally {
     bar.done();

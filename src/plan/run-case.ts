@@ -30,6 +30,8 @@ import { resolveConstraintSet } from '../evaluate/constraints/custom.js';
 import type { ConstraintSet } from '../evaluate/constraints/types.js';
 import { evaluatePlan, type PlanEvaluation } from '../evaluate/plan.js';
 import { renderHtml } from '../evaluate/report/html.js';
+import { printHtmlToPdf, requireChromium } from '../evaluate/report/pdf.js';
+import { evaluationSnapshotsSection, snapshotFactsOf } from '../evaluate/report/snapshots.js';
 import { renderJson } from '../evaluate/report/json.js';
 import { renderMarkdown } from '../evaluate/report/markdown.js';
 import type { Table } from '../evaluate/report/tables.js';
@@ -90,6 +92,8 @@ export interface PlanCaseOptions {
   readonly machine?: LinacMachine;
   /** HTML sections report.html ends with (e.g. the clinical course: src/course/report-section.ts). */
   readonly reportAppendixHtml?: readonly string[];
+  /** Also print report.html to report.pdf with headless Chromium (src/evaluate/report/pdf.ts). */
+  readonly reportPdf?: boolean;
 }
 
 /** One of the plan's quality goals (issue-level targets of the seed case), measured on the final dose. */
@@ -119,7 +123,7 @@ export interface PlanCaseResult {
   readonly skippedConstraints: readonly { readonly constraintId: string; readonly organ: string; readonly reason: string }[];
   /** Every constraint that failed or cannot be met, with the reason (overlap with the primary target in cc). */
   readonly limitsNotMet: readonly { readonly id: string; readonly label: string; readonly status: string; readonly overlapCc: number; readonly reason: string }[];
-  readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly rtplan?: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string };
+  readonly files: { readonly rtstruct: string; readonly rtdose: string; readonly plan: string; readonly rtplan?: string; readonly vertices?: string; readonly reportJson: string; readonly reportMd: string; readonly reportHtml: string; readonly reportPdf?: string };
   /** The delivered plan (delivery 'vmat' or 'imrt'), with the fluence plan's goals for comparison. */
   readonly delivered?: DeliveryPlan & { readonly fluenceGoals: readonly PlanGoal[]; readonly machine: string };
   readonly warnings: readonly string[];
@@ -176,6 +180,8 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     throw new InputError('a delivery machine applies to VMAT or IMRT delivery (--delivery vmat or imrt), not to the fluence plan');
   }
   const gridMm = options.gridMm ?? 2.5;
+  // report.pdf needs Chromium: missing, the plan fails before the optimisation
+  const chromiumForPdf = options.reportPdf === true ? requireChromium() : undefined;
   if (!(gridMm > 0) || !Number.isFinite(gridMm)) throw new InputError(`dose grid spacing must be a positive number of mm, found ${fmt(gridMm)}`);
   // the constraint set is read before the case, so a bad file fails fast
   let constraintSet: ConstraintSet | undefined;
@@ -397,6 +403,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     reportJson: join(out, 'report.json'),
     reportMd: join(out, 'report.md'),
     reportHtml: join(out, 'report.html'),
+    ...(options.reportPdf === true ? { reportPdf: join(out, 'report.pdf') } : {}),
     ...(ps.placement !== undefined ? { vertices: join(out, 'vertices.json') } : {}),
   };
   progress('writing');
@@ -479,7 +486,10 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     }),
   );
   writeFileAtomic(files.reportMd, renderMarkdown(evaluation, title, extra));
-  writeFileAtomic(files.reportHtml, renderHtml(evaluation, title, extra, options.reportAppendixHtml ?? []));
+  const snapshots = evaluationSnapshotsSection({ ctHu: ct.hu, dose: total, structures: written.structures, isocentreLps: isoVec, ...snapshotFactsOf(evaluation) });
+  const html = renderHtml(evaluation, title, extra, options.reportAppendixHtml ?? [], [snapshots]);
+  writeFileAtomic(files.reportHtml, html);
+  if (files.reportPdf !== undefined) printHtmlToPdf(html, files.reportPdf, { chromium: chromiumForPdf! });
   timings.total = performance.now() - t0;
   return {
     template,

@@ -5,6 +5,7 @@
  */
 
 import type { PlanEvaluation, StructureEvaluation } from '../plan.js';
+import { sphereTable } from './sphere-table.js';
 import { conformityTable, constraintTable, scheduleLine, sfrtTable, structureTable, type Table } from './tables.js';
 
 const esc = (s: string): string =>
@@ -59,8 +60,15 @@ function table(t: Table): string {
 }
 
 /** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation);
- * `after`: HTML sections placed after them (e.g. the clinical course, src/course). */
-export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before: readonly Table[] = [], after: readonly string[] = []): string {
+ * `after`: HTML sections placed after them (e.g. the clinical course, src/course); `figures`: HTML
+ * placed after the DVH (the slice snapshots, snapshots.ts). */
+export function renderHtml(
+  ev: PlanEvaluation,
+  title = 'Plan evaluation',
+  before: readonly Table[] = [],
+  after: readonly string[] = [],
+  figures: readonly string[] = [],
+): string {
   const sections = [...before.map(table), table(structureTable(ev))];
   const cf = conformityTable(ev);
   if (cf) sections.push(table(cf));
@@ -68,6 +76,8 @@ export function renderHtml(ev: PlanEvaluation, title = 'Plan evaluation', before
   if (c) sections.push(table(c));
   const s = sfrtTable(ev);
   if (s) sections.push(table(s));
+  const sp = sphereTable(ev);
+  if (sp) sections.push(table(sp));
   if (ev.warnings.length > 0) sections.push(`<h2>Warnings</h2><ul>${ev.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   sections.push(`<h2>Conventions</h2><ul>${ev.conventions.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   sections.push(...after);
@@ -81,6 +91,11 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}
 th{background:#f3f3f3}
 td.bad{background:#fdd;font-weight:bold}
 td.good{background:#dfd}
+.snapshots{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:8px}
+figure.snapshot{margin:0;break-inside:avoid}
+figure.snapshot svg{display:block;background:#000}
+figcaption{font-size:12px}
+@media print{body{margin:8mm;max-width:none}table{font-size:10px}}
 </style></head>
 <body>
 <h1>${esc(title)}</h1>
@@ -88,6 +103,7 @@ td.good{background:#dfd}
 <p>${esc(scheduleLine(ev))}</p>
 <h2>Cumulative DVH</h2>
 ${dvhSvg(ev.structures)}
+${figures.join('\n')}
 ${sections.join('\n')}
 </body></html>
 `;
