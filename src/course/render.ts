@@ -5,6 +5,7 @@
  */
 
 import { DISCLAIMER } from '../core/disclaimer.js';
+import { REPORT_BASE_CSS } from '../evaluate/report/html.js';
 import { describeDate } from './dates.js';
 import { treatmentEnd } from './checks.js';
 import type { CourseAnalysis } from './analyse.js';
@@ -179,13 +180,7 @@ export function renderCourseHtml(a: CourseAnalysis): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px;color:#222}
-.disclaimer{border:2px solid #b00;background:#fff4f4;padding:8px 12px;font-weight:bold}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}
-td.bad{background:#fdd;font-weight:bold}
-td.good{background:#dfd}
+${REPORT_BASE_CSS}
 figure{margin:8px 0}
 </style></head>
 <body>

@@ -514,7 +514,15 @@ function deliveryTables(v: DeliveryPlan, goals: readonly PlanGoal[], fluenceGoal
   const what = v.mode === 'vmat' ? 'VMAT' : 'Step-and-shoot IMRT';
   const notes =
     v.objective !== undefined
-      ? [`Objective at the optimisation points: fluence ${v.objective.fluence.toExponential(3)}, sequenced ${v.objective.sequenced.toExponential(3)}, after control-point MU re-optimisation ${v.objective.reoptimised.toExponential(3)}.`]
+      ? [
+          `Objective at the optimisation points: fluence ${v.objective.fluence.toExponential(3)}, arcs before the MU re-optimisation ${v.objective.sequenced.toExponential(3)}, after it ${v.objective.reoptimised.toExponential(3)}.`,
+          ...(v.objective.apertures ?? []).map(
+            (r, i) =>
+              `Direct aperture optimisation, round ${i + 1}: ${r.iterations} iterations, dose columns' objective ${r.columnsBefore.toExponential(3)} -> ${r.columnsAfter.toExponential(3)}` +
+              (r.kept ? '' : ' (not kept: the columns did not improve)') +
+              '.',
+          ),
+        ]
       : ['Segments deliver each beam\'s fluence map stratified into 7 levels (unidirectional sweep); their MU are not re-optimised.'];
   return [
     {

@@ -59,6 +59,15 @@ function table(t: Table): string {
   return `<h2>${esc(t.title)}</h2>\n<table>\n${head}\n${body}\n</table>\n${notes}`;
 }
 
+/** The style every lattice-rt HTML page shares (the plan report, course.html). */
+export const REPORT_BASE_CSS = `body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px;color:#222}
+.disclaimer{border:2px solid #b00;background:#fff4f4;padding:8px 12px;font-weight:bold}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+td.bad{background:#fdd;font-weight:bold}
+td.good{background:#dfd}`;
+
 /** `before`: tables placed ahead of the evaluation's own (e.g. a plan's goals and optimisation);
  * `after`: HTML sections placed after them (e.g. the clinical course, src/course); `figures`: HTML
  * placed after the DVH (the slice snapshots, snapshots.ts). */
@@ -84,13 +93,7 @@ export function renderHtml(
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px;color:#222}
-.disclaimer{border:2px solid #b00;background:#fff4f4;padding:8px 12px;font-weight:bold}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}
-th{background:#f3f3f3}
-td.bad{background:#fdd;font-weight:bold}
-td.good{background:#dfd}
+${REPORT_BASE_CSS}
 .snapshots{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:8px}
 figure.snapshot{margin:0;break-inside:avoid}
 figure.snapshot svg{display:block;background:#000}
