@@ -3,14 +3,16 @@
  * leaf positions and control-point MU together, with the beamlet operator and its adjoint).
  *
  * Model. Each control-point interval delivers, while its leaves move linearly from one control point
- * to the next, the fluence of `subSteps` sampled apertures; each sample belongs to the fluence beam
- * nearest its gantry angle and adds to that beam's beamlets its MU share times the open fraction of
+ * to the next, the fluence of `subSteps` sampled apertures; each sample is delivered from the two fluence
+ * beams that bracket its gantry angle (weights linear in angle, bracketBeams) and adds to their beamlets
+ * its MU share times the open fraction of
  * each beamlet (exact overlap of the leaf opening with the 5 mm beamlet along X_b; beamlet rows are
  * the leaf pairs, sequence.ts pairsOfRows), and the MLC transmission through the closed part of every
  * beamlet inside the diaphragms (held where the input arcs put them). Openings outside a row's active beamlets are not counted
  * (the leaves are clamped to the row's extent in the model). The beamlet weights (MU per fraction,
  * times the fractions) go through a dose operator on the optimisation points (the fluence
- * optimisation's stored near matrix plus its far-scatter correction, held constant), and the
+ * optimisation's stored near matrix plus a fixed dose offset: vmat.ts sets it so that the model equals
+ * the dose columns of the arcs the optimisation starts from), and the
  * objective terms of the fluence plan are evaluated on that dose.
  *
  * Variables: per control point and leaf pair that lies in some beam's map, the opening's centre c and
@@ -21,7 +23,7 @@
  * optional penalty on leaf travel between consecutive control points. The arcs' diaphragms are set
  * again from the open pairs afterwards (leaf-refine.ts settleApertures).
  *
- * The interval gantry angles are those of the fluence beams here; the control-point MU are
+ * The interval gantry angles enter only through the bracketing beams here; the control-point MU are
  * re-optimised afterwards on dose columns at each interval's own angle (arc-optimise.ts).
  */
 

@@ -1,7 +1,8 @@
 /**
  * The VMAT pipeline from an optimised fluence to deliverable arcs (vmat.md §0 and §5, steps 2-4):
- * sequenceArcs (sequence.ts) -> refineLeaves (leaf-refine.ts, optional) -> intervalColumns and
- * optimiseArcMu (arc-optimise.ts). The arcs it returns are in MU per fraction; arcsToRtPlan (arcs.ts)
+ * sequenceArcs (sequence.ts) -> refineLeaves (leaf-refine.ts, optional) -> intervalColumns
+ * (arc-optimise.ts) -> optimiseApertures (aperture-optimise.ts, when a beamlet dose model is given:
+ * the fluence optimisation's near matrix, corrected to the columns) -> new columns -> optimiseArcMu. The arcs it returns are in MU per fraction; arcsToRtPlan (arcs.ts)
  * turns them into an RtPlan for planDose and the RTPLAN writer.
  *
  * Input: the fluence optimisation's beams, beamlet maps and beamlet weights (MU over the whole course,
@@ -48,8 +49,9 @@ export interface VmatOptions {
    * solver iterations. */
   readonly dao?: boolean;
   readonly daoIterations?: number;
-  /** Rounds of aperture optimisation, each followed by dose columns at the intervals' own angles; the
-   * model is corrected to the columns' dose between rounds (default 2). */
+  /** Rounds of aperture optimisation (default 1; 0: none), each on the beamlet model corrected to the
+   * dose columns of the arcs it starts from and followed by new columns; a round that does not lower
+   * the columns' objective is dropped and ends them. */
   readonly daoRounds?: number;
   readonly daoTravelWeight?: number;
   readonly maxIterations?: number;
