@@ -233,18 +233,17 @@ export function createApertureProblem(
   });
   for (let k = 0; k < nI; k++) x0[nLeafVars + k] = (startMu[k]! - lowerMu[k]!) / muRef;
 
-  const problem = createFluenceProblem(
-    {
-      nBeamlets: nW,
-      nPoints: op.nPoints,
-      forward: (w, out) => {
-        op.forward(w, out);
-        if (model.offsetGy !== undefined) for (let p = 0; p < out.length; p++) out[p] = out[p]! + model.offsetGy[p]!;
-      },
-      adjoint: (g, out) => op.adjoint(g, out),
+  // the model's dose: operator plus the fixed offset
+  const modelOperator: DoseOperator = {
+    nBeamlets: nW,
+    nPoints: op.nPoints,
+    forward: (w, out) => {
+      op.forward(w, out);
+      if (model.offsetGy !== undefined) for (let p = 0; p < out.length; p++) out[p] = out[p]! + model.offsetGy[p]!;
     },
-    terms,
-  );
+    adjoint: (g, out) => op.adjoint(g, out),
+  };
+  const problem = createFluenceProblem(modelOperator, terms);
   const F = new Float64Array(nW);
   const gF = new Float64Array(nW);
   const travelW = options.travelWeight ?? 0;
@@ -353,9 +352,7 @@ export function createApertureProblem(
   const dose = new Float64Array(op.nPoints);
   const doseOf = (x: Float64Array): Float64Array => {
     pass(x, undefined);
-    const g = new Float64Array(nW);
-    problem.valueAndGradient(F, g);
-    dose.set(problem.lastDose);
+    modelOperator.forward(F, dose);
     return dose;
   };
   const initialObjective = problem.valueAtDose(doseOf(x0));
@@ -404,17 +401,9 @@ export function createApertureProblem(
 }
 
 /** Direct aperture optimisation of the arcs (file header). */
-export function optimiseApertures(
-  arcsIn: readonly Arc[],
-  fluence: Omit<FluenceBeams, 'weightsMu'>,
-  model: ApertureDoseModel,
-  terms: readonly Term[],
-  fractions: number,
-  machine: LinacMachine,
-  options: ApertureOptions = {},
-): ApertureResult {
+export function optimiseApertures(...args: Parameters<typeof createApertureProblem>): ApertureResult {
   const t0 = performance.now();
-  const pr = createApertureProblem(arcsIn, fluence, model, terms, fractions, machine, options);
-  const r = minimiseBounded(pr.valueAndGradient, pr.x0, { maxIterations: options.maxIterations ?? 400, relativeTolerance: 1e-7, gradientTolerance: 0 });
+  const pr = createApertureProblem(...args);
+  const r = minimiseBounded(pr.valueAndGradient, pr.x0, { maxIterations: args[6]?.maxIterations ?? 400, relativeTolerance: 1e-7, gradientTolerance: 0 });
   return { arcs: pr.arcsOf(r.x), initialObjective: pr.initialObjective, objective: pr.objectiveAt(r.x), iterations: r.iterations, stopReason: r.stopReason, elapsedMs: performance.now() - t0 };
 }

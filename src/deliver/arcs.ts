@@ -156,7 +156,12 @@ export function arcsToRtPlan(arcs: readonly Arc[], machine: LinacMachine, info: 
   if (!(Number.isInteger(info.fractionsPlanned) && info.fractionsPlanned >= 1)) {
     throw new PlanError(`planned fractions must be a positive integer, found ${fmt(info.fractionsPlanned)}`);
   }
-  const beams = arcs.map((a, i) => arcToBeam(a, i + 1, machine));
+  return deliveredRtPlan(arcs.map((a, i) => arcToBeam(a, i + 1, machine)), info);
+}
+
+/** An RtPlan of delivered beams (VMAT arcs or step-and-shoot beams, numbered from 1): one fraction group
+ * with every beam's MU, the dose references, HFS. */
+export function deliveredRtPlan(beams: readonly Beam[], info: ArcPlanInfo): RtPlan {
   return {
     ...info.identity,
     modality: 'RTPLAN',

@@ -19,7 +19,7 @@
 
 import { InputError, PlanError, fmt } from '../core/errors.js';
 import type { DoseReference, DicomIdentity, RtPlan, Beam, ControlPoint } from '../io/dicom/model.js';
-import { roundWritten, type Arc } from './arcs.js';
+import { deliveredRtPlan, roundWritten, type Arc } from './arcs.js';
 import type { LinacMachine } from './machine.js';
 import { enforceBankSpread, pairsOfRows, stratify, sweepRowOpenings, sweepTnmu, type FluenceBeams } from './sequence.js';
 
@@ -197,15 +197,5 @@ export function segmentsToRtPlan(
       controlPoints: cps,
     };
   });
-  return {
-    ...info.identity,
-    modality: 'RTPLAN',
-    sopInstanceUid: info.sopInstanceUid,
-    label: info.label,
-    ...(info.name !== undefined ? { name: info.name } : {}),
-    fractionGroups: [{ number: 1, fractionsPlanned: info.fractionsPlanned, beamMetersets: out.map((b) => ({ beamNumber: b.number, metersetMu: b.metersetMu! })) }],
-    doseReferences: info.doseReferences ?? [],
-    beams: out,
-    patientPositions: ['HFS'],
-  };
+  return deliveredRtPlan(out, info);
 }

@@ -14,7 +14,7 @@
 import type { PhotonMachine } from '../dose/machine.js';
 import type { BeamletMap, OperatorBeam } from '../dose/operator.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import type { Term } from '../optimise/problem.js';
+import { objectiveAtDose, type Term } from '../optimise/problem.js';
 import { intervalMuOf, type Arc } from './arcs.js';
 import { createApertureProblem, optimiseApertures, type ApertureDoseModel } from './aperture-optimise.js';
 import { denseColumnsOperator, intervalColumns, minimumIntervalMu, optimiseArcMu, type ArcMuResult, type IntervalColumns } from './arc-optimise.js';
@@ -116,7 +116,7 @@ export function planVmatArcs(input: VmatInput, density: ScalarVolume, photon: Ph
     denseColumnsOperator(c.columns, c.nPoints, input.fractions).forward(Float64Array.from(arcs.flatMap((a) => [...intervalMuOf(a)])), d);
     return d;
   };
-  const valueAt = (d: Float64Array): number => input.terms.reduce((f, term) => f + (term.weight > 0 ? term.weight * term.objective.evaluate(d) : 0), 0);
+  const valueAt = (d: Float64Array): number => objectiveAtDose(input.terms, d);
   let bestDose = columnsDose(cols, arcs0);
   let bestValue = valueAt(bestDose);
   const daoRounds: DaoRound[] = [];

@@ -52,6 +52,13 @@ export interface FluenceProblem {
   readonly evaluations: number;
 }
 
+/** The weighted sum of the terms at a dose (no gradient). */
+export function objectiveAtDose(terms: readonly Term[], dose: Float64Array): number {
+  let f = 0;
+  for (const t of terms) if (t.weight > 0) f += t.weight * t.objective.evaluate(dose);
+  return f;
+}
+
 export function createFluenceProblem(operator: DoseOperator, terms: readonly Term[]): FluenceProblem {
   if (terms.length === 0) throw new InputError('the optimisation needs at least one objective');
   for (const t of terms) {
@@ -62,11 +69,7 @@ export function createFluenceProblem(operator: DoseOperator, terms: readonly Ter
   const dose = new Float64Array(operator.nPoints);
   const doseGrad = new Float64Array(operator.nPoints);
   let evaluations = 0;
-  const valueAtDose = (d: Float64Array): number => {
-    let f = 0;
-    for (const t of terms) if (t.weight > 0) f += t.weight * t.objective.evaluate(d);
-    return f;
-  };
+  const valueAtDose = (d: Float64Array): number => objectiveAtDose(terms, d);
   return {
     nBeamlets: operator.nBeamlets,
     nPoints: operator.nPoints,

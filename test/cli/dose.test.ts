@@ -16,21 +16,11 @@ import { writeCase, writeRtDose } from '../../src/io/dicom/write/index.js';
 import { readDicomCase } from '../../src/io/dicom/case.js';
 import { writeTestRtPlan } from '../fixtures/rtplan.js';
 import { MEASURED_DEPTHS_MM, MEASURED_TPR } from '../dose/fixtures/synergy-6mv-measured.js';
+import { runLattice } from '../helpers/cli.js';
 
 const readCaseCt = () => readDicomCase(join(dir, 'case')).ct;
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(['node', 'lattice', ...args]), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = runLattice;
 
 let dir: string;
 beforeAll(() => {

@@ -14,19 +14,9 @@ import { DISCLAIMER } from '../../src/core/disclaimer.js';
 import { analyseCourse } from '../../src/course/analyse.js';
 import { readCourseFile } from '../../src/course/course-file.js';
 import { renderCourseSection, seedCourseFile } from '../../src/course/index.js';
+import { runLattice } from '../helpers/cli.js';
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(['node', 'lattice', ...args]), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const run = runLattice;
 
 const dir = mkdtempSync(join(tmpdir(), 'lattice-course-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

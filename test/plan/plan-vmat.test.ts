@@ -18,19 +18,9 @@ import { equispacedAngles } from '../../src/plan/beams.js';
 import { planCase, type PlanCaseResult } from '../../src/plan/run-case.js';
 import { loadMachine } from '../../src/deliver/machine-file.js';
 import { have, runTool, TOOLS } from '../helpers/external.js';
+import { runLattice } from '../helpers/cli.js';
 
-async function lattice(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    return { code: await main(['node', 'lattice', ...args]), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const lattice = runLattice;
 
 let dir: string;
 let caseDir: string;
