@@ -21,7 +21,7 @@ import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
 import { evaluationSnapshotsSection, snapshotFactsOf, snapshotsSection } from '../../src/evaluate/report/snapshots.js';
-import { courseReportSection } from '../../src/course/report-section.js';
+import type { courseReportSection } from '../../src/course/report-section.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
 import { matchTg263, type NameMapping } from '../../src/evaluate/constraints/names.js';
@@ -109,9 +109,10 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--no-snapshots', 'no CT snapshots in report.html: the CT images are then not decoded (DVHs and metrics need only the CT headers)')
     .option('--force', 'replace files in the output folder that lattice did not write')
     .action(async (path: string, opts: EvaluateOptions) => {
-      // Constraint and name-mapping files are read with the YAML and schema libraries: loaded only
-      // when such a file is given (loading them takes about 50 ms).
+      // Constraint, name-mapping and course files are read with the YAML and schema libraries: loaded
+      // only when such a file is given (loading them takes 50-150 ms).
       const readers: FileReaders = {
+        ...(opts.course !== undefined ? { courseReportSection: (await import('../../src/course/report-section.js')).courseReportSection } : {}),
         ...(opts.constraints !== undefined ? { resolveConstraintSet: (await import('../../src/evaluate/constraints/custom.js')).resolveConstraintSet } : {}),
         ...(opts.mapping !== undefined ? { readNameMapping: (await import('../../src/evaluate/constraints/name-mapping-file.js')).readNameMapping } : {}),
       };
@@ -138,10 +139,11 @@ function pickDose(path: string, opts: EvaluateOptions, given: DoseGrid | undefin
   return doses[0]!;
 }
 
-/** Readers of --constraints and --mapping files, present when the option is given. */
+/** Readers of --constraints, --mapping and --course files, present when the option is given. */
 interface FileReaders {
   readonly resolveConstraintSet?: (spec: string) => ConstraintSet;
   readonly readNameMapping?: (file: string) => NameMapping;
+  readonly courseReportSection?: typeof courseReportSection;
 }
 
 /**
@@ -177,7 +179,7 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
   for (const w of givenDose?.warnings ?? []) console.error(`lattice: warning: ${w}`);
   const givenConstraints = opts.constraints !== undefined ? readers.resolveConstraintSet!(opts.constraints) : undefined;
   const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
-  const course = opts.course !== undefined ? courseReportSection(opts.course, [path, opts.out]) : undefined;
+  const course = opts.course !== undefined ? readers.courseReportSection!(opts.course, [path, opts.out]) : undefined;
   const dicomCase = readRtCase(path);
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;

@@ -200,6 +200,14 @@ function unit(v: Vec3): Vec3 {
   return [v[0] / n, v[1] / n, v[2] / n];
 }
 
+/** A structure's occupancy on its sampling grid: sampleStructure's geometry before the points are listed. */
+export interface StructureRaster {
+  readonly name: string;
+  readonly info: SamplingInfo;
+  readonly occupancy: Occupancy;
+  readonly warnings: string[];
+}
+
 /**
  * Geometry of a structure's contours on a dose grid: sampling points with their volumes.
  * Throws GeometryError when the structure has no closed contour with 3 or more points.
@@ -209,6 +217,19 @@ export function sampleStructure(
   doseGrid: Grid,
   options: SampleStructureOptions = {},
 ): StructureSampling {
+  const r = rasterizeForSampling(structure, doseGrid, options);
+  return compact(r.name, r.occupancy, r.info, r.warnings);
+}
+
+/**
+ * The sampling grid sampleStructure chooses for a structure (see the header) and the structure's
+ * occupancy on it. Throws GeometryError as sampleStructure does.
+ */
+export function rasterizeForSampling(
+  structure: ContourStructure | { readonly name: string; readonly contours: readonly PlanarContour[] },
+  doseGrid: Grid,
+  options: SampleStructureOptions = {},
+): StructureRaster {
   const name = structure.name;
   checkPositive(options.inPlaneSpacingMm, 'inPlaneSpacingMm', name);
   checkPositive(options.normalSpacingMm, 'normalSpacingMm', name);
@@ -329,7 +350,7 @@ export function sampleStructure(
       if (w.code !== 'outside-grid') warnings.push(w.message);
     },
   });
-  return compact(name, occupancy, {
+  const info: SamplingInfo = {
     source: 'contours',
     grid,
     inPlaneSpacingMm: hIn,
@@ -338,7 +359,8 @@ export function sampleStructure(
     subSlicesPerPlane: m,
     fine,
     betweenPlanes,
-  }, warnings);
+  };
+  return { name, info, occupancy, warnings };
 }
 
 /**
@@ -773,6 +795,327 @@ export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh 
     info: samples.info,
     warnings: samples.warnings,
   };
+}
+
+/**
+ * A quantity derived point by point from the planned physical dose: a non-decreasing map of it that
+ * maps non-negative doses to non-negative values (identity when f is absent), e.g. EQD2
+ * (radiobiology.ts eqd2Map) or the delivered dose (fractions.ts deliveredMap, deliveredEqd2Map).
+ */
+export interface DoseMap {
+  readonly quantity: string;
+  readonly f?: (doseGy: number) => number;
+}
+
+/** What structureDvhs returns: a structure's DVHs of several dose maps, and its sampling. */
+export interface StructureDvhs {
+  readonly name: string;
+  readonly info: SamplingInfo;
+  /** Occupied sampling points, inside and outside the dose grid. */
+  readonly points: number;
+  /** Sampling points inside the dose grid (those the DVHs hold). */
+  readonly pointsInside: number;
+  readonly volumeCc: number;
+  readonly outsideCc: number;
+  /** One DVH per map, in the maps' order (the physical-dose map's DVH is computeDvh of the samples). */
+  readonly dvhs: readonly Dvh[];
+  /** The samples of the planned physical dose, with StructureDvhsOptions.keepSamples. */
+  readonly samples?: DoseSamples;
+  readonly warnings: readonly string[];
+}
+
+export interface StructureDvhsOptions extends DvhOptions, SampleDoseOptions {
+  /** The dose grid's largest value (Gy), if the caller has it (e.g. from checkDoseVolume). */
+  readonly doseMaxGy?: number;
+  /** Also return the samples (the stored path, for structures whose samples are needed later). */
+  readonly keepSamples?: boolean;
+}
+
+/**
+ * The DVHs of several maps of the dose over a rasterised structure (rasterizeForSampling), in one
+ * pass over its sampling grid that stores no per-point arrays: the same DVHs as sampleStructure ->
+ * sampleDose -> mapDoseSamples -> computeDvh (each per-point value rounded to float32 where those
+ * steps store it, the points in the same order), in less time and memory: for the large structures
+ * (a BODY of millions of points) whose samples nothing else needs. The histograms are laid out for
+ * the dose grid's maximum and cut to each structure's own range at the end (computeDvh's layout).
+ * Where that layout would exceed MAX_DVH_BINS (a dose of thousands of Gy), it takes the stored path.
+ */
+export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions = {}): StructureDvhs {
+  const name = raster.name;
+  const w = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
+  if (!(Number.isFinite(w) && w > 0)) {
+    throw new InputError(`DVH bin width must be positive (Gy), found ${fmt(w)}`, ctx(name));
+  }
+  const src = dose.data;
+  if (src.length !== voxelCount(dose.grid)) {
+    throw new InputError(`dose: expected ${voxelCount(dose.grid)} values for its grid, found ${src.length}`, ctx(name));
+  }
+  let doseMax = options.doseMaxGy;
+  if (doseMax === undefined) {
+    doseMax = 0;
+    for (let i = 0; i < src.length; i++) if (src[i]! > doseMax) doseMax = src[i]!;
+  }
+  const nBins = maps.map((m) => {
+    const top = m.f === undefined ? doseMax : Math.fround(m.f(Math.fround(doseMax)));
+    return Math.floor(top / w) + 1;
+  });
+  if (options.keepSamples === true || !nBins.every((n) => n <= MAX_DVH_BINS)) {
+    // The stored path: the samples are wanted, or doses beyond any plan (computeDvh widens the bins).
+    const sampling = compact(name, raster.occupancy, raster.info, [...raster.warnings]);
+    const samples = sampleDose(sampling, dose, options);
+    const dvhs = maps.map((m) => computeDvh(m.f === undefined ? { ...samples, quantity: m.quantity } : mapDoseSamples(samples, m.quantity, m.f), options));
+    return {
+      name,
+      info: raster.info,
+      points: sampling.index.length,
+      pointsInside: samples.doseGy.length,
+      volumeCc: sampling.volumeCc,
+      outsideCc: samples.outsideCc,
+      dvhs,
+      samples,
+      warnings: samples.warnings,
+    };
+  }
+  const nMaps = maps.length;
+  const diff = nBins.map((n) => new Float64Array(n));
+  const sumC = nBins.map((n) => new Float64Array(n + 2));
+  const sumCt = nBins.map((n) => new Float64Array(n + 2));
+  // per map: top, max, min, coreMax, coreMin, nCore, sum, vol
+  const acc = new Float64Array(8 * nMaps);
+  for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
+  const result = new Float64Array([0, 0, 0, 0, -1, 0]);
+  fusedDvhKernel(
+    raster.occupancy.data, raster.info.grid.size, raster.info.grid.spacingMm, voxelVolumeCc(raster.info.grid),
+    src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true,
+    maps.map((m) => m.f), nBins, w, diff, sumC, sumCt, acc, result,
+  );
+  const [points, pointsInside, volumeCc, outsideCc, bad] = result as unknown as [number, number, number, number, number];
+  if (bad >= 0) {
+    throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(result[5]!)} Gy inside the structure`, ctx(name));
+  }
+  const warnings = [...raster.warnings];
+  if (points === 0) warnings.push(`structure "${name}" is empty on its sampling grid`);
+  const fraction = volumeCc > 0 ? outsideCc / volumeCc : 0;
+  if (fraction > OUTSIDE_WARNING_FRACTION) {
+    warnings.push(
+      `structure "${name}": ${(100 * fraction).toFixed(1)} % of its volume (${fmt(outsideCc)} of ` +
+        `${fmt(volumeCc)} cc) is outside the dose grid; its DVH covers only the part inside`,
+    );
+  }
+  const dvhs = maps.map((m, t): Dvh => {
+    const a = 8 * t;
+    const top = acc[a]!, max = acc[a + 1]!, min = acc[a + 2]!, coreMax = acc[a + 3]!, coreMin = acc[a + 4]!, nCore = acc[a + 5]!;
+    const sum = acc[a + 6]!, vol = acc[a + 7]!;
+    const n = pointsInside;
+    // computeDvh's layout: bins up to the structure's own largest dose, point masses beyond folded
+    // into the last bin (its clamp), ramps summed to the last edge.
+    const nb = n === 0 ? 0 : Math.floor(Math.max(top, max) / w) + 1;
+    const d = diff[t]!;
+    for (let b = nb; b < d.length && nb > 0; b++) d[nb - 1]! += d[b]!;
+    const out = d.slice(0, nb);
+    const sc = sumC[t]!, sct = sumCt[t]!;
+    let pc = 0, pct = 0, below = 0;
+    for (let e = 1; e <= nb; e++) {
+      pc += sc[e]!;
+      pct += sct[e]!;
+      const now = e * w * pc - pct;
+      out[e - 1]! += now - below;
+      below = now;
+    }
+    return {
+      name,
+      quantity: m.quantity,
+      binWidthGy: w,
+      differentialCc: out,
+      volumeCc,
+      dosedVolumeCc: vol,
+      outsideCc,
+      outsideFraction: fraction,
+      minGy: n === 0 ? NaN : nCore > 0 ? coreMin : min,
+      maxGy: n === 0 ? NaN : nCore > 0 ? coreMax : max,
+      meanGy: vol > 0 ? sum / vol : NaN,
+      info: raster.info,
+      warnings,
+    };
+  });
+  return { name, info: raster.info, points, pointsInside, volumeCc, outsideCc, dvhs, warnings };
+}
+
+/**
+ * structureDvhs's pass: compact's point list, sampleDoseKernel's dose and spread, mapDoseSamples and
+ * computeDvh's two loops, point by point in compact's order. result: [points, inside, volume (cc),
+ * outside (cc), -1 or 1 when a dose was negative or not finite, that dose].
+ */
+function fusedDvhKernel(
+  occ: Float32Array,
+  size: readonly [number, number, number],
+  spacing: readonly [number, number, number],
+  vcc: number,
+  src: Float32Array,
+  doseSize: readonly [number, number, number],
+  m: Float64Array,
+  spread: boolean,
+  fs: readonly (((doseGy: number) => number) | undefined)[],
+  nBins: readonly number[],
+  w: number,
+  diff: readonly Float64Array[],
+  sumC: readonly Float64Array[],
+  sumCt: readonly Float64Array[],
+  acc: Float64Array,
+  result: Float64Array,
+): void {
+  const fround = Math.fround;
+  const [nx, ny, nz] = size;
+  const [hx, hy, hz] = spacing;
+  const nxy = nx * ny;
+  const [dx, dy, dz] = doseSize;
+  const m00 = m[0]!, m01 = m[1]!, m02 = m[2]!, t0 = m[3]!;
+  const m10 = m[4]!, m11 = m[5]!, m12 = m[6]!, t1 = m[7]!;
+  const m20 = m[8]!, m21 = m[9]!, m22 = m[10]!, t2 = m[11]!;
+  // sampleDoseKernel's footprint rule and box, as there.
+  const eps = 1e-6;
+  const loI = -0.5 - eps, hiI = dx - 0.5 + eps, maxI = dx - 1, topI = Math.max(dx - 2, 0);
+  const loJ = -0.5 - eps, hiJ = dy - 0.5 + eps, maxJ = dy - 1, topJ = Math.max(dy - 2, 0);
+  const loK = -0.5 - eps, hiK = dz - 0.5 + eps, maxK = dz - 1, topK = Math.max(dz - 2, 0);
+  const di = dx > 1 ? 1 : 0, dj = dy > 1 ? dx : 0, dk = dz > 1 ? dx * dy : 0;
+  const boxI = 0.5 * (Math.abs(m00) + Math.abs(m01) + Math.abs(m02));
+  const boxJ = 0.5 * (Math.abs(m10) + Math.abs(m11) + Math.abs(m12));
+  const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
+  const boxed = boxI > 0 && boxJ > 0 && boxK > 0;
+  const range = new Float64Array(2);
+  const nMaps = fs.length;
+  const inv = 1 / w;
+  const minSpread = 1e-6 * w;
+  let points = 0, inside = 0, total = 0, outsideCc = 0;
+  let p = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        const o = occ[p]!;
+        if (o <= 0) continue;
+        points++;
+        const f = o > 1 ? 1 : o;
+        const wt = fround(f * vcc);
+        const core = f >= 0.5 - 1e-5;
+        total += f * vcc;
+        let si = i, sj = j, sk = k;
+        if (f < 1 - 1e-6) {
+          // compact's partial point: moved about to the centroid of its occupied part
+          const gx = ((i + 1 < nx ? occ[p + 1]! : 0) - (i > 0 ? occ[p - 1]! : 0)) / hx;
+          const gy = ((j + 1 < ny ? occ[p + nx]! : 0) - (j > 0 ? occ[p - nx]! : 0)) / hy;
+          const gz = ((k + 1 < nz ? occ[p + nxy]! : 0) - (k > 0 ? occ[p - nxy]! : 0)) / hz;
+          const gn = Math.sqrt(gx * gx + gy * gy + gz * gz);
+          if (gn > 0) {
+            const ux = gx / gn, uy = gy / gn, uz = gz / gn;
+            const wd = Math.abs(ux) * hx + Math.abs(uy) * hy + Math.abs(uz) * hz;
+            const dist = 0.5 * (1 - f) * wd;
+            si += fround((ux * dist) / hx);
+            sj += fround((uy * dist) / hy);
+            sk += fround((uz * dist) / hz);
+          }
+        }
+        const ci = m00 * si + m01 * sj + m02 * sk + t0;
+        const cj = m10 * si + m11 * sj + m12 * sk + t1;
+        const ck = m20 * si + m21 * sj + m22 * sk + t2;
+        if (!(ci >= loI && ci <= hiI && cj >= loJ && cj <= hiJ && ck >= loK && ck <= hiK)) {
+          outsideCc += wt;
+          continue;
+        }
+        const xc = ci > 0 ? ci : 0, yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
+        const x = xc < maxI ? xc : maxI, y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
+        let i0 = x | 0, j0 = y | 0, k0 = z | 0;
+        if (i0 > topI) i0 = topI;
+        if (j0 > topJ) j0 = topJ;
+        if (k0 > topK) k0 = topK;
+        const fx = x - i0, fy = y - j0, fz = z - k0;
+        const b = i0 + dx * (j0 + dy * k0);
+        const v000 = src[b]!, v100 = src[b + di]!, v010 = src[b + dj]!, v110 = src[b + dj + di]!;
+        const v001 = src[b + dk]!, v101 = src[b + dk + di]!, v011 = src[b + dk + dj]!, v111 = src[b + dk + dj + di]!;
+        const e00 = v100 - v000, e10 = v110 - v010, e01 = v101 - v001, e11 = v111 - v011;
+        const c00 = v000 + fx * e00, c10 = v010 + fx * e10, c01 = v001 + fx * e01, c11 = v011 + fx * e11;
+        const c0 = c00 + fy * (c10 - c00);
+        const c1 = c01 + fy * (c11 - c01);
+        const v = c0 + fz * (c1 - c0);
+        if (!(v >= 0) || v === Infinity) {
+          result[4] = 1;
+          result[5] = v;
+          return;
+        }
+        inside++;
+        const dF = fround(v);
+        let loF = dF, hiF = dF;
+        if (spread) {
+          const g0 = e00 + fy * (e10 - e00);
+          const g1 = e01 + fy * (e11 - e01);
+          const gI = ci < 0 || ci > maxI ? 0 : g0 + fz * (g1 - g0);
+          const gJ = cj < 0 || cj > maxJ ? 0 : c10 - c00 + fz * (c11 - c01 - (c10 - c00));
+          const gK = ck < 0 || ck > maxK ? 0 : c1 - c0;
+          const dA = gI * m00 + gJ * m10 + gK * m20;
+          const dB = gI * m01 + gJ * m11 + gK * m21;
+          const dC = gI * m02 + gJ * m12 + gK * m22;
+          const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
+          const lo = v - half;
+          const hi = v + half;
+          const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
+          const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
+          const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
+          const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
+          let cMin = n03 < n47 ? n03 : n47;
+          let cMax = x03 > x47 ? x03 : x47;
+          if (!(boxed && lo >= cMin && hi <= cMax)) {
+            boxNodeRange(src, doseSize, x, y, z, boxI, boxJ, boxK, range);
+            cMin = range[0]!;
+            cMax = range[1]!;
+          }
+          loF = fround(lo < cMin ? cMin : lo > 0 ? lo : 0);
+          hiF = fround(hi > cMax ? cMax : hi);
+        }
+        for (let t = 0; t < nMaps; t++) {
+          const ft = fs[t];
+          const d = ft === undefined ? dF : fround(ft(dF));
+          const lo = ft === undefined ? loF : fround(ft(loF));
+          const hi = ft === undefined ? hiF : fround(ft(hiF));
+          if (!(d >= 0) || d === Infinity || !(lo >= 0) || !(hi < Infinity)) {
+            result[4] = 1;
+            result[5] = d;
+            return;
+          }
+          const a = 8 * t;
+          if (hi > acc[a]!) acc[a] = hi;
+          if (d > acc[a + 1]!) acc[a + 1] = d;
+          if (d < acc[a + 2]!) acc[a + 2] = d;
+          if (core) {
+            acc[a + 5]!++;
+            if (d > acc[a + 3]!) acc[a + 3] = d;
+            if (d < acc[a + 4]!) acc[a + 4] = d;
+          }
+          acc[a + 6]! += d * wt;
+          acc[a + 7]! += wt;
+          const nb = nBins[t]!;
+          if (hi - lo <= minSpread) {
+            let bin = Math.floor(d * inv);
+            if (bin >= nb) bin = nb - 1;
+            diff[t]![bin]! += wt;
+            continue;
+          }
+          const c = wt / (hi - lo);
+          let ea = Math.floor(lo * inv) + 1;
+          let eb = Math.floor(hi * inv) + 1;
+          if (ea > nb + 1) ea = nb + 1;
+          if (eb > nb + 1) eb = nb + 1;
+          const sc = sumC[t]!, sct = sumCt[t]!;
+          sc[ea]! += c;
+          sct[ea]! += c * lo;
+          sc[eb]! -= c;
+          sct[eb]! -= c * hi;
+        }
+      }
+    }
+  }
+  result[0] = points;
+  result[1] = inside;
+  result[2] = total;
+  result[3] = outsideCc;
 }
 
 /** Contours + dose -> DVH in one call (geometry is not kept; use the steps to reuse it). */

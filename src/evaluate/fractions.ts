@@ -17,7 +17,7 @@ import { InputError, fmt } from '../core/errors.js';
 import { sameGrid } from '../geometry/grid.js';
 import { resampleTrilinear } from '../geometry/resample.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { mapDoseSamples, type DoseSamples } from './dvh.js';
+import { mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
 import { checkAlphaBeta, checkFractions, eqd2Gy, eqd2Into, eqd2Label } from './radiobiology.js';
 
 export interface Schedule {
@@ -82,32 +82,39 @@ export function deliveredEqd2Volume(planned: ScalarVolume, schedule: Schedule, a
   return delivered;
 }
 
-/** DVH samples of a planned dose, converted point by point to delivered physical dose. */
-export function deliveredSamples(samples: DoseSamples, schedule: Schedule): DoseSamples {
+/** Planned physical dose -> delivered physical dose, point by point (for mapDoseSamples / structureDvhs). */
+export function deliveredMap(schedule: Schedule): DoseMap {
   checkSchedule(schedule);
   const f = schedule.fractionsDelivered / schedule.fractionsPlanned;
-  return mapDoseSamples(
-    samples,
-    `delivered physical dose (${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`,
-    (D) => D * f,
-  );
+  return { quantity: `delivered physical dose (${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`, f: (D) => D * f };
+}
+
+/** Planned physical dose -> delivered EQD2, point by point from the planned dose per fraction. */
+export function deliveredEqd2Map(schedule: Schedule, alphaBetaGy: number, structure: string): DoseMap {
+  checkSchedule(schedule);
+  checkAlphaBeta(alphaBetaGy, `structure "${structure}"`);
+  const nP = schedule.fractionsPlanned;
+  const nD = schedule.fractionsDelivered;
+  const k = 1 / (2 + alphaBetaGy);
+  return {
+    quantity: `delivered ${eqd2Label(alphaBetaGy)} (${nD} of ${nP} fractions)`,
+    f: (D) => {
+      const d = D / nP;
+      return nD * d * (d + alphaBetaGy) * k;
+    },
+  };
+}
+
+/** DVH samples of a planned dose, converted point by point to delivered physical dose. */
+export function deliveredSamples(samples: DoseSamples, schedule: Schedule): DoseSamples {
+  const m = deliveredMap(schedule);
+  return mapDoseSamples(samples, m.quantity, m.f!);
 }
 
 /** DVH samples of a planned dose, converted point by point to delivered EQD2. */
 export function deliveredEqd2Samples(samples: DoseSamples, schedule: Schedule, alphaBetaGy: number): DoseSamples {
-  checkSchedule(schedule);
-  checkAlphaBeta(alphaBetaGy, `structure "${samples.name}"`);
-  const nP = schedule.fractionsPlanned;
-  const nD = schedule.fractionsDelivered;
-  const k = 1 / (2 + alphaBetaGy);
-  return mapDoseSamples(
-    samples,
-    `delivered ${eqd2Label(alphaBetaGy)} (${nD} of ${nP} fractions)`,
-    (D) => {
-      const d = D / nP;
-      return nD * d * (d + alphaBetaGy) * k;
-    },
-  );
+  const m = deliveredEqd2Map(schedule, alphaBetaGy, samples.name);
+  return mapDoseSamples(samples, m.quantity, m.f!);
 }
 
 export interface Course {

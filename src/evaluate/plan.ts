@@ -26,9 +26,21 @@ import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
 import { matchTg263, type NameMapping } from './constraints/names.js';
 import type { ConstraintSet } from './constraints/types.js';
-import { computeDvh, cumulativeDvh, DEFAULT_BETWEEN_PLANES, SMALL_STRUCTURE_CC, sampleDose, sampleStructure, type DoseSamples, type Dvh, type SamplingInfo } from './dvh.js';
+import {
+  cumulativeDvh,
+  DEFAULT_BETWEEN_PLANES,
+  rasterizeForSampling,
+  SMALL_STRUCTURE_CC,
+  sampleDose,
+  sampleStructure,
+  structureDvhs,
+  type DoseMap,
+  type DoseSamples,
+  type Dvh,
+  type SamplingInfo,
+} from './dvh.js';
 import type { BetweenPlanesChoice } from '../geometry/between-planes.js';
-import { checkSchedule, deliveredEqd2Samples, deliveredSamples, type Schedule } from './fractions.js';
+import { checkSchedule, deliveredEqd2Map, deliveredMap, deliveredSamples, type Schedule } from './fractions.js';
 import {
   conformity,
   doseAtVolumePercent,
@@ -39,7 +51,7 @@ import {
   parseMetric,
   volumeAtDoseCc,
 } from './metrics.js';
-import { alphaBetaFor, eqd2Samples } from './radiobiology.js';
+import { alphaBetaFor, eqd2Map } from './radiobiology.js';
 import { sfrtMetrics, sfrtPhysicalAndEqd2, type SfrtMetrics } from './sfrt.js';
 
 import { DISCLAIMER } from '../core/disclaimer.js';
@@ -220,6 +232,27 @@ function curveOf(dvh: Dvh, points: number): { doseGy: number[]; volumeCc: number
   return { doseGy, volumeCc };
 }
 
+/**
+ * Names of the structures whose samples evaluatePlan reads after their DVHs: the prescriptions'
+ * targets and every structure that may take an SFRT role (GTV, peak and valley, by the rules the SFRT
+ * section below applies).
+ */
+function structuresWithSamples(structures: readonly ContourStructure[], options: PlanEvaluationOptions): Set<string> {
+  const pattern = options.spherePattern ?? /^(sphere|vertex)/i;
+  const names = new Set<string>([
+    ...(options.prescriptions ?? []).map((rx) => rx.structure),
+    ...(options.peakStructures ?? []),
+    ...(options.valleyStructure !== undefined ? [options.valleyStructure] : []),
+  ]);
+  for (const s of structures) {
+    if (s.interpretedType === 'GTV' || /^gtv/i.test(s.name) || /valley/i.test(s.name) || (options.peakStructures === undefined && pattern.test(s.name))) names.add(s.name);
+  }
+  // findStructure also matches names case-insensitively: keep those too.
+  const lower = new Set([...names].map((n) => n.toLowerCase()));
+  for (const s of structures) if (lower.has(s.name.toLowerCase())) names.add(s.name);
+  return names;
+}
+
 export function evaluatePlan(
   structures: readonly ContourStructure[],
   plannedDose: ScalarVolume,
@@ -248,6 +281,13 @@ export function evaluatePlan(
   // All fractions delivered: the delivered dose is the planned dose, point by point (x 1), and
   // delivered EQD2 the planned EQD2; their figures are those of the planned DVHs, relabelled.
   const allDelivered = schedule !== undefined && schedule.fractionsDelivered === schedule.fractionsPlanned;
+  const constraintBasis =
+    options.constraintSet !== undefined && schedule !== undefined
+      ? (options.constraintBasis ?? (options.constraintSet.fractions === schedule.fractionsPlanned ? 'planned-physical' : 'eqd2'))
+      : undefined;
+  // The structures whose samples are read after their DVHs (prescriptions, SFRT roles) keep them;
+  // every other structure's DVHs are made in one pass that stores no points (structureDvhs).
+  const keep = structuresWithSamples(structures, options);
 
   for (const s of structures) {
     const hasClosed = s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
@@ -257,48 +297,71 @@ export function evaluatePlan(
     }
     // A structure whose contours cannot be filled (all points on a line, oblique planes) is left out
     // with the reason; the others are still evaluated.
-    let sampling;
+    let raster;
     try {
-      sampling = sampleStructure(s, plannedDose.grid, { betweenPlanes });
+      raster = rasterizeForSampling(s, plannedDose.grid, { betweenPlanes });
     } catch (e) {
       if (!(e instanceof GeometryError)) throw e;
       warnings.push(`structure "${s.name}" not evaluated: ${e.message.replace(/ \(structure "[^"]*"\)$/, '')}`);
       continue;
     }
-    if (sampling.volumeCc === 0) {
+    const ab = alphaBetaFor(s, options.alphaBeta);
+    // The dose maps: planned physical dose, planned EQD2, and the delivered dose and EQD2 when they
+    // differ from the planned ones (or a constraint check in delivered EQD2 asks for it).
+    const maps: DoseMap[] = [{ quantity: 'physical dose' }];
+    let deliveredAt = 0;
+    let deliveredEqd2At = 1;
+    let exactDeliveredEqd2 = false;
+    if (schedule !== undefined) {
+      maps.push(eqd2Map(schedule.fractionsPlanned, ab.alphaBetaGy, s.name));
+      if (!allDelivered) {
+        deliveredAt = maps.push(deliveredMap(schedule)) - 1;
+        if (schedule.fractionsDelivered > 0) {
+          deliveredEqd2At = maps.push(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name)) - 1;
+          exactDeliveredEqd2 = true;
+        } else deliveredEqd2At = deliveredAt;
+      } else if (constraintBasis === 'eqd2') {
+        maps.push(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name));
+        exactDeliveredEqd2 = true;
+      }
+    }
+    const made = structureDvhs(raster, plannedDose, maps, { ...bin, doseMaxGy: maxDoseGy, keepSamples: keep.has(s.name) });
+    if (made.volumeCc === 0) {
       warnings.push(`structure "${s.name}" not evaluated: its contours enclose no volume`);
       continue;
     }
-    const samples = sampleDose(sampling, plannedDose);
-    warnings.push(...samples.warnings);
-    if (samples.doseGy.length === 0) {
+    warnings.push(...made.warnings);
+    if (made.pointsInside === 0) {
       warnings.push(`structure "${s.name}" lies entirely outside the dose grid; not evaluated`);
       continue;
     }
-    samplesByName.set(s.name, samples);
-    planStructures.push({ name: s.name, interpretedType: s.interpretedType, samples });
-    const ab = alphaBetaFor(s, options.alphaBeta);
-    const planned = computeDvh(samples, bin);
+    const planned = made.dvhs[0]!;
     plannedByName.set(s.name, planned);
+    let samples = made.samples;
+    if (samples !== undefined) samplesByName.set(s.name, samples);
+    const deliveredEqd2Dvh = exactDeliveredEqd2 ? made.dvhs[made.dvhs.length - 1]! : undefined;
+    planStructures.push({
+      name: s.name,
+      interpretedType: s.interpretedType,
+      samples: () => (samples ??= sampleDose(sampleStructure(s, plannedDose.grid, { betweenPlanes }), plannedDose)),
+      dvhs: {
+        planned,
+        ...(deliveredEqd2Dvh !== undefined ? { deliveredEqd2: { alphaBetaGy: ab.alphaBetaGy, dvh: deliveredEqd2Dvh } } : {}),
+      },
+    });
     const requested: Record<string, { value: number; unit: string }> = {};
     for (const [text, spec] of specs) requested[text] = evaluateMetric(planned, spec);
     const tg = matchTg263(s.name, options.mapping);
-    const { grid: _grid, ...info } = sampling.info;
+    const { grid: _grid, ...info } = made.info;
     let scheduled: Pick<StructureEvaluation, 'plannedEqd2' | 'delivered' | 'deliveredEqd2'> = {};
     if (schedule !== undefined) {
-      const plannedEqd2 = computeDvh(eqd2Samples(samples, schedule.fractionsPlanned, ab.alphaBetaGy), bin);
-      // The labels deliveredSamples / deliveredEqd2Samples give.
+      const plannedEqd2 = made.dvhs[1]!;
+      // The labels deliveredMap / deliveredEqd2Map give.
       const deliveredLabel = `(${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`;
       scheduled = {
         plannedEqd2: keyFigures(plannedEqd2),
-        delivered: allDelivered ? keyFigures(planned, `delivered ${planned.quantity} ${deliveredLabel}`) : keyFigures(computeDvh(deliveredSamples(samples, schedule), bin)),
-        deliveredEqd2: allDelivered
-          ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`)
-          : keyFigures(
-              schedule.fractionsDelivered > 0
-                ? computeDvh(deliveredEqd2Samples(samples, schedule, ab.alphaBetaGy), bin)
-                : computeDvh(deliveredSamples(samples, schedule), bin),
-            ),
+        delivered: allDelivered ? keyFigures(planned, `delivered ${planned.quantity} ${deliveredLabel}`) : keyFigures(made.dvhs[deliveredAt]!),
+        deliveredEqd2: allDelivered ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`) : keyFigures(made.dvhs[deliveredEqd2At]!),
       };
     }
     evaluated.push({
@@ -310,7 +373,7 @@ export function evaluatePlan(
       volumeCc: planned.volumeCc,
       dosedVolumeCc: planned.dosedVolumeCc,
       outsideFraction: planned.outsideFraction,
-      sampling: { ...info, points: sampling.index.length },
+      sampling: { ...info, points: made.points },
       planned: keyFigures(planned),
       ...scheduled,
       requested,
@@ -350,7 +413,7 @@ export function evaluatePlan(
   let constraints: ConstraintEvaluation | undefined;
   if (options.constraintSet !== undefined && schedule !== undefined) {
     const set = options.constraintSet;
-    const basis = options.constraintBasis ?? (set.fractions === schedule.fractionsPlanned ? 'planned-physical' : 'eqd2');
+    const basis = constraintBasis!;
     constraints = evaluateConstraints(set, planStructures, {
       basis,
       schedule,

@@ -18,7 +18,7 @@
 import { InputError, fmt } from '../core/errors.js';
 import type { RoiInterpretedType } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { mapDoseSamples, type DoseSamples } from './dvh.js';
+import { mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
 
 export const DEFAULT_ALPHA_BETA_TUMOUR_GY = 10;
 export const DEFAULT_ALPHA_BETA_LATE_NORMAL_GY = 3;
@@ -113,13 +113,19 @@ export function bedVolume(dose: ScalarVolume, fractions: number, alphaBetaGy: nu
   return v;
 }
 
-/** A structure's DVH samples converted point by point to EQD2 (physical dose in n fractions). */
-export function eqd2Samples(samples: DoseSamples, fractions: number, alphaBetaGy: number): DoseSamples {
+/** Physical dose in n fractions -> EQD2, point by point (for mapDoseSamples / structureDvhs). */
+export function eqd2Map(fractions: number, alphaBetaGy: number, structure: string): DoseMap {
   checkFractions(fractions);
-  checkAlphaBeta(alphaBetaGy, `structure "${samples.name}"`);
+  checkAlphaBeta(alphaBetaGy, `structure "${structure}"`);
   const inv = 1 / fractions;
   const k = 1 / (2 + alphaBetaGy);
-  return mapDoseSamples(samples, eqd2Label(alphaBetaGy), (D) => D * (D * inv + alphaBetaGy) * k);
+  return { quantity: eqd2Label(alphaBetaGy), f: (D) => D * (D * inv + alphaBetaGy) * k };
+}
+
+/** A structure's DVH samples converted point by point to EQD2 (physical dose in n fractions). */
+export function eqd2Samples(samples: DoseSamples, fractions: number, alphaBetaGy: number): DoseSamples {
+  const m = eqd2Map(fractions, alphaBetaGy, samples.name);
+  return mapDoseSamples(samples, m.quantity, m.f!);
 }
 
 /** Interpreted types that default to the tumour α/β. */

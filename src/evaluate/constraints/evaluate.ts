@@ -14,7 +14,7 @@
 
 import { InputError, fmt } from '../../core/errors.js';
 import type { RoiInterpretedType } from '../../geometry/structure.js';
-import { combineDvhs, computeDvh, type DoseSamples, type Dvh } from '../dvh.js';
+import { combineDvhs, computeDvh, DEFAULT_BIN_WIDTH_GY, type DoseSamples, type Dvh } from '../dvh.js';
 import { deliveredEqd2Samples, checkSchedule, type Schedule } from '../fractions.js';
 import { doseAtVolumeCc, doseAtVolumePercent, evaluateMetric, parseMetric, volumeBelowDoseCc, type MetricSpec } from '../metrics.js';
 import { alphaBetaFor, eqd2Gy, eqd2Label } from '../radiobiology.js';
@@ -24,8 +24,17 @@ import type { Constraint, ConstraintResult, ConstraintSet, ConstraintStatus } fr
 export interface PlanStructure {
   readonly name: string;
   readonly interpretedType?: RoiInterpretedType;
-  /** Samples of the planned physical dose. */
-  readonly samples: DoseSamples;
+  /** Samples of the planned physical dose, or a function that makes them when first needed. */
+  readonly samples: DoseSamples | (() => DoseSamples);
+  /**
+   * DVHs the caller has already made from those samples (evaluatePlan), used instead of making them
+   * again when their bin width is the one asked for: the planned physical dose, and the delivered
+   * EQD2 (fractions.ts deliveredEqd2Map) of the same schedule for one α/β.
+   */
+  readonly dvhs?: {
+    readonly planned?: Dvh;
+    readonly deliveredEqd2?: { readonly alphaBetaGy: number; readonly dvh: Dvh };
+  };
 }
 
 export type ConstraintBasis = 'planned-physical' | 'eqd2';
@@ -89,8 +98,13 @@ export function evaluateConstraints(
     const key = basis === 'eqd2' ? `${s.name}|${ab}` : s.name;
     let d = cache.get(key);
     if (d === undefined) {
-      const samples = basis === 'eqd2' ? deliveredEqd2Samples(s.samples, schedule, ab) : s.samples;
-      d = computeDvh(samples, binWidthGy !== undefined ? { binWidthGy } : {});
+      const given = basis === 'eqd2' ? (s.dvhs?.deliveredEqd2?.alphaBetaGy === ab ? s.dvhs.deliveredEqd2.dvh : undefined) : s.dvhs?.planned;
+      if (given !== undefined && given.binWidthGy === (binWidthGy ?? DEFAULT_BIN_WIDTH_GY)) d = given;
+      else {
+        const planned = typeof s.samples === 'function' ? s.samples() : s.samples;
+        const samples = basis === 'eqd2' ? deliveredEqd2Samples(planned, schedule, ab) : planned;
+        d = computeDvh(samples, binWidthGy !== undefined ? { binWidthGy } : {});
+      }
       cache.set(key, d);
     }
     return d;

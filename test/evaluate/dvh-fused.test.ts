@@ -1,0 +1,169 @@
+/**
+ * structureDvhs (one pass, no stored points) against the stored path it stands in for:
+ * sampleStructure -> sampleDose -> mapDoseSamples -> computeDvh. The stored path's accuracy is tested
+ * against analytic cases in dvh.test.ts and between-planes.test.ts; here the one-pass DVHs must be
+ * the same numbers: same volumes, min / max / mean to the last bit, every bin within 1e-12 of the
+ * structure's volume (a point mass clamped into the last bin is added at the end instead of in
+ * point order).
+ */
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createGrid, type Grid } from '../../src/geometry/grid.js';
+import { createScalarVolume, type ScalarVolume } from '../../src/geometry/volume.js';
+import type { PlanarContour } from '../../src/geometry/structure.js';
+import {
+  computeDvh,
+  mapDoseSamples,
+  rasterizeForSampling,
+  sampleDose,
+  sampleStructure,
+  structureDvhs,
+  type DoseMap,
+  type Dvh,
+} from '../../src/evaluate/dvh.js';
+import { eqd2Map } from '../../src/evaluate/radiobiology.js';
+import { deliveredEqd2Map, deliveredMap } from '../../src/evaluate/fractions.js';
+
+/** An ellipse with a ripple as an n-gon on plane z (LPS mm). */
+function ring(cx: number, cy: number, z: number, a: number, b: number, n: number, ripple: number): PlanarContour {
+  const p = new Float64Array(3 * n);
+  for (let q = 0; q < n; q++) {
+    const t = (2 * Math.PI * q) / n;
+    const w = 1 + ripple * Math.sin(5 * t);
+    p[3 * q] = cx + a * w * Math.cos(t);
+    p[3 * q + 1] = cy + b * w * Math.sin(t);
+    p[3 * q + 2] = z;
+  }
+  return { geometricType: 'CLOSED_PLANAR', pointsLps: p };
+}
+
+/** An ellipsoid contoured on planes `spacing` apart. */
+function ellipsoid(c: readonly number[], r: readonly number[], spacing: number, ripple: number) {
+  const contours: PlanarContour[] = [];
+  for (let z = Math.ceil((c[2]! - r[2]!) / spacing) * spacing; z <= c[2]! + r[2]!; z += spacing) {
+    const t = 1 - ((z - c[2]!) / r[2]!) ** 2;
+    if (t > 0.02) contours.push(ring(c[0]!, c[1]!, z, r[0]! * Math.sqrt(t), r[1]! * Math.sqrt(t), 48, ripple));
+  }
+  return { name: 'S', contours };
+}
+
+/** A smooth dose with a peak and a gradient, on a grid that may be rotated about z. */
+function doseOn(grid: Grid, peak: readonly number[], gy: number): ScalarVolume {
+  const v = createScalarVolume(grid);
+  const [nx, ny, nz] = grid.size;
+  const d = grid.direction;
+  let p = 0;
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
+    const a = i * grid.spacingMm[0], b = j * grid.spacingMm[1], c = k * grid.spacingMm[2];
+    const x = grid.originMm[0] + d[0] * a + d[1] * b + d[2] * c;
+    const y = grid.originMm[1] + d[3] * a + d[4] * b + d[5] * c;
+    const z = grid.originMm[2] + d[6] * a + d[7] * b + d[8] * c;
+    const r2 = (x - peak[0]!) ** 2 + (y - peak[1]!) ** 2 + (z - peak[2]!) ** 2;
+    v.data[p] = gy * Math.exp(-r2 / 300) + 0.05 * gy * (1 + Math.sin(0.2 * x + 0.1 * z));
+  }
+  return v;
+}
+
+function expectSame(fused: Dvh, stored: Dvh): void {
+  expect(fused.quantity).toBe(stored.quantity);
+  expect(fused.binWidthGy).toBe(stored.binWidthGy);
+  expect(fused.volumeCc).toBe(stored.volumeCc);
+  expect(fused.dosedVolumeCc).toBe(stored.dosedVolumeCc);
+  expect(fused.outsideCc).toBe(stored.outsideCc);
+  expect(fused.minGy).toBe(stored.minGy);
+  expect(fused.maxGy).toBe(stored.maxGy);
+  expect(fused.meanGy).toBe(stored.meanGy);
+  expect(fused.differentialCc.length).toBe(stored.differentialCc.length);
+  let worst = 0;
+  for (let b = 0; b < stored.differentialCc.length; b++) worst = Math.max(worst, Math.abs(fused.differentialCc[b]! - stored.differentialCc[b]!));
+  expect(worst).toBeLessThanOrEqual(1e-12 * Math.max(1, stored.volumeCc));
+}
+
+const schedule = { fractionsPlanned: 5, fractionsDelivered: 2 };
+const mapsFor = (name: string): DoseMap[] => [
+  { quantity: 'physical dose' },
+  eqd2Map(5, 10, name),
+  deliveredMap(schedule),
+  deliveredEqd2Map(schedule, 3, name),
+];
+
+describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
+  it('random ellipsoids, dose grids (rotated, partly outside), spread on and off, four dose maps', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          cx: fc.double({ min: -10, max: 10, noNaN: true }),
+          ry: fc.double({ min: 3, max: 30, noNaN: true }),
+          rz: fc.double({ min: 2, max: 25, noNaN: true }),
+          spacing: fc.constantFrom(1, 2, 2.5, 3),
+          ripple: fc.double({ min: 0, max: 0.2, noNaN: true }),
+          angle: fc.constantFrom(0, 0, 0.3),
+          shift: fc.double({ min: -30, max: 10, noNaN: true }),
+          doseSpacing: fc.constantFrom(2, 2.5, 3),
+          spread: fc.boolean(),
+          model: fc.constantFrom('slab' as const, 'interpolated' as const, 'auto' as const),
+          gy: fc.double({ min: 1, max: 90, noNaN: true }),
+        }),
+        (c) => {
+          const s = ellipsoid([c.cx, 0, 0], [1.3 * c.ry, c.ry, c.rz], c.spacing, c.ripple);
+          const ca = Math.cos(c.angle), sa = Math.sin(c.angle);
+          const grid = createGrid({
+            size: [24, 24, 20],
+            spacingMm: [c.doseSpacing, c.doseSpacing, c.doseSpacing],
+            originMm: [-30 + c.shift, -30, -28],
+            direction: [ca, -sa, 0, sa, ca, 0, 0, 0, 1],
+          });
+          const dose = doseOn(grid, [c.cx + 3, 2, 1], c.gy);
+          const options = { betweenPlanes: c.model };
+          const fused = structureDvhs(rasterizeForSampling(s, grid, options), dose, mapsFor('S'), { spread: c.spread });
+          const sampling = sampleStructure(s, grid, options);
+          const samples = sampleDose(sampling, dose, { spread: c.spread });
+          expect(fused.points).toBe(sampling.index.length);
+          expect(fused.pointsInside).toBe(samples.doseGy.length);
+          expect(fused.warnings).toEqual(samples.warnings);
+          const maps = mapsFor('S');
+          maps.forEach((m, t) => {
+            const stored = computeDvh(m.f === undefined ? samples : mapDoseSamples(samples, m.quantity, m.f));
+            expectSame(fused.dvhs[t]!, stored);
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a structure wholly outside the dose grid: no points inside, NaN figures, as the stored path', () => {
+    const s = ellipsoid([200, 0, 0], [10, 10, 10], 2, 0);
+    const grid = createGrid({ size: [10, 10, 10], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const dose = doseOn(grid, [10, 10, 10], 20);
+    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }]);
+    expect(fused.pointsInside).toBe(0);
+    expect(Math.abs(fused.outsideCc - fused.volumeCc)).toBeLessThan(1e-6 * fused.volumeCc);
+    expect(fused.outsideCc).toBe(sampleDose(sampleStructure(s, grid), dose).outsideCc);
+    expect(Number.isNaN(fused.dvhs[0]!.meanGy)).toBe(true);
+    expect(fused.dvhs[0]!.differentialCc.length).toBe(0);
+    expect(fused.warnings.some((w) => w.includes('outside the dose grid'))).toBe(true);
+  });
+
+  it('a negative dose inside the structure is refused as sampleDose refuses it', () => {
+    const s = ellipsoid([10, 10, 10], [6, 6, 6], 2, 0);
+    const grid = createGrid({ size: [12, 12, 12], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const dose = doseOn(grid, [10, 10, 10], 20);
+    dose.data.fill(-0.5);
+    expect(() => structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }])).toThrow(
+      /dose must be finite and non-negative \(Gy\), found -?[0-9.e-]+ Gy inside the structure/,
+    );
+    expect(() => sampleDose(sampleStructure(s, grid), dose)).toThrow(/inside the structure/);
+  });
+
+  it('doses beyond MAX_DVH_BINS bins take the stored path and widen the bins as computeDvh does', () => {
+    const s = ellipsoid([10, 10, 10], [6, 6, 6], 2, 0);
+    const grid = createGrid({ size: [12, 12, 12], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const dose = doseOn(grid, [10, 10, 10], 2000);
+    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }]);
+    const stored = computeDvh(sampleDose(sampleStructure(s, grid), dose));
+    expect(stored.binWidthGy).toBeGreaterThan(0.01);
+    expectSame(fused.dvhs[0]!, stored);
+  });
+});
