@@ -798,14 +798,40 @@ export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh 
 }
 
 /**
- * A quantity derived point by point from the planned physical dose: a non-decreasing map of it that
- * maps non-negative doses to non-negative values (identity when f is absent), e.g. EQD2
- * (radiobiology.ts eqd2Map) or the delivered dose (fractions.ts deliveredMap, deliveredEqd2Map).
+ * A quantity derived point by point from the planned physical dose D: a non-decreasing map of D that
+ * maps non-negative doses to non-negative values. `kind` picks the formula of mapDoseValue, `a`..`d`
+ * are its numbers: 0 the dose itself; 1 EQD2 of D in n fractions, D (D a + b) c with a = 1 / n,
+ * b = α/β, c = 1 / (2 + α/β) (radiobiology.ts eqd2Map); 2 D a (fractions.ts deliveredMap); 3 delivered
+ * EQD2 from the planned dose per fraction δ = D / a, b δ (δ + c) d with a, b the planned and delivered
+ * fractions, c = α/β, d = 1 / (2 + α/β) (fractions.ts deliveredEqd2Map). Numbers rather than a
+ * function, so that the one-pass kernel computes them inline, with the same arithmetic as the stored
+ * path (doseMapFunction).
  */
 export interface DoseMap {
   readonly quantity: string;
-  readonly f?: (doseGy: number) => number;
+  readonly kind: 0 | 1 | 2 | 3;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
 }
+
+/** The physical dose itself, as a DoseMap. */
+export const PHYSICAL_DOSE: DoseMap = { quantity: 'physical dose', kind: 0, a: 0, b: 0, c: 0, d: 0 };
+
+/** A DoseMap's value at dose D (Gy): the one formula both paths use (see DoseMap). */
+export function mapDoseValue(kind: number, a: number, b: number, c: number, d: number, D: number): number {
+  if (kind === 1) return D * (D * a + b) * c;
+  if (kind === 2) return D * a;
+  if (kind === 3) {
+    const perFraction = D / a;
+    return b * perFraction * (perFraction + c) * d;
+  }
+  return D;
+}
+
+/** A DoseMap as a function of the dose (for mapDoseSamples). */
+export const doseMapFunction = (m: DoseMap): ((doseGy: number) => number) => (D) => mapDoseValue(m.kind, m.a, m.b, m.c, m.d, D);
 
 /** What structureDvhs returns: a structure's DVHs of several dose maps, and its sampling. */
 export interface StructureDvhs {
@@ -856,14 +882,14 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
     for (let i = 0; i < src.length; i++) if (src[i]! > doseMax) doseMax = src[i]!;
   }
   const nBins = maps.map((m) => {
-    const top = m.f === undefined ? doseMax : Math.fround(m.f(Math.fround(doseMax)));
+    const top = m.kind === 0 ? doseMax : Math.fround(mapDoseValue(m.kind, m.a, m.b, m.c, m.d, Math.fround(doseMax)));
     return Math.floor(top / w) + 1;
   });
   if (options.keepSamples === true || !nBins.every((n) => n <= MAX_DVH_BINS)) {
     // The stored path: the samples are wanted, or doses beyond any plan (computeDvh widens the bins).
     const sampling = compact(name, raster.occupancy, raster.info, [...raster.warnings]);
     const samples = sampleDose(sampling, dose, options);
-    const dvhs = maps.map((m) => computeDvh(m.f === undefined ? { ...samples, quantity: m.quantity } : mapDoseSamples(samples, m.quantity, m.f), options));
+    const dvhs = maps.map((m) => computeDvh(m.kind === 0 ? { ...samples, quantity: m.quantity } : mapDoseSamples(samples, m.quantity, doseMapFunction(m)), options));
     return {
       name,
       info: raster.info,
@@ -884,10 +910,11 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
   const acc = new Float64Array(8 * nMaps);
   for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
   const result = new Float64Array([0, 0, 0, 0, -1, 0]);
+  primeFusedDvhKernel();
   fusedDvhKernel(
     raster.occupancy.data, raster.info.grid.size, raster.info.grid.spacingMm, voxelVolumeCc(raster.info.grid),
     src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true,
-    maps.map((m) => m.f), nBins, w, diff, sumC, sumCt, acc, result,
+    Int32Array.from(maps, (m) => m.kind), Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins, w, diff, sumC, sumCt, acc, result,
   );
   const [points, pointsInside, volumeCc, outsideCc, bad] = result as unknown as [number, number, number, number, number];
   if (bad >= 0) {
@@ -941,6 +968,39 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
   return { name, info: raster.info, points, pointsInside, volumeCc, outsideCc, dvhs, warnings };
 }
 
+let primed = false;
+
+/**
+ * Run fusedDvhKernel once on a tiny made-up structure and dose that take every branch (points
+ * outside the dose grid, partial points at the grid's edges, cores and rims, point masses and
+ * spreads, spreads clamped through boxNodeRange, every kind of DoseMap), so that when V8 optimises
+ * the kernel in the middle of a structure of millions of points it has type feedback for every
+ * operation: a branch first taken later would throw the optimised code away and recompile it
+ * (measured: three such deoptimisations cost a 2-million-point BODY about 0.1 s).
+ */
+function primeFusedDvhKernel(): void {
+  if (primed) return;
+  primed = true;
+  const size = [6, 5, 4] as const;
+  const occ = new Float32Array(size[0] * size[1] * size[2]);
+  for (let p = 0; p < occ.length; p++) occ[p] = p % 3 === 0 ? 0 : p % 3 === 1 ? 1 : 0.3;
+  const doseSize = [3, 3, 3] as const;
+  const src = new Float32Array(27);
+  for (let p = 0; p < 27; p++) src[p] = p < 9 ? 5 : (p * 7) % 11;
+  // sampling index -> dose index: half the spacing, shifted so that the last points fall outside
+  const m = new Float64Array([0.5, 0.1, 0, -0.4, 0, 0.5, 0.1, -0.2, 0.05, 0, 0.7, -0.3]);
+  const kinds = Int32Array.from([0, 1, 2, 3]);
+  const params = Float64Array.from([0, 0, 0, 0, 0.2, 3, 0.2, 0, 0.4, 0, 0, 0, 5, 2, 10, 1 / 12]);
+  const nBins = [20, 60, 20, 60];
+  for (const spread of [true, false]) {
+    fusedDvhKernel(
+      occ, size, [2, 2, 3], 0.012, src, doseSize, m, spread, kinds, params, nBins, 1,
+      nBins.map((n) => new Float64Array(n)), nBins.map((n) => new Float64Array(n + 2)), nBins.map((n) => new Float64Array(n + 2)),
+      Float64Array.from({ length: 32 }, (_, i) => [0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0][i % 8]!), new Float64Array(6),
+    );
+  }
+}
+
 /**
  * structureDvhs's pass: compact's point list, sampleDoseKernel's dose and spread, mapDoseSamples and
  * computeDvh's two loops, point by point in compact's order. result: [points, inside, volume (cc),
@@ -955,7 +1015,8 @@ function fusedDvhKernel(
   doseSize: readonly [number, number, number],
   m: Float64Array,
   spread: boolean,
-  fs: readonly (((doseGy: number) => number) | undefined)[],
+  kinds: Int32Array,
+  params: Float64Array,
   nBins: readonly number[],
   w: number,
   diff: readonly Float64Array[],
@@ -983,7 +1044,7 @@ function fusedDvhKernel(
   const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
   const boxed = boxI > 0 && boxJ > 0 && boxK > 0;
   const range = new Float64Array(2);
-  const nMaps = fs.length;
+  const nMaps = kinds.length;
   const inv = 1 / w;
   const minSpread = 1e-6 * w;
   let points = 0, inside = 0, total = 0, outsideCc = 0;
@@ -1071,10 +1132,11 @@ function fusedDvhKernel(
           hiF = fround(hi > cMax ? cMax : hi);
         }
         for (let t = 0; t < nMaps; t++) {
-          const ft = fs[t];
-          const d = ft === undefined ? dF : fround(ft(dF));
-          const lo = ft === undefined ? loF : fround(ft(loF));
-          const hi = ft === undefined ? hiF : fround(ft(hiF));
+          const kind = kinds[t]!;
+          const pa = params[4 * t]!, pb = params[4 * t + 1]!, pc = params[4 * t + 2]!, pd = params[4 * t + 3]!;
+          const d = kind === 0 ? dF : fround(mapDoseValue(kind, pa, pb, pc, pd, dF));
+          const lo = kind === 0 ? loF : fround(mapDoseValue(kind, pa, pb, pc, pd, loF));
+          const hi = kind === 0 ? hiF : fround(mapDoseValue(kind, pa, pb, pc, pd, hiF));
           if (!(d >= 0) || d === Infinity || !(lo >= 0) || !(hi < Infinity)) {
             result[4] = 1;
             result[5] = d;

@@ -17,7 +17,7 @@ import { InputError, fmt } from '../core/errors.js';
 import { sameGrid } from '../geometry/grid.js';
 import { resampleTrilinear } from '../geometry/resample.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
+import { doseMapFunction, mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
 import { checkAlphaBeta, checkFractions, eqd2Gy, eqd2Into, eqd2Label } from './radiobiology.js';
 
 export interface Schedule {
@@ -85,8 +85,14 @@ export function deliveredEqd2Volume(planned: ScalarVolume, schedule: Schedule, a
 /** Planned physical dose -> delivered physical dose, point by point (for mapDoseSamples / structureDvhs). */
 export function deliveredMap(schedule: Schedule): DoseMap {
   checkSchedule(schedule);
-  const f = schedule.fractionsDelivered / schedule.fractionsPlanned;
-  return { quantity: `delivered physical dose (${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`, f: (D) => D * f };
+  return {
+    quantity: `delivered physical dose (${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`,
+    kind: 2,
+    a: schedule.fractionsDelivered / schedule.fractionsPlanned,
+    b: 0,
+    c: 0,
+    d: 0,
+  };
 }
 
 /** Planned physical dose -> delivered EQD2, point by point from the planned dose per fraction. */
@@ -95,26 +101,19 @@ export function deliveredEqd2Map(schedule: Schedule, alphaBetaGy: number, struct
   checkAlphaBeta(alphaBetaGy, `structure "${structure}"`);
   const nP = schedule.fractionsPlanned;
   const nD = schedule.fractionsDelivered;
-  const k = 1 / (2 + alphaBetaGy);
-  return {
-    quantity: `delivered ${eqd2Label(alphaBetaGy)} (${nD} of ${nP} fractions)`,
-    f: (D) => {
-      const d = D / nP;
-      return nD * d * (d + alphaBetaGy) * k;
-    },
-  };
+  return { quantity: `delivered ${eqd2Label(alphaBetaGy)} (${nD} of ${nP} fractions)`, kind: 3, a: nP, b: nD, c: alphaBetaGy, d: 1 / (2 + alphaBetaGy) };
 }
 
 /** DVH samples of a planned dose, converted point by point to delivered physical dose. */
 export function deliveredSamples(samples: DoseSamples, schedule: Schedule): DoseSamples {
   const m = deliveredMap(schedule);
-  return mapDoseSamples(samples, m.quantity, m.f!);
+  return mapDoseSamples(samples, m.quantity, doseMapFunction(m));
 }
 
 /** DVH samples of a planned dose, converted point by point to delivered EQD2. */
 export function deliveredEqd2Samples(samples: DoseSamples, schedule: Schedule, alphaBetaGy: number): DoseSamples {
   const m = deliveredEqd2Map(schedule, alphaBetaGy, samples.name);
-  return mapDoseSamples(samples, m.quantity, m.f!);
+  return mapDoseSamples(samples, m.quantity, doseMapFunction(m));
 }
 
 export interface Course {

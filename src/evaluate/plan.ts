@@ -29,6 +29,7 @@ import type { ConstraintSet } from './constraints/types.js';
 import {
   cumulativeDvh,
   DEFAULT_BETWEEN_PLANES,
+  PHYSICAL_DOSE,
   rasterizeForSampling,
   SMALL_STRUCTURE_CC,
   sampleDose,
@@ -308,7 +309,7 @@ export function evaluatePlan(
     const ab = alphaBetaFor(s, options.alphaBeta);
     // The dose maps: planned physical dose, planned EQD2, and the delivered dose and EQD2 when they
     // differ from the planned ones (or a constraint check in delivered EQD2 asks for it).
-    const maps: DoseMap[] = [{ quantity: 'physical dose' }];
+    const maps: DoseMap[] = [PHYSICAL_DOSE];
     let deliveredAt = 0;
     let deliveredEqd2At = 1;
     let exactDeliveredEqd2 = false;

@@ -18,7 +18,7 @@
 import { InputError, fmt } from '../core/errors.js';
 import type { RoiInterpretedType } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
+import { doseMapFunction, mapDoseSamples, type DoseMap, type DoseSamples } from './dvh.js';
 
 export const DEFAULT_ALPHA_BETA_TUMOUR_GY = 10;
 export const DEFAULT_ALPHA_BETA_LATE_NORMAL_GY = 3;
@@ -117,15 +117,13 @@ export function bedVolume(dose: ScalarVolume, fractions: number, alphaBetaGy: nu
 export function eqd2Map(fractions: number, alphaBetaGy: number, structure: string): DoseMap {
   checkFractions(fractions);
   checkAlphaBeta(alphaBetaGy, `structure "${structure}"`);
-  const inv = 1 / fractions;
-  const k = 1 / (2 + alphaBetaGy);
-  return { quantity: eqd2Label(alphaBetaGy), f: (D) => D * (D * inv + alphaBetaGy) * k };
+  return { quantity: eqd2Label(alphaBetaGy), kind: 1, a: 1 / fractions, b: alphaBetaGy, c: 1 / (2 + alphaBetaGy), d: 0 };
 }
 
 /** A structure's DVH samples converted point by point to EQD2 (physical dose in n fractions). */
 export function eqd2Samples(samples: DoseSamples, fractions: number, alphaBetaGy: number): DoseSamples {
   const m = eqd2Map(fractions, alphaBetaGy, samples.name);
-  return mapDoseSamples(samples, m.quantity, m.f!);
+  return mapDoseSamples(samples, m.quantity, doseMapFunction(m));
 }
 
 /** Interpreted types that default to the tumour α/β. */

@@ -14,7 +14,9 @@ import { createScalarVolume, type ScalarVolume } from '../../src/geometry/volume
 import type { PlanarContour } from '../../src/geometry/structure.js';
 import {
   computeDvh,
+  doseMapFunction,
   mapDoseSamples,
+  PHYSICAL_DOSE,
   rasterizeForSampling,
   sampleDose,
   sampleStructure,
@@ -82,7 +84,7 @@ function expectSame(fused: Dvh, stored: Dvh): void {
 
 const schedule = { fractionsPlanned: 5, fractionsDelivered: 2 };
 const mapsFor = (name: string): DoseMap[] => [
-  { quantity: 'physical dose' },
+  PHYSICAL_DOSE,
   eqd2Map(5, 10, name),
   deliveredMap(schedule),
   deliveredEqd2Map(schedule, 3, name),
@@ -124,7 +126,7 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
           expect(fused.warnings).toEqual(samples.warnings);
           const maps = mapsFor('S');
           maps.forEach((m, t) => {
-            const stored = computeDvh(m.f === undefined ? samples : mapDoseSamples(samples, m.quantity, m.f));
+            const stored = computeDvh(m.kind === 0 ? samples : mapDoseSamples(samples, m.quantity, doseMapFunction(m)));
             expectSame(fused.dvhs[t]!, stored);
           });
         },
@@ -137,7 +139,7 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     const s = ellipsoid([200, 0, 0], [10, 10, 10], 2, 0);
     const grid = createGrid({ size: [10, 10, 10], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
     const dose = doseOn(grid, [10, 10, 10], 20);
-    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }]);
+    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [PHYSICAL_DOSE]);
     expect(fused.pointsInside).toBe(0);
     expect(Math.abs(fused.outsideCc - fused.volumeCc)).toBeLessThan(1e-6 * fused.volumeCc);
     expect(fused.outsideCc).toBe(sampleDose(sampleStructure(s, grid), dose).outsideCc);
@@ -151,7 +153,7 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     const grid = createGrid({ size: [12, 12, 12], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
     const dose = doseOn(grid, [10, 10, 10], 20);
     dose.data.fill(-0.5);
-    expect(() => structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }])).toThrow(
+    expect(() => structureDvhs(rasterizeForSampling(s, grid), dose, [PHYSICAL_DOSE])).toThrow(
       /dose must be finite and non-negative \(Gy\), found -?[0-9.e-]+ Gy inside the structure/,
     );
     expect(() => sampleDose(sampleStructure(s, grid), dose)).toThrow(/inside the structure/);
@@ -161,7 +163,7 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     const s = ellipsoid([10, 10, 10], [6, 6, 6], 2, 0);
     const grid = createGrid({ size: [12, 12, 12], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
     const dose = doseOn(grid, [10, 10, 10], 2000);
-    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [{ quantity: 'physical dose' }]);
+    const fused = structureDvhs(rasterizeForSampling(s, grid), dose, [PHYSICAL_DOSE]);
     const stored = computeDvh(sampleDose(sampleStructure(s, grid), dose));
     expect(stored.binWidthGy).toBeGreaterThan(0.01);
     expectSame(fused.dvhs[0]!, stored);
