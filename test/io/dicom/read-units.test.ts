@@ -14,9 +14,10 @@ import { decodeRleFrame } from '../../../src/io/dicom/read/rle.js';
 import { DicomView } from '../../../src/io/dicom/read/view.js';
 import { TAGS, formatTag, keywordOfTag, tagHex, tagLabel, type TagKeyword } from '../../../src/io/dicom/tags.js';
 
-function stored16(values: number[], bitsStored: number, signed: boolean, littleEndian = true): Float32Array {
-  const bytes = new Uint8Array(2 * values.length);
-  const dv = new DataView(bytes.buffer);
+/** The values as 16-bit words (at byte `at` of their buffer: 1 puts them off a word boundary), decoded. */
+function stored16(values: number[], bitsStored: number, signed: boolean, littleEndian = true, at = 0): Float32Array {
+  const bytes = new Uint8Array(at + 2 * values.length).subarray(at);
+  const dv = new DataView(bytes.buffer, at);
   values.forEach((v, n) => dv.setUint16(2 * n, v, littleEndian));
   const layout: PixelLayout = { rows: 1, columns: values.length, frames: 1, bitsAllocated: 16, bitsStored, signed };
   const out = new Float32Array(values.length);
@@ -38,6 +39,14 @@ describe('stored pixel values', () => {
     expect([...stored16([0xfc18, 0x03e8], 16, true, false)]).toEqual([-1000, 1000]);
   });
 
+  it('values that do not start on a word boundary read the same (odd byte offset, both byte orders)', () => {
+    for (const le of [true, false]) {
+      expect([...stored16([0xfc18, 0x03e8], 16, true, le, 1)]).toEqual([-1000, 1000]);
+      expect([...stored16([0x0fff, 0xf800, 0x07ff], 12, true, le, 3)]).toEqual([-1, -2048, 2047]);
+      expect([...stored16([0xf123, 0x0fff], 12, false, le, 1)]).toEqual([0x123, 4095]);
+    }
+  });
+
   it('32-bit unsigned values above 2^31 stay positive; slope and intercept apply after', () => {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setUint32(0, 0xfffffffe, true);
@@ -46,6 +55,13 @@ describe('stored pixel values', () => {
     const out = new Float64Array(2) as unknown as Float32Array;
     convertStored({ layout, bytes, littleEndian: true }, 0.5, -1, out);
     expect([...out]).toEqual([0xfffffffe * 0.5 - 1, 0.5]);
+    // the same words 2 bytes into their buffer, and as signed 32-bit values
+    const shifted = new Uint8Array(10);
+    shifted.set(bytes, 2);
+    convertStored({ layout, bytes: shifted.subarray(2), littleEndian: true }, 0.5, -1, out);
+    expect([...out]).toEqual([0xfffffffe * 0.5 - 1, 0.5]);
+    convertStored({ layout: { ...layout, signed: true }, bytes: shifted.subarray(2), littleEndian: true }, 1, 0, out);
+    expect([...out]).toEqual([-2, 3]);
   });
 });
 

@@ -194,6 +194,9 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** Whether this machine stores multi-byte numbers little-endian (typed arrays use its order). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * out[offset + n] = stored_n * slope + intercept for every value n of the stored pixels.
  * Hot loop: no allocation per value.
@@ -205,10 +208,21 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
     throw new DicomError(`internal: ${count} values do not fit at offset ${offset} of ${out.length}`);
   }
   const b = stored.bytes;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = stored.littleEndian;
   const shift = 32 - bitsStored;
   const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
+  if (le && HOST_LITTLE_ENDIAN && (bitsAllocated === 16 || bitsAllocated === 32)) {
+    // Little-endian words on a little-endian host: read them as a typed array (aligned: copied when
+    // the value does not start on a word boundary), one tight loop per case (about 4x the DataView's speed).
+    const bytes = b.byteOffset % (bitsAllocated / 8) === 0 ? b : new Uint8Array(b.subarray(0, count * (bitsAllocated / 8))); // a copy (a Buffer's slice is a view)
+    const words = bitsAllocated === 16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+    if (signed && shift !== 0) for (let n = 0; n < count; n++) out[offset + n] = ((words[n]! << shift) >> shift) * slope + intercept;
+    else if (signed) for (let n = 0; n < count; n++) out[offset + n] = (words[n]! | 0) * slope + intercept;
+    else if (bitsStored >= 32) for (let n = 0; n < count; n++) out[offset + n] = words[n]! * slope + intercept;
+    else for (let n = 0; n < count; n++) out[offset + n] = (words[n]! & mask) * slope + intercept;
+    return;
+  }
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let n = 0; n < count; n++) {
     let raw: number;
     if (bitsAllocated === 16) raw = dv.getUint16(2 * n, le);

@@ -43,7 +43,7 @@ export function readFilePrefix(path: string, maxBytes: number): { readonly bytes
     const size = statSync(path).size;
     if (size <= maxBytes) return { bytes: readFileSync(path), complete: true };
     fd = openSync(path, 'r');
-    const buf = Buffer.alloc(maxBytes);
+    const buf = Buffer.allocUnsafe(maxBytes); // not zeroed: only the bytes read are returned
     let got = 0;
     while (got < maxBytes) {
       const n = readSync(fd, buf, got, maxBytes - got, got);
