@@ -12,8 +12,7 @@
  * (lattice-rt reports problems as typed errors, never as log lines).
  */
 
-// @ts-expect-error dcmjs ships no type declarations; the interface below types the part we use.
-import dcmjsUntyped from 'dcmjs';
+import { createRequire } from 'node:module';
 
 /** One data element as dcmjs holds it. */
 export interface RawElement {
@@ -91,7 +90,23 @@ export interface WriteStream {
   getBuffer(): ArrayBuffer;
 }
 
-const dcmjs = dcmjsUntyped as DcmjsApi;
+let loaded: DcmjsApi | undefined;
+
+/**
+ * dcmjs, loaded on first use, with the patches below applied once. Loading it takes 0.06-0.09 s (1.4 MB
+ * of code and its data dictionary), which the commands that read only what src/io/dicom/read/decode.ts
+ * decodes never pay (`lattice evaluate` of plain little-endian files). Its CommonJS build, loaded
+ * synchronously: the same code as its ES module build.
+ */
+function dcmjs(): DcmjsApi {
+  if (loaded === undefined) {
+    const api = createRequire(import.meta.url)('dcmjs') as DcmjsApi;
+    patchAsciiWrites(api);
+    patchLargeWrites(api);
+    loaded = api;
+  }
+  return loaded;
+}
 
 /**
  * dcmjs writes every character of a string value with its own setUint8 call through a chunked view
@@ -99,7 +114,7 @@ const dcmjs = dcmjsUntyped as DcmjsApi;
  * An ASCII string is the same bytes in UTF-8, so it is written here as one block, as dcmjs writes
  * UTF-8 strings; any other string keeps dcmjs's byte-by-byte path (its low byte per character).
  */
-function patchAsciiWrites(): void {
+function patchAsciiWrites(dcmjs: DcmjsApi): void {
   const proto = dcmjs.data.WriteBufferStream.prototype as WriteStream;
   const original = proto.writeAsciiString;
   const encoder = new TextEncoder();
@@ -113,7 +128,6 @@ function patchAsciiWrites(): void {
     return this.increment(bytes.byteLength);
   };
 }
-patchAsciiWrites();
 
 const IMPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -151,7 +165,7 @@ interface HeaderStream {
  *   size, at most MAX_CHUNK_BYTES), so a long value is held in a few chunks.
  * The bytes written are the same (test/io/dicom/dcmjs-large-writes.test.ts compares them with dcmjs's own).
  */
-function patchLargeWrites(): void {
+function patchLargeWrites(dcmjs: DcmjsApi): void {
   const splitProto = Object.getPrototypeOf(new dcmjs.data.WriteBufferStream(16, true).view) as SplitView;
   splitProto.checkSize = function checkSize(this: SplitView, end: number): void {
     while (end > this.byteLength) {
@@ -186,14 +200,13 @@ function patchLargeWrites(): void {
     return s.offset - start;
   };
 }
-patchLargeWrites();
 
-/** dcmjs's WriteBufferStream, for tests of the patch above. */
-export const WriteBufferStream = dcmjs.data.WriteBufferStream;
+/** dcmjs's WriteBufferStream (patched), for tests of the patches above. */
+export const writeBufferStream = (): DcmjsApi['data']['WriteBufferStream'] => dcmjs().data.WriteBufferStream;
 
 /** Run fn with dcmjs's loggers silenced, restoring their levels afterwards. */
 function quietly<T>(fn: () => T): T {
-  const loggers = [dcmjs.log, dcmjs.log.getLogger('validation.dcmjs')];
+  const loggers = [dcmjs().log, dcmjs().log.getLogger('validation.dcmjs')];
   const levels = loggers.map((l) => l.getLevel());
   for (const l of loggers) l.setLevel('silent', false);
   try {
@@ -222,7 +235,7 @@ export interface DcmjsParseOptions {
 export function dcmjsParse(buffer: ArrayBuffer, options: DcmjsParseOptions = {}): { meta: RawDataset; dataset: RawDataset } {
   const untilTag = options.stopAtTag ?? null;
   const parsed = quietly(() =>
-    dcmjs.data.DicomMessage.readFile(buffer, {
+    dcmjs().data.DicomMessage.readFile(buffer, {
       ignoreErrors: false,
       untilTag,
       includeUntilTagValue: false,
@@ -241,7 +254,7 @@ export function dcmjsParse(buffer: ArrayBuffer, options: DcmjsParseOptions = {})
 
 /** The keyword dcmjs's data dictionary gives a tag written "(gggg,eeee)" (upper-case hex), if any. */
 export function dictionaryKeyword(tag: string): string | undefined {
-  const name = dcmjs.data.DicomMetaDictionary.dictionary[tag]?.name;
+  const name = dcmjs().data.DicomMetaDictionary.dictionary[tag]?.name;
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
@@ -251,12 +264,12 @@ export function dictionaryKeyword(tag: string): string | undefined {
 
 /** Keyword-keyed dataset -> tag-keyed dataset (dcmjs denaturalizeDataset). */
 export function denaturalize(dataset: NaturalDataset): RawDataset {
-  return quietly(() => dcmjs.data.DicomMetaDictionary.denaturalizeDataset(dataset));
+  return quietly(() => dcmjs().data.DicomMetaDictionary.denaturalizeDataset(dataset));
 }
 
 /** Tag-keyed dataset -> keyword-keyed dataset (dcmjs naturalizeDataset). */
 export function naturalize(dataset: RawDataset): NaturalDataset {
-  return quietly(() => dcmjs.data.DicomMetaDictionary.naturalizeDataset(dataset));
+  return quietly(() => dcmjs().data.DicomMetaDictionary.naturalizeDataset(dataset));
 }
 
 /**
@@ -269,7 +282,7 @@ export function naturalize(dataset: RawDataset): NaturalDataset {
  */
 export function dcmjsWrite(meta: RawDataset, dataset: RawDataset, options: { readonly checked?: boolean } = {}): Uint8Array {
   return quietly(() => {
-    const dict = new dcmjs.data.DicomDict(meta);
+    const dict = new (dcmjs().data.DicomDict)(meta);
     dict.dict = dataset;
     return new Uint8Array(dict.write({ allowInvalidVRLength: options.checked === true }));
   });

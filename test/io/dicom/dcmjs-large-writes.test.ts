@@ -2,11 +2,11 @@
  * The memory patches of dcmjs's writer (src/io/dicom/dcmjs.ts, issue 11 §5): a sequence is written
  * straight into its parent's stream and a growing stream adds chunks as large as itself. The bytes
  * must be those of dcmjs unpatched: the reference here is a second, untouched copy of dcmjs (its
- * CommonJS build, which `require` loads apart from the ES module lattice-rt patches).
+ * minified build, loaded by file path apart from the CommonJS build lattice-rt loads and patches).
  */
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_CHUNK_BYTES, WriteBufferStream, dcmjsWrite, type RawDataset } from '../../../src/io/dicom/dcmjs.js';
+import { MAX_CHUNK_BYTES, dcmjsWrite, writeBufferStream, type RawDataset } from '../../../src/io/dicom/dcmjs.js';
 import { TRANSFER_SYNTAX } from '../../../src/io/dicom/uid.js';
 import { dataset, put, type Dataset } from '../../../src/io/dicom/write/encode.js';
 import { formatDSList } from '../../../src/io/dicom/write/values.js';
@@ -17,7 +17,8 @@ interface UnpatchedDcmjs {
     WriteBufferStream: unknown;
   };
 }
-const reference = createRequire(import.meta.url)('dcmjs') as UnpatchedDcmjs;
+const require = createRequire(import.meta.url);
+const reference = require(require.resolve('dcmjs').replace(/dcmjs\.js$/, 'dcmjs.min.js')) as UnpatchedDcmjs;
 
 /** A closed polygon of n points on plane z (mm), ContourData values. */
 function polygon(n: number, z: number): string[] {
@@ -106,6 +107,7 @@ function referenceBytes(transferSyntaxUid: string, body: () => Dataset): Uint8Ar
   return new Uint8Array(dict.write({ allowInvalidVRLength: true }));
 }
 
+const WriteBufferStream = writeBufferStream();
 const concat = WriteBufferStream.prototype.concat;
 afterEach(() => {
   WriteBufferStream.prototype.concat = concat;

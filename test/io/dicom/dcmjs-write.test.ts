@@ -4,7 +4,9 @@
  * with other characters keeps dcmjs's path (the low byte of each code).
  */
 import { describe, expect, it } from 'vitest';
-import { WriteBufferStream } from '../../../src/io/dicom/dcmjs.js';
+import { writeBufferStream } from '../../../src/io/dicom/dcmjs.js';
+
+const WriteBufferStream = writeBufferStream();
 
 describe('dcmjs string writes', () => {
   it('writes long ASCII strings as their character codes, across chunk boundaries', () => {

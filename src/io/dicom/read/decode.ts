@@ -27,14 +27,31 @@ import { DICTIONARY, LONG_LENGTH_VRS, SHORT_LENGTH_VRS, keywordOfTag, tagHex } f
 const UNDEFINED_LENGTH = 0xffffffff;
 const ASCII_VRS: ReadonlySet<string> = new Set(['AE', 'AS', 'CS', 'DA', 'DT', 'TM', 'UI']);
 const KNOWN_VRS: ReadonlySet<string> = new Set([...SHORT_LENGTH_VRS, ...LONG_LENGTH_VRS]);
+const SPECIFIC_CHARACTER_SET = 0x00080005;
+/** Character sets (dcmjs's spelling) in which plain ASCII bytes are those characters: single-byte sets and UTF-8. */
+const PLAIN_CHARACTER_SETS: ReadonlySet<string> = new Set(
+  ['', '6', '100', '101', '109', '110', '126', '127', '138', '144', '148', '166', '192'].map((n) => (n === '' ? '' : `iso-ir-${n}`)),
+);
+/** VRs whose value dcmjs (and decodeDataset) gives as its bytes. */
+const BYTES_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 /** A DS / IS value that dcmjs's cleaning leaves as it is (so Number() of it is dcmjs's value). */
 const PLAIN_NUMBER = /^[0-9.+\-eE]+$/;
+
+/** Text VRs whose characters depend on the character set: decoded in `decodeDataset` when plain ASCII. */
+const TEXT_VRS: ReadonlySet<string> = new Set(['LO', 'SH', 'ST', 'LT', 'UT', 'UC', 'UR', 'PN']);
+/** Text VRs with one value (a backslash is part of the text). */
+const SINGLE_TEXT_VRS: ReadonlySet<string> = new Set(['ST', 'LT', 'UT', 'UR']);
+/** Binary number VRs: bytes per value. */
+const BINARY_VRS: ReadonlyMap<string, number> = new Map([['US', 2], ['SS', 2], ['UL', 4], ['SL', 4], ['FL', 4], ['FD', 8]]);
 
 class Unsupported extends Error {}
 
 interface Ctx {
   readonly bytes: Uint8Array;
   readonly explicitVr: boolean;
+  readonly littleEndian: boolean;
+  /** Whole-dataset mode (decodeDataset): text and binary numbers decoded too, else refused. */
+  readonly full: boolean;
   readonly u16: (p: number) => number;
   readonly u32: (p: number) => number;
 }
@@ -132,13 +149,55 @@ function plainNumber(bytes: Uint8Array, p: number, q: number): number | null | u
 }
 
 function decodeValue(ctx: Ctx, vr: string, start: number, end: number): unknown[] {
-  if (start === end) return [];
-  if (vr === 'DS' || vr === 'IS') return decodeNumbers(ctx.bytes, start, end);
+  // dcmjs reads an empty fixed-length number as its default, 0, and empty bytes as an empty buffer
+  if (start === end) return !ctx.full ? [] : BINARY_VRS.has(vr) || vr === 'AT' ? [0] : BYTES_VRS.has(vr) ? [new ArrayBuffer(0)] : [];
+  const bytes = ctx.bytes;
+  if (vr === 'DS' || vr === 'IS') return decodeNumbers(bytes, start, end);
   if (ASCII_VRS.has(vr)) {
-    const parts = latin1(ctx.bytes, start, end).split('\\');
+    const parts = latin1(bytes, start, end).split('\\');
     return vr === 'CS' ? parts.map((s) => s.trim()) : parts;
   }
-  return [new Uint8Array(ctx.bytes.subarray(start, end)).buffer];
+  if (ctx.full && TEXT_VRS.has(vr)) {
+    // Plain ASCII (no byte >= 0x80, no ISO 2022 escape) reads the same in every character set
+    // DICOM allows; anything else is left to dcmjs, which knows them.
+    for (let p = start; p < end; p++) if (bytes[p]! >= 0x80 || bytes[p] === 0x1b) throw new Unsupported();
+    const text = latin1(bytes, start, end);
+    if (SINGLE_TEXT_VRS.has(vr)) return [text.replace(/[\0\s]+$/u, '')];
+    const parts = text.split('\\');
+    if (vr !== 'PN') return parts.map((t) => t.replace(/\0+$/u, '').trim());
+    // dcmjs's person-name objects: the component groups that are present
+    return parts.map((t) => {
+      const [alphabetic, ideographic, phonetic] = t.replace(/[\0\s]+$/u, '').split('=');
+      return { ...(alphabetic ? { Alphabetic: alphabetic } : {}), ...(ideographic ? { Ideographic: ideographic } : {}), ...(phonetic ? { Phonetic: phonetic } : {}) };
+    });
+  }
+  if (ctx.full && vr === 'AT') {
+    // dcmjs's attribute tags: (group << 16 | element) per value, unsigned
+    if ((end - start) % 4 !== 0) throw new Unsupported();
+    const out: number[] = [];
+    for (let p = start; p < end; p += 4) out.push(((ctx.u16(p) << 16) | ctx.u16(p + 2)) >>> 0);
+    return out;
+  }
+  const size = ctx.full ? BINARY_VRS.get(vr) : undefined;
+  if (size !== undefined) {
+    if ((end - start) % size !== 0) throw new Unsupported();
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
+    const le = ctx.littleEndian;
+    const out: number[] = [];
+    for (let p = 0; p < end - start; p += size) {
+      out.push(
+        vr === 'US' ? view.getUint16(p, le)
+          : vr === 'SS' ? view.getInt16(p, le)
+            : vr === 'UL' ? view.getUint32(p, le)
+              : vr === 'SL' ? view.getInt32(p, le)
+                : vr === 'FL' ? view.getFloat32(p, le)
+                  : view.getFloat64(p, le),
+      );
+    }
+    return out;
+  }
+  if (ctx.full && !BYTES_VRS.has(vr)) throw new Unsupported();
+  return [new Uint8Array(bytes.subarray(start, end)).buffer];
 }
 
 /** Elements from pos up to end, or to an item delimiter (then `inItem`); returns the dataset and where it stopped. */
@@ -162,6 +221,8 @@ function readElements(ctx: Ctx, pos: number, end: number, inItem: boolean): { da
       vr = String.fromCharCode(bytes[pos + 4]!, bytes[pos + 5]!);
       // dcmjs re-reads a known tag stored as UN by its dictionary VR, and an unknown VR as UN.
       if (!KNOWN_VRS.has(vr) || (dictVr !== undefined && vr !== dictVr)) throw new Unsupported();
+      // A standard tag stored as UN that tags.ts does not know: dcmjs may read it by its own dictionary.
+      if (ctx.full && vr === 'UN' && (group & 1) === 0) throw new Unsupported();
       if (LONG_LENGTH_VRS.has(vr)) {
         length = u32(pos + 8);
         header = 12;
@@ -173,7 +234,12 @@ function readElements(ctx: Ctx, pos: number, end: number, inItem: boolean): { da
       length = u32(pos + 4);
       header = 8;
       if (dictVr === undefined && length === UNDEFINED_LENGTH) throw new Unsupported();
-      vr = dictVr ?? 'UN';
+      // A standard tag tags.ts does not know: dcmjs reads it by its own dictionary's VR.
+      if (ctx.full && dictVr === undefined && (group & 1) === 0) throw new Unsupported();
+      // dcmjs reads a private creator (gggg,0010-00FF) as LO, other private elements as UN.
+      const privateCreator = (group & 1) === 1 && element >= 0x10 && element <= 0xff;
+      if (ctx.full && (group & 1) === 1 && element < 0x10) throw new Unsupported();
+      vr = dictVr ?? (ctx.full && privateCreator ? 'LO' : 'UN');
     }
     const valueStart = pos + header;
     let el: RawElement;
@@ -185,6 +251,14 @@ function readElements(ctx: Ctx, pos: number, end: number, inItem: boolean): { da
       if (length === UNDEFINED_LENGTH) throw new Unsupported();
       el = { vr, Value: decodeValue(ctx, vr, valueStart, valueStart + length) };
       pos = valueStart + length;
+    }
+    if (ctx.full && tag === SPECIFIC_CHARACTER_SET) {
+      // dcmjs decodes text to Unicode and then states UTF-8 (an empty value too: the default set); a
+      // set whose ASCII bytes read otherwise (ISO 2022 with escapes, multi-byte sets), or several
+      // sets, are left to dcmjs.
+      const coding = String(el.Value![0] ?? '').replace(/[_ ]/g, '-').toLowerCase();
+      if (el.Value!.length > 1 || !PLAIN_CHARACTER_SETS.has(coding)) throw new Unsupported();
+      el = { vr, Value: ['ISO_IR 192'] };
     }
     dataset[tagHex(tag)] = el;
   }
@@ -221,17 +295,45 @@ export function decodeSequence(
   explicitVr: boolean,
   littleEndian: boolean,
 ): RawDataset[] | undefined {
-  const ctx: Ctx = {
+  const ctx = context(bytes, explicitVr, littleEndian, false);
+  try {
+    const undefinedLength = length === UNDEFINED_LENGTH;
+    return readItems(ctx, start, undefinedLength ? bytes.length : start + length, undefinedLength).items;
+  } catch (e) {
+    if (e instanceof Unsupported || e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+function context(bytes: Uint8Array, explicitVr: boolean, littleEndian: boolean, full: boolean): Ctx {
+  return {
     bytes,
     explicitVr,
+    littleEndian,
+    full,
     u16: littleEndian ? (p) => bytes[p]! | (bytes[p + 1]! << 8) : (p) => (bytes[p]! << 8) | bytes[p + 1]!,
     u32: littleEndian
       ? (p) => (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0
       : (p) => ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) >>> 0,
   };
+}
+
+/**
+ * A whole dataset, bytes[start, end) (top-level elements, already walked by parse.ts), as dcmjs
+ * would give it for what lattice-rt reads through DicomView, without loading dcmjs: besides what
+ * decodeSequence decodes, text VRs (LO SH ST LT UT UC UR PN) whose bytes are plain ASCII (dcmjs's
+ * trimming: multi-valued text trimmed, single-valued text trimmed at the end, person names as
+ * { Alphabetic, Ideographic, Phonetic } groups), binary numbers (US SS UL SL FL FD) in the file's
+ * byte order and attribute tags (AT) as (group << 16 | element), with dcmjs's readings of empty
+ * values (0 for a number, an empty buffer for bytes) and of the character set (stated as UTF-8 once
+ * decoded; private creators in implicit VR as LO). Undefined where dcmjs is to decode it: a standard
+ * tag tags.ts does not know in implicit VR (or stored as UN), another VR, text that is not plain
+ * ASCII or in a character set other than a single-byte one or UTF-8, what decodeSequence declines.
+ * test/io/dicom/decode-dataset.test.ts holds it to dcmjs on pydicom's test files and on ours.
+ */
+export function decodeDataset(bytes: Uint8Array, start: number, end: number, explicitVr: boolean, littleEndian: boolean): RawDataset | undefined {
   try {
-    const undefinedLength = length === UNDEFINED_LENGTH;
-    return readItems(ctx, start, undefinedLength ? bytes.length : start + length, undefinedLength).items;
+    return readElements(context(bytes, explicitVr, littleEndian, true), start, end, false).dataset;
   } catch (e) {
     if (e instanceof Unsupported || e instanceof RangeError) return undefined;
     throw e;

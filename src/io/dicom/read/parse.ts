@@ -6,7 +6,8 @@
  * files and pydicom's rtstruct.dcm / no_meta.dcm are), in implicit VR LE, explicit VR LE or BE.
  * Output: the transfer syntax, the file meta and the dataset as DicomViews.
  *
- * dcmjs does the element decoding, but it needs a well-formed Part 10 header and it silently
+ * decode.ts decodes the elements of a plain dataset (decodeDataset: the values DicomView reads, as dcmjs
+ * gives them); dcmjs decodes any other. dcmjs needs a well-formed Part 10 header and it silently
  * shortens values that run past the end of the buffer. So before handing the bytes over, this file
  * (1) reads the meta group itself, finds or infers the transfer syntax (PS3.5 section 10: a bare
  * dataset is explicit VR when bytes 4-5 hold a VR, big endian when the first group reads 0x0008
@@ -20,7 +21,7 @@ import { DicomError } from '../../../core/errors.js';
 import { dcmjsParse } from '../dcmjs.js';
 import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS, TAGS, formatTag, tagHex, tagLabel } from '../tags.js';
 import { TRANSFER_SYNTAX } from '../uid.js';
-import { decodeSequence } from './decode.js';
+import { decodeDataset, decodeSequence } from './decode.js';
 import type { DicomBytes } from './source.js';
 import { datasetEncoding } from './transfer-syntax.js';
 import { DicomView } from './view.js';
@@ -50,6 +51,8 @@ export interface ParsedDicom {
    * element after it). Undefined when absent, not read (stopAtTag) or deflated (then dcmjs has it).
    */
   readonly pixelData?: PixelDataBytes;
+  /** Which decoder read the elements: decode.ts's decodeDataset, or dcmjs (with decodeSequence's sequences). */
+  readonly decodedBy: 'decode.ts' | 'dcmjs';
 }
 
 export interface ParseOptions {
@@ -60,6 +63,8 @@ export interface ParseOptions {
    * reads them), e.g. an RTSTRUCT's ROIContourSequence.
    */
   readonly decodeHere?: readonly number[];
+  /** Decode every element with dcmjs, never with decodeDataset (the reference tests compare it with). */
+  readonly dcmjsOnly?: boolean;
 }
 
 /** A top-level element the walk set aside for decode.ts: its bytes [start, end) and its value. */
@@ -401,6 +406,27 @@ export function parseDicom(input: DicomBytes, options: ParseOptions = {}): Parse
       cut = walkElements(ctx, scan.dataStart, bytes.length, encoding.explicitVr, 0, false);
       partial = cut < bytes.length && ctx.pixelData === undefined;
     }
+    // A plain dataset (every element one decode.ts reads as dcmjs does; lattice-rt's own files and
+    // most little-endian ones) and its meta are decoded here, without dcmjs (src/io/dicom/dcmjs.ts
+    // then never loads it).
+    if (options.dcmjsOnly !== true && !encoding.deflated && scan.transferSyntaxUid !== undefined && scan.elements.length > 0) {
+      const metaStart = scan.hasPreamble ? PREAMBLE_BYTES + 4 : 0;
+      const meta = decodeDataset(bytes, metaStart, scan.dataStart, true, true);
+      delete meta?.['00020000']; // dcmjs leaves the group length out
+      const dataset = meta !== undefined ? decodeDataset(bytes, scan.dataStart, cut, encoding.explicitVr, encoding.littleEndian) : undefined;
+      if (meta !== undefined && dataset !== undefined) {
+        return {
+          file,
+          transferSyntaxUid,
+          hasPreamble: scan.hasPreamble,
+          meta: new DicomView(meta, file),
+          dataset: new DicomView(dataset, file),
+          partial,
+          ...(ctx.pixelData !== undefined ? { pixelData: ctx.pixelData } : {}),
+          decodedBy: 'decode.ts',
+        };
+      }
+    }
     // Sequences decoded here (decode.ts) are cut out of what dcmjs reads; where decode.ts declines
     // one (an encoding dcmjs would read differently), dcmjs reads it after all.
     const decoded = ctx.setAside
@@ -443,6 +469,7 @@ export function parseDicom(input: DicomBytes, options: ParseOptions = {}): Parse
       dataset: new DicomView(parsed.dataset, file),
       partial: partial || (encoding.deflated && options.stopAtTag !== undefined),
       ...(ctx.pixelData !== undefined ? { pixelData: ctx.pixelData } : {}),
+      decodedBy: 'dcmjs',
     };
   } catch (e) {
     if (e instanceof DicomError) throw e;
