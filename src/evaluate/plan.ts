@@ -245,8 +245,10 @@ function structuresWithSamples(structures: readonly ContourStructure[], options:
     ...(options.peakStructures ?? []),
     ...(options.valleyStructure !== undefined ? [options.valleyStructure] : []),
   ]);
+  // The GTV and the valley take SFRT roles only beside peak structures.
+  const peaks = options.peakStructures !== undefined || structures.some((s) => pattern.test(s.name));
   for (const s of structures) {
-    if (s.interpretedType === 'GTV' || /^gtv/i.test(s.name) || /valley/i.test(s.name) || (options.peakStructures === undefined && pattern.test(s.name))) names.add(s.name);
+    if (peaks && (s.interpretedType === 'GTV' || /^gtv/i.test(s.name) || /valley/i.test(s.name) || (options.peakStructures === undefined && pattern.test(s.name)))) names.add(s.name);
   }
   // findStructure also matches names case-insensitively: keep those too.
   const lower = new Set([...names].map((n) => n.toLowerCase()));
