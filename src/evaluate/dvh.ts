@@ -458,9 +458,8 @@ export interface SampleDoseOptions {
  * 0 .. n - 1), likewise y and z, into out[0], out[1]. x, y, z >= 0 (continuous dose indices).
  */
 function boxNodeRange(
-  src: Float32Array, size: readonly [number, number, number], x: number, y: number, z: number, bx: number, by: number, bz: number, out: Float64Array,
+  src: Float32Array, nx: number, ny: number, nz: number, x: number, y: number, z: number, bx: number, by: number, bz: number, out: Float64Array,
 ): void {
-  const [nx, ny, nz] = size;
   const iLo = Math.max(0, Math.floor(x - bx)), iHi = Math.min(nx - 1, Math.ceil(x + bx));
   const jLo = Math.max(0, Math.floor(y - by)), jHi = Math.min(ny - 1, Math.ceil(y + by));
   const kLo = Math.max(0, Math.floor(z - bz)), kHi = Math.min(nz - 1, Math.ceil(z + bz));
@@ -481,48 +480,144 @@ function boxNodeRange(
 }
 
 /**
- * sampleDose's loop over the points (see its comments): dose, spread interval and inside flag per
- * point into the output arrays; result[0] = points inside, result[1] = volume outside (cc),
- * result[2] = index of a point with a negative or non-finite dose (-1 if none), result[3] = its dose.
- * Kept apart, with every comparison run on every point where it can be, so that the optimised loop
- * has the type feedback it needs from the first points on (no deoptimisation half-way through a
- * large structure).
+ * What pointDose needs of a dose grid and a sampling grid, set up once per structure: the dose values,
+ * the sampling-index -> dose-index affine (row-major 3 x 4), the footprint rule of
+ * src/geometry/resample.ts (constant over the outer half voxel, outside beyond it) and a sampling
+ * box's half-extent along each dose axis.
+ */
+interface PointDoseSetup {
+  readonly src: Float32Array;
+  readonly nx: number; readonly ny: number; readonly nz: number;
+  readonly m00: number; readonly m01: number; readonly m02: number; readonly t0: number;
+  readonly m10: number; readonly m11: number; readonly m12: number; readonly t1: number;
+  readonly m20: number; readonly m21: number; readonly m22: number; readonly t2: number;
+  readonly loI: number; readonly hiI: number; readonly maxI: number; readonly topI: number;
+  readonly loJ: number; readonly hiJ: number; readonly maxJ: number; readonly topJ: number;
+  readonly loK: number; readonly hiK: number; readonly maxK: number; readonly topK: number;
+  readonly di: number; readonly dj: number; readonly dk: number;
+  readonly boxI: number; readonly boxJ: number; readonly boxK: number;
+  readonly boxed: boolean;
+  readonly spread: boolean;
+  /** Scratch for boxNodeRange. */
+  readonly range: Float64Array;
+}
+
+function pointDoseSetup(src: Float32Array, doseSize: readonly [number, number, number], m: Float64Array, spread: boolean): PointDoseSetup {
+  const [nx, ny, nz] = doseSize;
+  const eps = 1e-6;
+  const boxI = 0.5 * (Math.abs(m[0]!) + Math.abs(m[1]!) + Math.abs(m[2]!));
+  const boxJ = 0.5 * (Math.abs(m[4]!) + Math.abs(m[5]!) + Math.abs(m[6]!));
+  const boxK = 0.5 * (Math.abs(m[8]!) + Math.abs(m[9]!) + Math.abs(m[10]!));
+  return {
+    src, nx, ny, nz,
+    m00: m[0]!, m01: m[1]!, m02: m[2]!, t0: m[3]!,
+    m10: m[4]!, m11: m[5]!, m12: m[6]!, t1: m[7]!,
+    m20: m[8]!, m21: m[9]!, m22: m[10]!, t2: m[11]!,
+    loI: -0.5 - eps, hiI: nx - 0.5 + eps, maxI: nx - 1, topI: Math.max(nx - 2, 0),
+    loJ: -0.5 - eps, hiJ: ny - 0.5 + eps, maxJ: ny - 1, topJ: Math.max(ny - 2, 0),
+    loK: -0.5 - eps, hiK: nz - 0.5 + eps, maxK: nz - 1, topK: Math.max(nz - 2, 0),
+    di: nx > 1 ? 1 : 0, dj: ny > 1 ? nx : 0, dk: nz > 1 ? nx * ny : 0,
+    boxI, boxJ, boxK,
+    boxed: boxI > 0 && boxJ > 0 && boxK > 0,
+    spread,
+    range: new Float64Array(2),
+  };
+}
+
+/**
+ * The dose at sampling index (i, j, k) (fractional for a partial point), into out: out[0] the dose,
+ * out[1], out[2] the interval its volume is spread over (both the dose when spreading is off).
+ * Returns 0 when the point lies beyond the dose grid's footprint, 1 when inside, -1 when the dose is
+ * negative or not finite (out[0] holds it). The one copy of the per-point dose for sampleDose's loop
+ * and structureDvhs's, small enough for V8 to inline into both.
+ */
+function pointDose(s: PointDoseSetup, i: number, j: number, k: number, out: Float64Array): number {
+  const ci = s.m00 * i + s.m01 * j + s.m02 * k + s.t0;
+  const cj = s.m10 * i + s.m11 * j + s.m12 * k + s.t1;
+  const ck = s.m20 * i + s.m21 * j + s.m22 * k + s.t2;
+  if (!(ci >= s.loI && ci <= s.hiI && cj >= s.loJ && cj <= s.hiJ && ck >= s.loK && ck <= s.hiK)) return 0;
+  // Clamped to the outer voxel centres (the constant outer half voxel).
+  const maxI = s.maxI, maxJ = s.maxJ, maxK = s.maxK;
+  const xc = ci > 0 ? ci : 0, yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
+  const x = xc < maxI ? xc : maxI, y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
+  let i0 = x | 0, j0 = y | 0, k0 = z | 0;
+  if (i0 > s.topI) i0 = s.topI;
+  if (j0 > s.topJ) j0 = s.topJ;
+  if (k0 > s.topK) k0 = s.topK;
+  const fx = x - i0, fy = y - j0, fz = z - k0;
+  const src = s.src, di = s.di, dj = s.dj, dk = s.dk;
+  const b = i0 + s.nx * (j0 + s.ny * k0);
+  const v000 = src[b]!, v100 = src[b + di]!, v010 = src[b + dj]!, v110 = src[b + dj + di]!;
+  const v001 = src[b + dk]!, v101 = src[b + dk + di]!, v011 = src[b + dk + dj]!, v111 = src[b + dk + dj + di]!;
+  const e00 = v100 - v000, e10 = v110 - v010, e01 = v101 - v001, e11 = v111 - v011;
+  const c00 = v000 + fx * e00, c10 = v010 + fx * e10, c01 = v001 + fx * e01, c11 = v011 + fx * e11;
+  const c0 = c00 + fy * (c10 - c00);
+  const c1 = c01 + fy * (c11 - c01);
+  const v = c0 + fz * (c1 - c0);
+  out[0] = v;
+  if (!(v >= 0) || v === Infinity) return -1;
+  if (!s.spread) {
+    out[1] = v;
+    out[2] = v;
+    return 1;
+  }
+  // Gradient per dose-grid index step (0 along an axis where the point is in the constant outer
+  // half voxel), then the dose change across the sampling box along each sampling axis; the
+  // spread has the variance of the box in that linear dose: half-width 1/2 sqrt(Σ ΔDₐ²).
+  const g0 = e00 + fy * (e10 - e00);
+  const g1 = e01 + fy * (e11 - e01);
+  const gI = ci < 0 || ci > maxI ? 0 : g0 + fz * (g1 - g0);
+  const gJ = cj < 0 || cj > maxJ ? 0 : c10 - c00 + fz * (c11 - c01 - (c10 - c00));
+  const gK = ck < 0 || ck > maxK ? 0 : c1 - c0;
+  const dA = gI * s.m00 + gJ * s.m10 + gK * s.m20;
+  const dB = gI * s.m01 + gJ * s.m11 + gK * s.m21;
+  const dC = gI * s.m02 + gJ * s.m12 + gK * s.m22;
+  const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
+  // The trilinear field never leaves the range of the grid values at the nodes of the cells it
+  // is read from. Clamp the spread to the range over the nodes of every cell the sampling box
+  // touches: a linear field is untouched, while at a dose maximum or minimum the linear model no
+  // longer overshoots (a near-maximum such as D0.035cc never exceeds the highest dose value there).
+  const lo = v - half;
+  const hi = v + half;
+  // Those nodes include the interpolation cell's (the box is wider than a point): when the interval
+  // lies within the cell's node range (most points), the clamp cannot act and the box is not read.
+  const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
+  const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
+  const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
+  const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
+  let cMin = n03 < n47 ? n03 : n47;
+  let cMax = x03 > x47 ? x03 : x47;
+  if (!(s.boxed && lo >= cMin && hi <= cMax)) {
+    boxNodeRange(src, s.nx, s.ny, s.nz, x, y, z, s.boxI, s.boxJ, s.boxK, s.range);
+    cMin = s.range[0]!;
+    cMax = s.range[1]!;
+  }
+  out[1] = lo < cMin ? cMin : lo > 0 ? lo : 0;
+  out[2] = hi > cMax ? cMax : hi;
+  return 1;
+}
+
+/**
+ * sampleDose's loop over the points: dose, spread interval and inside flag per point into the output
+ * arrays (pointDose); result[0] = points inside, result[1] = volume outside (cc), result[2] = index of
+ * a point with a negative or non-finite dose (-1 if none), result[3] = its dose.
  */
 function sampleDoseKernel(
-  src: Float32Array,
-  doseSize: readonly [number, number, number],
-  m: Float64Array,
+  s: PointDoseSetup,
   samplingSize: readonly [number, number, number],
   index: Uint32Array,
   partial: Uint32Array | undefined,
   off: Float32Array | undefined,
   weightCc: Float32Array,
-  spread: boolean,
   doseOut: Float32Array,
   loOut: Float32Array,
   hiOut: Float32Array,
   inside: Uint8Array,
   result: Float64Array,
 ): void {
-  const [nx, ny, nz] = doseSize;
-  const m00 = m[0]!, m01 = m[1]!, m02 = m[2]!, t0 = m[3]!;
-  const m10 = m[4]!, m11 = m[5]!, m12 = m[6]!, t1 = m[7]!;
-  const m20 = m[8]!, m21 = m[9]!, m22 = m[10]!, t2 = m[11]!;
   const sx = samplingSize[0];
   const sxy = samplingSize[0] * samplingSize[1];
-  // Trilinear interpolation with the footprint rule of src/geometry/resample.ts (constant over
-  // the outer half voxel, outside beyond it), inlined, with its gradient from the same 8 values.
-  const eps = 1e-6;
-  const loI = -0.5 - eps, hiI = nx - 0.5 + eps, maxI = nx - 1, topI = Math.max(nx - 2, 0);
-  const loJ = -0.5 - eps, hiJ = ny - 0.5 + eps, maxJ = ny - 1, topJ = Math.max(ny - 2, 0);
-  const loK = -0.5 - eps, hiK = nz - 0.5 + eps, maxK = nz - 1, topK = Math.max(nz - 2, 0);
-  const di = nx > 1 ? 1 : 0, dj = ny > 1 ? nx : 0, dk = nz > 1 ? nx * ny : 0;
-  // Half-extent of a sampling box along each dose index axis (dose index units).
-  const boxI = 0.5 * (Math.abs(m00) + Math.abs(m01) + Math.abs(m02));
-  const boxJ = 0.5 * (Math.abs(m10) + Math.abs(m11) + Math.abs(m12));
-  const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
-  const boxed = boxI > 0 && boxJ > 0 && boxK > 0;
-  const range = new Float64Array(2);
+  const point = new Float64Array(3);
   const n = index.length;
   let nIn = 0;
   let outsideCc = 0;
@@ -545,72 +640,22 @@ function sampleDoseKernel(
       np++;
       nextPartial = np < nPartial ? partial![np]! : -1;
     }
-    const ci = m00 * i + m01 * j + m02 * k + t0;
-    const cj = m10 * i + m11 * j + m12 * k + t1;
-    const ck = m20 * i + m21 * j + m22 * k + t2;
-    if (!(ci >= loI && ci <= hiI && cj >= loJ && cj <= hiJ && ck >= loK && ck <= hiK)) {
+    const at = pointDose(s, i, j, k, point);
+    if (at === 0) {
       outsideCc += weightCc[q]!;
       inside[q] = 0;
       continue;
     }
-    inside[q] = 1;
-    // Clamped to the outer voxel centres (the constant outer half voxel).
-    const xc = ci > 0 ? ci : 0, yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
-    const x = xc < maxI ? xc : maxI, y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
-    let i0 = x | 0, j0 = y | 0, k0 = z | 0;
-    if (i0 > topI) i0 = topI;
-    if (j0 > topJ) j0 = topJ;
-    if (k0 > topK) k0 = topK;
-    const fx = x - i0, fy = y - j0, fz = z - k0;
-    const b = i0 + nx * (j0 + ny * k0);
-    const v000 = src[b]!, v100 = src[b + di]!, v010 = src[b + dj]!, v110 = src[b + dj + di]!;
-    const v001 = src[b + dk]!, v101 = src[b + dk + di]!, v011 = src[b + dk + dj]!, v111 = src[b + dk + dj + di]!;
-    const e00 = v100 - v000, e10 = v110 - v010, e01 = v101 - v001, e11 = v111 - v011;
-    const c00 = v000 + fx * e00, c10 = v010 + fx * e10, c01 = v001 + fx * e01, c11 = v011 + fx * e11;
-    const c0 = c00 + fy * (c10 - c00);
-    const c1 = c01 + fy * (c11 - c01);
-    const v = c0 + fz * (c1 - c0);
-    if (!(v >= 0) || v === Infinity) {
+    if (at < 0) {
       result[2] = q;
-      result[3] = v;
+      result[3] = point[0]!;
       break;
     }
-    doseOut[q] = v;
+    inside[q] = 1;
+    doseOut[q] = point[0]!;
+    loOut[q] = point[1]!;
+    hiOut[q] = point[2]!;
     nIn++;
-    if (!spread) continue;
-    // Gradient per dose-grid index step (0 along an axis where the point is in the constant outer
-    // half voxel), then the dose change across the sampling box along each sampling axis; the
-    // spread has the variance of the box in that linear dose: half-width 1/2 sqrt(Σ ΔDₐ²).
-    const e0 = e00 + fy * (e10 - e00);
-    const e1 = e01 + fy * (e11 - e01);
-    const gI = ci < 0 || ci > maxI ? 0 : e0 + fz * (e1 - e0);
-    const gJ = cj < 0 || cj > maxJ ? 0 : c10 - c00 + fz * (c11 - c01 - (c10 - c00));
-    const gK = ck < 0 || ck > maxK ? 0 : c1 - c0;
-    const dA = gI * m00 + gJ * m10 + gK * m20;
-    const dB = gI * m01 + gJ * m11 + gK * m21;
-    const dC = gI * m02 + gJ * m12 + gK * m22;
-    const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
-    // The trilinear field never leaves the range of the grid values at the nodes of the cells it
-    // is read from. Clamp the spread to the range over the nodes of every cell the sampling box
-    // touches: a linear field is untouched, while at a dose maximum or minimum the linear model no
-    // longer overshoots (a near-maximum such as D0.035cc never exceeds the highest dose value there).
-    const lo = v - half;
-    const hi = v + half;
-    // Those nodes include the interpolation cell's (the box is wider than a point): when the interval
-    // lies within the cell's node range (most points), the clamp cannot act and the box is not read.
-    const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
-    const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
-    const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
-    const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
-    let cMin = n03 < n47 ? n03 : n47;
-    let cMax = x03 > x47 ? x03 : x47;
-    if (!(boxed && lo >= cMin && hi <= cMax)) {
-      boxNodeRange(src, doseSize, x, y, z, boxI, boxJ, boxK, range);
-      cMin = range[0]!;
-      cMax = range[1]!;
-    }
-    loOut[q] = lo < cMin ? cMin : lo > 0 ? lo : 0;
-    hiOut[q] = hi > cMax ? cMax : hi;
   }
   result[0] = nIn;
   result[1] = outsideCc;
@@ -639,7 +684,7 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   const inside = new Uint8Array(n);
   const result = new Float64Array([0, 0, -1, 0]);
   sampleDoseKernel(
-    dose.data, dose.grid.size, m, g.size, sampling.index, sampling.partial, sampling.offset, sampling.weightCc, spread,
+    pointDoseSetup(dose.data, dose.grid.size, m, spread), g.size, sampling.index, sampling.partial, sampling.offset, sampling.weightCc,
     doseAll, loAll, hiAll, inside, result,
   );
   if (result[2]! >= 0) {
@@ -913,7 +958,7 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
   primeFusedDvhKernel();
   fusedDvhKernel(
     raster.occupancy.data, raster.info.grid.size, raster.info.grid.spacingMm, voxelVolumeCc(raster.info.grid),
-    src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true,
+    pointDoseSetup(src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true),
     Int32Array.from(maps, (m) => m.kind), Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins, w, diff, sumC, sumCt, acc, result,
   );
   const [points, pointsInside, volumeCc, outsideCc, bad] = result as unknown as [number, number, number, number, number];
@@ -994,7 +1039,7 @@ function primeFusedDvhKernel(): void {
   const nBins = [20, 60, 20, 60];
   for (const spread of [true, false]) {
     fusedDvhKernel(
-      occ, size, [2, 2, 3], 0.012, src, doseSize, m, spread, kinds, params, nBins, 1,
+      occ, size, [2, 2, 3], 0.012, pointDoseSetup(src, doseSize, m, spread), kinds, params, nBins, 1,
       nBins.map((n) => new Float64Array(n)), nBins.map((n) => new Float64Array(n + 2)), nBins.map((n) => new Float64Array(n + 2)),
       Float64Array.from({ length: 32 }, (_, i) => [0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0][i % 8]!), new Float64Array(6),
     );
@@ -1002,7 +1047,7 @@ function primeFusedDvhKernel(): void {
 }
 
 /**
- * structureDvhs's pass: compact's point list, sampleDoseKernel's dose and spread, mapDoseSamples and
+ * structureDvhs's pass: compact's point list, pointDose's dose and spread, mapDoseSamples and
  * computeDvh's two loops, point by point in compact's order. result: [points, inside, volume (cc),
  * outside (cc), -1 or 1 when a dose was negative or not finite, that dose].
  */
@@ -1011,10 +1056,7 @@ function fusedDvhKernel(
   size: readonly [number, number, number],
   spacing: readonly [number, number, number],
   vcc: number,
-  src: Float32Array,
-  doseSize: readonly [number, number, number],
-  m: Float64Array,
-  spread: boolean,
+  s: PointDoseSetup,
   kinds: Int32Array,
   params: Float64Array,
   nBins: readonly number[],
@@ -1029,21 +1071,7 @@ function fusedDvhKernel(
   const [nx, ny, nz] = size;
   const [hx, hy, hz] = spacing;
   const nxy = nx * ny;
-  const [dx, dy, dz] = doseSize;
-  const m00 = m[0]!, m01 = m[1]!, m02 = m[2]!, t0 = m[3]!;
-  const m10 = m[4]!, m11 = m[5]!, m12 = m[6]!, t1 = m[7]!;
-  const m20 = m[8]!, m21 = m[9]!, m22 = m[10]!, t2 = m[11]!;
-  // sampleDoseKernel's footprint rule and box, as there.
-  const eps = 1e-6;
-  const loI = -0.5 - eps, hiI = dx - 0.5 + eps, maxI = dx - 1, topI = Math.max(dx - 2, 0);
-  const loJ = -0.5 - eps, hiJ = dy - 0.5 + eps, maxJ = dy - 1, topJ = Math.max(dy - 2, 0);
-  const loK = -0.5 - eps, hiK = dz - 0.5 + eps, maxK = dz - 1, topK = Math.max(dz - 2, 0);
-  const di = dx > 1 ? 1 : 0, dj = dy > 1 ? dx : 0, dk = dz > 1 ? dx * dy : 0;
-  const boxI = 0.5 * (Math.abs(m00) + Math.abs(m01) + Math.abs(m02));
-  const boxJ = 0.5 * (Math.abs(m10) + Math.abs(m11) + Math.abs(m12));
-  const boxK = 0.5 * (Math.abs(m20) + Math.abs(m21) + Math.abs(m22));
-  const boxed = boxI > 0 && boxJ > 0 && boxK > 0;
-  const range = new Float64Array(2);
+  const point = new Float64Array(3);
   const nMaps = kinds.length;
   const inv = 1 / w;
   const minSpread = 1e-6 * w;
@@ -1075,62 +1103,20 @@ function fusedDvhKernel(
             sk += fround((uz * dist) / hz);
           }
         }
-        const ci = m00 * si + m01 * sj + m02 * sk + t0;
-        const cj = m10 * si + m11 * sj + m12 * sk + t1;
-        const ck = m20 * si + m21 * sj + m22 * sk + t2;
-        if (!(ci >= loI && ci <= hiI && cj >= loJ && cj <= hiJ && ck >= loK && ck <= hiK)) {
+        const at = pointDose(s, si, sj, sk, point);
+        if (at === 0) {
           outsideCc += wt;
           continue;
         }
-        const xc = ci > 0 ? ci : 0, yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
-        const x = xc < maxI ? xc : maxI, y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
-        let i0 = x | 0, j0 = y | 0, k0 = z | 0;
-        if (i0 > topI) i0 = topI;
-        if (j0 > topJ) j0 = topJ;
-        if (k0 > topK) k0 = topK;
-        const fx = x - i0, fy = y - j0, fz = z - k0;
-        const b = i0 + dx * (j0 + dy * k0);
-        const v000 = src[b]!, v100 = src[b + di]!, v010 = src[b + dj]!, v110 = src[b + dj + di]!;
-        const v001 = src[b + dk]!, v101 = src[b + dk + di]!, v011 = src[b + dk + dj]!, v111 = src[b + dk + dj + di]!;
-        const e00 = v100 - v000, e10 = v110 - v010, e01 = v101 - v001, e11 = v111 - v011;
-        const c00 = v000 + fx * e00, c10 = v010 + fx * e10, c01 = v001 + fx * e01, c11 = v011 + fx * e11;
-        const c0 = c00 + fy * (c10 - c00);
-        const c1 = c01 + fy * (c11 - c01);
-        const v = c0 + fz * (c1 - c0);
-        if (!(v >= 0) || v === Infinity) {
+        if (at < 0) {
           result[4] = 1;
-          result[5] = v;
+          result[5] = point[0]!;
           return;
         }
         inside++;
-        const dF = fround(v);
-        let loF = dF, hiF = dF;
-        if (spread) {
-          const g0 = e00 + fy * (e10 - e00);
-          const g1 = e01 + fy * (e11 - e01);
-          const gI = ci < 0 || ci > maxI ? 0 : g0 + fz * (g1 - g0);
-          const gJ = cj < 0 || cj > maxJ ? 0 : c10 - c00 + fz * (c11 - c01 - (c10 - c00));
-          const gK = ck < 0 || ck > maxK ? 0 : c1 - c0;
-          const dA = gI * m00 + gJ * m10 + gK * m20;
-          const dB = gI * m01 + gJ * m11 + gK * m21;
-          const dC = gI * m02 + gJ * m12 + gK * m22;
-          const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
-          const lo = v - half;
-          const hi = v + half;
-          const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
-          const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
-          const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
-          const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
-          let cMin = n03 < n47 ? n03 : n47;
-          let cMax = x03 > x47 ? x03 : x47;
-          if (!(boxed && lo >= cMin && hi <= cMax)) {
-            boxNodeRange(src, doseSize, x, y, z, boxI, boxJ, boxK, range);
-            cMin = range[0]!;
-            cMax = range[1]!;
-          }
-          loF = fround(lo < cMin ? cMin : lo > 0 ? lo : 0);
-          hiF = fround(hi > cMax ? cMax : hi);
-        }
+        const dF = fround(point[0]!);
+        const loF = fround(point[1]!);
+        const hiF = fround(point[2]!);
         for (let t = 0; t < nMaps; t++) {
           const kind = kinds[t]!;
           const pa = params[4 * t]!, pb = params[4 * t + 1]!, pc = params[4 * t + 2]!, pd = params[4 * t + 3]!;
