@@ -4,7 +4,7 @@
  * CT series, structure set, plan and dose of one study.
  *
  * Only the header of each file is parsed (top-level elements below (0028,0100), i.e. up to the image
- * size and pixel spacing, from the first 64 KiB when that holds them), so scanning a CT folder does
+ * size and pixel spacing, from the first 8 or 64 KiB when that holds them), so scanning a CT folder does
  * not decode pixel data; the parsed headers are kept (`headers`), enough for a CT series' geometry
  * (readCtGeometry) without reading its files again. Files that are
  * not DICOM, or that cannot be parsed, are listed in `skipped` with the reason; so are DICOMDIR
@@ -74,8 +74,8 @@ export interface DicomInventory {
   readonly headers: ReadonlyMap<string, ParsedDicom>;
 }
 
-/** Header bytes read first; a file whose header is longer is read whole. */
-const PREFIX_BYTES = 64 * 1024;
+/** Header bytes read first (8 KiB holds most headers, lattice-rt's own CT's in 2 KiB), then 64 KiB; a file whose header is longer is read whole. */
+const PREFIX_BYTES = [8 * 1024, 64 * 1024];
 /**
  * Top-level elements from this tag on are not read: (0028,0100) BitsAllocated, the image pixel
  * description after Rows, Columns and PixelSpacing.
@@ -150,15 +150,17 @@ function listFiles(root: string, skipped: SkippedFile[]): string[] {
  * when that suffices, else from the whole file.
  */
 export function readHeader(file: string, stopAtTag: number = HEADER_END_TAG): ParsedDicom {
-  const prefix = readFilePrefix(file, PREFIX_BYTES);
-  if (prefix.complete) return parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
-  try {
-    const parsed = parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
-    // A prefix that ends exactly between elements looks complete: trust it only when the walk reached
-    // the stop tag (a deflated dataset cannot be walked, so it is always read whole).
-    if (parsed.partial && !datasetEncoding(parsed.transferSyntaxUid).deflated) return parsed;
-  } catch (e) {
-    if (!(e instanceof DicomError)) throw e;
+  for (const bytes of PREFIX_BYTES) {
+    const prefix = readFilePrefix(file, bytes);
+    if (prefix.complete) return parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
+    try {
+      const parsed = parseDicom({ name: file, bytes: prefix.bytes }, { stopAtTag });
+      // A prefix that ends exactly between elements looks complete: trust it only when the walk reached
+      // the stop tag (a deflated dataset cannot be walked, so it is always read whole).
+      if (parsed.partial && !datasetEncoding(parsed.transferSyntaxUid).deflated) return parsed;
+    } catch (e) {
+      if (!(e instanceof DicomError)) throw e;
+    }
   }
   return parseDicom(loadInput(file), { stopAtTag });
 }
