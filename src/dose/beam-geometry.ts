@@ -77,6 +77,12 @@ export function checkPatientPosition(
   return warnings;
 }
 
+/** Exact identity of a beam's source position (the geometry without the collimator angle, which
+ * turns the field but moves neither the source nor the central axis): equal keys, equal radiological
+ * depths of every point. */
+export const sourceKey = (g: BeamGeometry): string =>
+  `${g.gantryDeg}|${g.couchDeg}|${g.isocenterLps[0]}|${g.isocenterLps[1]}|${g.isocenterLps[2]}|${g.sadMm}`;
+
 /** Only head-first supine is modelled; other positions would need their own fixed -> LPS map. */
 export function beamFrame(g: BeamGeometry): BeamFrame {
   for (const [name, v] of [['gantry', g.gantryDeg], ['collimator', g.collimatorDeg], ['couch', g.couchDeg], ['SAD', g.sadMm]] as const) {

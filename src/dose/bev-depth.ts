@@ -17,6 +17,7 @@
 
 import type { BeamFrame } from './beam-geometry.js';
 import { radiologicalPath, radiologicalProfile, type RayTracer } from './siddon.js';
+import { scratchArray, type ScratchPool } from './scratch.js';
 
 export interface BevDepthOptions {
   /** Ray spacing at the isocentre plane, mm. */
@@ -36,6 +37,7 @@ export function bevDepths(
   lMm: Float64Array,
   out: Float32Array,
   options: BevDepthOptions,
+  scratch?: ScratchPool,
 ): void {
   const n = lMm.length;
   const du = options.raySpacingMm, dl = options.stepMm;
@@ -58,7 +60,8 @@ export function bevDepths(
   const lEnd = lmin + (nl - 1) * dl;
   const ts = new Float64Array(nl);
   for (let k = 0; k < nl; k++) ts[k] = (lmin + k * dl) / lEnd;
-  const table = new Float32Array(nl * nu * nv);
+  // every entry is written by the profiles below: a pooled table needs no clearing
+  const table = scratchArray(scratch, 'bev.table', Float32Array, nl * nu * nv);
   const s = frame.sourceLps, iso = frame.isocenterLps, xb = frame.xb, yb = frame.yb;
   const g = lEnd / frame.sadMm;
   for (let j = 0; j < nv; j++) {

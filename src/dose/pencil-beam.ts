@@ -21,12 +21,13 @@
  */
 
 import { InputError, PlanError, fmt } from '../core/errors.js';
-import { beamCoordinates, beamFrame, type BeamFrame, type BeamGeometry } from './beam-geometry.js';
+import { beamFrame, sourceKey, type BeamFrame, type BeamGeometry } from './beam-geometry.js';
 import { fft2, fft2Plan, nextPowerOfTwo, type Fft2Plan } from './fft.js';
 import { basisDepthWeights, kernelCellTable } from './kernels.js';
 import type { PhotonMachine } from './machine.js';
 import { bevDepths, type BevDepthOptions } from './bev-depth.js';
-import { createRayTracer, radiologicalPath } from './siddon.js';
+import { createRayTracer, radiologicalPath, type RayTracer } from './siddon.js';
+import { scratchArray, type ScratchPool } from './scratch.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 
 /** A beam's-eye-view pixel grid at the isocentre plane: pixel (a, b) has its centre at
@@ -56,6 +57,9 @@ export interface PencilBeamOptions {
   /** Radiological depths from a beam's-eye-view depth table (bev-depth.ts) instead of one Siddon ray
    * per point (default: per-point rays). */
   readonly bevDepth?: BevDepthOptions;
+  /** Caller-owned arrays lent to the preparation: its per-point, per-beam arrays come from here and
+   * are reused by the next call with the same pool, so a preparation is valid only until then. */
+  readonly scratch?: ScratchPool;
 }
 
 /** Kernel spectra by layout key (see preparePencilBeam). */
@@ -135,8 +139,13 @@ export function preparePencilBeam(
   if (bev !== undefined && !(bev.raySpacingMm > 0 && bev.stepMm > 0)) {
     throw new InputError(`depth table ray spacing and step must be positive, found ${fmt(bev.raySpacingMm)} and ${fmt(bev.stepMm)} mm`);
   }
-  const bc = new Float64Array(3);
-  // pass 1: beam coordinates and depths
+  // pass 1: beam coordinates and depths (the iso-plane coordinates for the depth table in scratch
+  // arrays shared by the beams of this call)
+  const pool = options.scratch;
+  const iso = bev !== undefined
+    ? { u: scratchArray(pool, 'iso.u', Float64Array, n), v: scratchArray(pool, 'iso.v', Float64Array, n), l: scratchArray(pool, 'iso.l', Float64Array, n) }
+    : undefined;
+  const depthBySource = new Map<string, Float32Array>();
   const tmp = beams.map((b, bi) => {
     const name = b.name ?? `beam ${bi + 1}`;
     if (!(b.region.nu >= 1 && b.region.nv >= 1)) throw new PlanError(`${name}: empty fluence region`);
@@ -144,37 +153,19 @@ export function preparePencilBeam(
       throw new PlanError(`${name}: SAD ${fmt(b.geometry.sadMm)} mm differs from the machine's ${fmt(machine.sadMm)} mm`);
     }
     const frame = beamFrame(b.geometry);
-    const cu = new Float64Array(n);
-    const cv = new Float64Array(n);
-    const f = new Float64Array(n);
-    const depth = new Float32Array(n);
-    let umin = 0, umax = b.region.nu - 1, vmin = 0, vmax = b.region.nv - 1;
-    const s = frame.sourceLps;
-    for (let p = 0; p < n; p++) {
-      const x = pointsLps[3 * p]!, y = pointsLps[3 * p + 1]!, z = pointsLps[3 * p + 2]!;
-      beamCoordinates(frame, x, y, z, bc);
-      if (!(bc[2]! > 1)) { f[p] = NaN; continue; }
-      const a = (bc[0]! - b.region.u0Mm) / h;
-      const c = (bc[1]! - b.region.v0Mm) / h;
-      cu[p] = a;
-      cv[p] = c;
-      f[p] = bc[2]! / machine.sadMm;
-      if (a < umin) umin = a;
-      if (a > umax) umax = a;
-      if (c < vmin) vmin = c;
-      if (c > vmax) vmax = c;
-      if (bev === undefined) depth[p] = radiologicalPath(tracer, s[0], s[1], s[2], x, y, z);
+    // a point's depth depends on the source only: beams with the same source (collimator angles
+    // apart) share it, and a depth table is laid out in the frame of collimator 0 so that it does
+    // not depend on which of them comes first
+    const key = sourceKey(b.geometry);
+    const shared = depthBySource.get(key);
+    const depth = shared ?? scratchArray(pool, `beam ${bi}.depth`, Float32Array, n);
+    const tableFrame = bev !== undefined && shared === undefined && b.geometry.collimatorDeg !== 0 ? beamFrame({ ...b.geometry, collimatorDeg: 0 }) : undefined;
+    const t = beamPoints(frame, b.region, pointsLps, h, machine.sadMm, pool, `beam ${bi}`, shared !== undefined ? undefined : { depth, tracer, iso, tableFrame });
+    if (shared === undefined) {
+      if (bev !== undefined) bevDepths(tracer, tableFrame ?? frame, iso!.u, iso!.v, iso!.l, depth, bev, pool);
+      depthBySource.set(key, depth);
     }
-    if (bev !== undefined) {
-      const uIso = new Float64Array(n), vIso = new Float64Array(n), l = new Float64Array(n);
-      for (let p = 0; p < n; p++) {
-        uIso[p] = cu[p]! * h + b.region.u0Mm;
-        vIso[p] = cv[p]! * h + b.region.v0Mm;
-        l[p] = f[p]! * machine.sadMm;
-      }
-      bevDepths(tracer, frame, uIso, vIso, l, depth, bev);
-    }
-    return { frame, region: b.region, cu, cv, f, depth, umin, umax, vmin, vmax };
+    return { frame, region: b.region, ...t, depth };
   });
   // common canvas layout: fluence pixel (0,0) at (offU, offV); every point inside with one pixel spare
   let offU = 0, offV = 0, afterU = 0, afterV = 0, maxNu = 0, maxNv = 0;
@@ -269,44 +260,8 @@ export function preparePencilBeam(
     basisDepthWeights(i * DEPTH_TABLE_STEP_MM, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
     depthTable.set(e, i * J);
   }
-  const depthTableLast = DEPTH_TABLE_POINTS;
-  const prepared = tmp.map((t) => {
-    const base = new Int32Array(n);
-    const fu = new Float32Array(n);
-    const fv = new Float32Array(n);
-    const level = new Uint8Array(n);
-    const wf = new Float32Array(n);
-    const coef = new Float32Array(n * J);
-    for (let p = 0; p < n; p++) {
-      const f = t.f[p]!;
-      if (f !== f) continue;
-      const a = t.cu[p]! + offU;
-      const c = t.cv[p]! + offV;
-      const ia = Math.floor(a);
-      const ic = Math.floor(c);
-      base[p] = ia + canvasU * ic;
-      fu[p] = a - ia;
-      fv[p] = c - ic;
-      let x = (f - f0) / fStep;
-      let l = Math.floor(x);
-      if (l > nLevels - 2) l = nLevels - 2;
-      if (l < 0) l = 0;
-      x -= l;
-      level[p] = l;
-      wf[p] = x;
-      const s = machine.gyPerMuPerUnit / (f * f);
-      const z = t.depth[p]! / DEPTH_TABLE_STEP_MM;
-      if (z < depthTableLast) {
-        // E_j(z) from the table (linear; relative error < 1e-4)
-        const iz = Math.floor(z), wz = z - iz;
-        for (let j = 0; j < J; j++) coef[p * J + j] = ((1 - wz) * depthTable[iz * J + j]! + wz * depthTable[(iz + 1) * J + j]!) * s;
-      } else {
-        basisDepthWeights(t.depth[p]!, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
-        for (let j = 0; j < J; j++) coef[p * J + j] = e[j]! * s;
-      }
-    }
-    return { frame: t.frame, region: t.region, base, fu, fv, level, wf, coef, depthMm: t.depth };
-  });
+  const layout: SamplingLayout = { offU, offV, canvasU, f0, fStep, nLevels, J, gyPerMu: machine.gyPerMuPerUnit, depthTable };
+  const prepared = tmp.map((t, bi) => ({ frame: t.frame, region: t.region, ...samplingData(machine, t.cu, t.cv, t.f, t.depth, layout, pool, `beam ${bi}`), depthMm: t.depth }));
   return {
     machine, pixelMm: h, nPoints: n, nBasis: J, fLevels, slotBase, slotLevels, canvasU, canvasV, offU, offV, plan,
     specRe, specIm, beams: prepared,
@@ -314,6 +269,161 @@ export function preparePencilBeam(
     accRe: new Float64Array(LU * LV), accIm: new Float64Array(LU * LV),
     planes: new Float32Array(specRe.length * canvasU * canvasV),
   };
+}
+
+/** How beamPoints computes the depths: a Siddon ray per point (no `iso`), or the iso-plane
+ * coordinates (mm; `tableFrame`'s axes when given, else the beam's) and axis distance (NaN: skip) of
+ * every point for a depth table. Points behind the source get depth 0. */
+interface DepthWork {
+  readonly depth: Float32Array;
+  readonly tracer: RayTracer;
+  readonly iso: { readonly u: Float64Array; readonly v: Float64Array; readonly l: Float64Array } | undefined;
+  readonly tableFrame: BeamFrame | undefined;
+}
+
+/** Per point of one beam: iso-plane position in fluence pixels (cu, cv; NaN f: behind the source), f
+ * = axis distance / SAD and the extent of the positions; with `work`, what its depths need. */
+function beamPoints(
+  frame: BeamFrame,
+  region: FluenceRegion,
+  pointsLps: Float64Array,
+  h: number,
+  sadMm: number,
+  pool: ScratchPool | undefined,
+  key: string,
+  work: DepthWork | undefined,
+): { cu: Float64Array; cv: Float64Array; f: Float64Array; umin: number; umax: number; vmin: number; vmax: number } {
+  const n = pointsLps.length / 3;
+  const cu = scratchArray(pool, `${key}.cu`, Float64Array, n);
+  const cv = scratchArray(pool, `${key}.cv`, Float64Array, n);
+  const f = scratchArray(pool, `${key}.f`, Float64Array, n);
+  const u0 = region.u0Mm, v0 = region.v0Mm;
+  let umin = 0, umax = region.nu - 1, vmin = 0, vmax = region.nv - 1;
+  const s = frame.sourceLps;
+  const ix = frame.isocenterLps[0], iy = frame.isocenterLps[1], iz = frame.isocenterLps[2];
+  const xb0 = frame.xb[0], xb1 = frame.xb[1], xb2 = frame.xb[2];
+  const yb0 = frame.yb[0], yb1 = frame.yb[1], yb2 = frame.yb[2];
+  const zb0 = frame.zb[0], zb1 = frame.zb[1], zb2 = frame.zb[2];
+  const sad = frame.sadMm;
+  const depth = work?.depth, tracer = work?.tracer;
+  const isoU = work?.iso?.u, isoV = work?.iso?.v, isoL = work?.iso?.l;
+  const tf = work?.tableFrame;
+  const tx0 = tf?.xb[0] ?? 0, tx1 = tf?.xb[1] ?? 0, tx2 = tf?.xb[2] ?? 0;
+  const ty0 = tf?.yb[0] ?? 0, ty1 = tf?.yb[1] ?? 0, ty2 = tf?.yb[2] ?? 0;
+  for (let p = 0; p < n; p++) {
+    const x = pointsLps[3 * p]!, y = pointsLps[3 * p + 1]!, z = pointsLps[3 * p + 2]!;
+    // beamCoordinates (beam-geometry.ts), inline
+    const dx = x - ix, dy = y - iy, dz = z - iz;
+    const l = sad - (dx * zb0 + dy * zb1 + dz * zb2);
+    if (!(l > 1)) {
+      // behind the source: no dose (a pooled array is cleared where a fresh one would be 0)
+      f[p] = NaN;
+      cu[p] = 0;
+      cv[p] = 0;
+      if (depth !== undefined) depth[p] = 0;
+      if (isoL !== undefined) isoL[p] = NaN;
+      continue;
+    }
+    const sc = sad / l;
+    const a = ((dx * xb0 + dy * xb1 + dz * xb2) * sc - u0) / h;
+    const c = ((dx * yb0 + dy * yb1 + dz * yb2) * sc - v0) / h;
+    cu[p] = a;
+    cv[p] = c;
+    const fp = l / sadMm;
+    f[p] = fp;
+    if (a < umin) umin = a;
+    if (a > umax) umax = a;
+    if (c < vmin) vmin = c;
+    if (c > vmax) vmax = c;
+    if (isoU !== undefined) {
+      if (tf === undefined) {
+        isoU[p] = a * h + u0;
+        isoV![p] = c * h + v0;
+      } else {
+        isoU[p] = (dx * tx0 + dy * tx1 + dz * tx2) * sc;
+        isoV![p] = (dx * ty0 + dy * ty1 + dz * ty2) * sc;
+      }
+      isoL![p] = fp * sadMm;
+    } else if (depth !== undefined) {
+      depth[p] = radiologicalPath(tracer!, s[0], s[1], s[2], x, y, z);
+    }
+  }
+  return { cu, cv, f, umin, umax, vmin, vmax };
+}
+
+/** What the per-point sampling data of every beam of one preparation share. */
+interface SamplingLayout {
+  readonly offU: number;
+  readonly offV: number;
+  readonly canvasU: number;
+  readonly f0: number;
+  readonly fStep: number;
+  readonly nLevels: number;
+  readonly J: number;
+  readonly gyPerMu: number;
+  /** E_j(z) every DEPTH_TABLE_STEP_MM, J per depth. */
+  readonly depthTable: Float64Array;
+}
+
+/** Per point of one beam: canvas cell and bilinear weights, f level and weight, depth coefficients. */
+function samplingData(
+  machine: PhotonMachine,
+  cu: Float64Array,
+  cv: Float64Array,
+  fs: Float64Array,
+  depth: Float32Array,
+  L: SamplingLayout,
+  pool: ScratchPool | undefined,
+  key: string,
+): Omit<PreparedBeam, 'frame' | 'region' | 'depthMm'> {
+  const n = fs.length;
+  const { offU, offV, canvasU, f0, fStep, nLevels, J, gyPerMu, depthTable } = L;
+  const base = scratchArray(pool, `${key}.base`, Int32Array, n);
+  const fu = scratchArray(pool, `${key}.fu`, Float32Array, n);
+  const fv = scratchArray(pool, `${key}.fv`, Float32Array, n);
+  const level = scratchArray(pool, `${key}.level`, Uint8Array, n);
+  const wf = scratchArray(pool, `${key}.wf`, Float32Array, n);
+  const coef = scratchArray(pool, `${key}.coef`, Float32Array, n * J);
+  const e = new Float64Array(J);
+  for (let p = 0; p < n; p++) {
+    const f = fs[p]!;
+    if (f !== f) {
+      // behind the source: no dose (coef 0 is skipped by the gather)
+      base[p] = 0;
+      fu[p] = 0;
+      fv[p] = 0;
+      level[p] = 0;
+      wf[p] = 0;
+      for (let j = 0; j < J; j++) coef[p * J + j] = 0;
+      continue;
+    }
+    const a = cu[p]! + offU;
+    const c = cv[p]! + offV;
+    const ia = Math.floor(a);
+    const ic = Math.floor(c);
+    base[p] = ia + canvasU * ic;
+    fu[p] = a - ia;
+    fv[p] = c - ic;
+    let x = (f - f0) / fStep;
+    let l = Math.floor(x);
+    if (l > nLevels - 2) l = nLevels - 2;
+    if (l < 0) l = 0;
+    x -= l;
+    level[p] = l;
+    wf[p] = x;
+    const s = gyPerMu / (f * f);
+    const z = depth[p]! / DEPTH_TABLE_STEP_MM;
+    if (z < DEPTH_TABLE_POINTS) {
+      // E_j(z) from the table (linear; relative error < 1e-4)
+      const iz = Math.floor(z), wz = z - iz;
+      const o0 = iz * J, o1 = o0 + J;
+      for (let j = 0; j < J; j++) coef[p * J + j] = ((1 - wz) * depthTable[o0 + j]! + wz * depthTable[o1 + j]!) * s;
+    } else {
+      basisDepthWeights(depth[p]!, machine.muPerMm, machine.betasPerMm, machine.coefficients, e);
+      for (let j = 0; j < J; j++) coef[p * J + j] = e[j]! * s;
+    }
+  }
+  return { base, fu, fv, level, wf, coef };
 }
 
 /** Adds beam `beamIndex`'s dose (Gy) from `fluence` (region nu x nv, u fastest) to `out` (length N). */

@@ -12,7 +12,9 @@
  * at its mean angles whose fluence is the sum of its leaf samples' apertures (n rounded up to a multiple
  * of the sub-arcs), so the dose is computed once per sub-arc, however far the leaves travel. A
  * step-and-shoot segment (nothing moves while the beam is on) is the control point itself. Closed
- * leaves inside the jaws pass `mlcTransmission` of the open fluence (fluence.ts).
+ * leaves inside the jaws pass `mlcTransmission` of the open fluence (fluence.ts). Fields of identical
+ * geometry (two arcs over the same gantry angles and collimator) are computed as one, their fluences
+ * summed, and fields with one source position share their depths (field-dose.ts fieldGroups).
  *
  * Bad input raises a PlanError naming the beam and control point: a frame of reference other than the
  * CT's, beams with no MU, radiation other than photons, energies the machine does not model, MLC data
@@ -29,7 +31,7 @@ import type { Beam, ControlPoint, CtSeries, RtPlan } from '../io/dicom/model.js'
 import { beamFrame, checkPatientPosition, fieldMeetsGrid } from './beam-geometry.js';
 import type { Aperture } from './fluence.js';
 import { runPlanWorkers, type PlanWorkerInit } from './beam-threads.js';
-import { addFieldsDose, type FieldBatchOptions, type StaticField } from './field-dose.js';
+import { addFieldsDose, fieldGroups, type FieldBatchOptions, type StaticField } from './field-dose.js';
 import { DEFAULT_HLUT, redVolumeOfCt, type Hlut } from './hlut.js';
 import type { PhotonMachine } from './machine.js';
 import type { BevDepthOptions } from './bev-depth.js';
@@ -346,10 +348,12 @@ export function fieldsDoseOnGrid(machine: PhotonMachine, fields: readonly Static
   if (idx.length > 0 && fields.length > 0) {
     const bev = options.bevDepth ?? DEFAULT_PLAN_BEV_DEPTH;
     const batchOptions: FieldBatchOptions = { pixelMm: options.pixelMm ?? 2.5, batchSize: options.batchSize ?? 8, ...(bev === false ? {} : { bevDepth: bev }) };
-    const T = Math.max(1, Math.min(Math.floor(options.threads ?? 1), fields.length));
+    // fields of the same geometry are computed as one (fieldGroups): a thread takes whole groups
+    const groups = fieldGroups(fields);
+    const T = Math.max(1, Math.min(Math.floor(options.threads ?? 1), groups.length));
     const sum = new Float64Array(idx.length);
     // contiguous shares: neighbouring segments share canvas layouts and kernel spectra
-    const share = (t: number): StaticField[] => fields.slice(Math.floor((t * fields.length) / T), Math.floor(((t + 1) * fields.length) / T));
+    const share = (t: number): StaticField[] => groups.slice(Math.floor((t * groups.length) / T), Math.floor(((t + 1) * groups.length) / T)).flat();
     if (T === 1) {
       addFieldsDose(machine, red, pts, fields, batchOptions, sum);
     } else {

@@ -21,6 +21,19 @@ export function createRayTracer(density: ScalarVolume): RayTracer {
   return { volume: density, toIndex: lpsToIndexAffine(density.grid) };
 }
 
+/** The parameter interval [t0, t1] of a ray inside the volume, narrowed axis by axis (per thread). */
+const CLIP = new Float64Array(2);
+
+/** Narrow CLIP to where p + t d lies in [0, nn) along one axis; false when nothing is left. */
+function clipAxis(p: number, d: number, nn: number): boolean {
+  if (d === 0) return p >= 0 && p < nn;
+  let ta = (0 - p) / d, tb = (nn - p) / d;
+  if (ta > tb) { const t = ta; ta = tb; tb = t; }
+  if (ta > CLIP[0]!) CLIP[0] = ta;
+  if (tb < CLIP[1]!) CLIP[1] = tb;
+  return CLIP[0]! < CLIP[1]!;
+}
+
 /** The single sample t = 1 and its output, for radiologicalPath (per thread: workers have their own). */
 const END_ONLY = new Float64Array([1]);
 const END_OUT = new Float64Array(1);
@@ -60,16 +73,13 @@ export function radiologicalProfile(
   const sx = grid.spacingMm[0], sy = grid.spacingMm[1], sz = grid.spacingMm[2];
   const lengthMm = Math.sqrt(dxi * dxi * sx * sx + dyi * dyi * sy * sy + dzi * dzi * sz * sz);
   let k = 0;
-  let t0 = 0, t1 = 1;
-  const clip = (p: number, d: number, nn: number): boolean => {
-    if (d === 0) return p >= 0 && p < nn;
-    let ta = (0 - p) / d, tb = (nn - p) / d;
-    if (ta > tb) { const t = ta; ta = tb; tb = t; }
-    if (ta > t0) t0 = ta;
-    if (tb < t1) t1 = tb;
-    return t0 < t1;
-  };
-  if (lengthMm === 0 || !clip(p0x, dxi, nx) || !clip(p0y, dyi, ny) || !clip(p0z, dzi, nz)) {
+  // clip to the volume [0, n) per axis (clipAxis narrows [t0, t1] in CLIP; no closure: this runs once
+  // per point and field on the exact depth path)
+  CLIP[0] = 0;
+  CLIP[1] = 1;
+  const inside = lengthMm !== 0 && clipAxis(p0x, dxi, nx) && clipAxis(p0y, dyi, ny) && clipAxis(p0z, dzi, nz);
+  const t0 = CLIP[0]!, t1 = CLIP[1]!;
+  if (!inside) {
     for (; k < n; k++) out[offset + k] = 0;
     return;
   }
