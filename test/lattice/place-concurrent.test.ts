@@ -14,14 +14,13 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readStructureSet } from '../../src/io/dicom/read/rtstruct.js';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
+import { bundleCli } from '../helpers/bundle.js';
 
 const ROUNDS = Number(process.env.LATTICE_RACE_ROUNDS ?? 4);
 
@@ -29,20 +28,18 @@ let dir: string;
 let bundle: string;
 let caseDir: string;
 
+let removeBundle: () => void;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lattice-place-race-'));
-  const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `import { main } from ${JSON.stringify(fileURLToPath(new URL('../../cli/main.ts', import.meta.url)))};\nprocess.exitCode = await main(process.argv);\n`);
-  bundle = join(dir, 'lattice.mjs');
-  await build({
-    entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error',
-    // CommonJS dependencies call require(): give the ES module one
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  });
+  ({ bundle, remove: removeBundle } = await bundleCli('place-race'));
   caseDir = join(dir, 'case');
   writePhantom(caseDir, buildSeedPhantom({ voxelSizeMm: 10 }), 'dicom');
 }, 60_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  removeBundle();
+});
 
 function lattice(args: string[]): Promise<{ code: number | null; err: string }> {
   return new Promise((done, fail) => {

@@ -7,16 +7,15 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { progressDisplay } from '../../cli/commands/plan.js';
 import { compareScores, placeVertices, type SearchProgress } from '../../src/lattice/placement.js';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
 import { cubeGrid, inEllipsoid, maskOf, structureOf } from './shapes.js';
+import { bundleCli } from '../helpers/bundle.js';
 
 describe('progress of the layout search', () => {
   // An ellipsoid of 24 x 18 x 15 mm semi-axes on a 2 mm grid; 14 mm spheres on a 20 mm cubic lattice.
@@ -75,19 +74,18 @@ describe('lattice place shows the search on stderr', () => {
   let bundle: string;
   let caseDir: string;
 
+  let removeBundle: () => void;
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lattice-place-progress-'));
-    const entry = join(dir, 'entry.ts');
-    writeFileSync(entry, `import { main } from ${JSON.stringify(fileURLToPath(new URL('../../cli/main.ts', import.meta.url)))};\nprocess.exitCode = await main(process.argv);\n`);
-    bundle = join(dir, 'lattice.mjs');
-    await build({
-      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error',
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    });
+    ({ bundle, remove: removeBundle } = await bundleCli('place-progress'));
     caseDir = join(dir, 'case');
     writePhantom(caseDir, buildSeedPhantom({ voxelSizeMm: 10 }), 'dicom');
   }, 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    removeBundle();
+  });
 
   function lattice(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((done, fail) => {
