@@ -385,6 +385,35 @@ export function sampleOccupancy(name: string, volume: Mask | Occupancy): Structu
   );
 }
 
+/**
+ * Where a partial point (occupancy f < 1) at sampling index (i, j, k), linear index p, is sampled,
+ * relative to its voxel centre, in index units, into out: about the centroid of its occupied part.
+ * The inward normal is the occupancy gradient (mm⁻¹); a plane cutting the box across n leaves the
+ * part inside with its centroid (1 - f) w / 2 from the centre, w the box's extent along n. Zero where
+ * the gradient vanishes.
+ */
+function partialOffset(
+  occ: Float32Array, p: number, i: number, j: number, k: number, nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, f: number, out: Float64Array,
+): void {
+  const nxy = nx * ny;
+  const gx = ((i + 1 < nx ? occ[p + 1]! : 0) - (i > 0 ? occ[p - 1]! : 0)) / hx;
+  const gy = ((j + 1 < ny ? occ[p + nx]! : 0) - (j > 0 ? occ[p - nx]! : 0)) / hy;
+  const gz = ((k + 1 < nz ? occ[p + nxy]! : 0) - (k > 0 ? occ[p - nxy]! : 0)) / hz;
+  const gn = Math.sqrt(gx * gx + gy * gy + gz * gz);
+  if (!(gn > 0)) {
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = 0;
+    return;
+  }
+  const ux = gx / gn, uy = gy / gn, uz = gz / gn;
+  const w = Math.abs(ux) * hx + Math.abs(uy) * hy + Math.abs(uz) * hz;
+  const dist = 0.5 * (1 - f) * w;
+  out[0] = (ux * dist) / hx;
+  out[1] = (uy * dist) / hy;
+  out[2] = (uz * dist) / hz;
+}
+
 function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, warnings: string[]): StructureSampling {
   const d = volume.data;
   const isMask = d instanceof Uint8Array;
@@ -405,10 +434,10 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
   let r = 0;
   const [nx, ny, nz] = info.grid.size;
   const [hx, hy, hz] = info.grid.spacingMm;
-  const nxy = nx * ny;
   let q = 0;
   let total = 0;
   let p = 0;
+  const shift = new Float64Array(3);
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, p++) {
@@ -421,21 +450,10 @@ function compact(name: string, volume: Mask | Occupancy, info: SamplingInfo, war
         total += f * vcc;
         if (offset !== undefined && f < 1 - 1e-6) {
           partial![r] = q;
-          // Partial point: move it to (about) the centroid of its occupied part. The inward normal is
-          // the occupancy gradient (mm⁻¹); a plane cutting the box across n leaves the part inside
-          // with its centroid (1 - f) w / 2 from the centre, w the box's extent along n.
-          const gx = ((i + 1 < nx ? d[p + 1]! : 0) - (i > 0 ? d[p - 1]! : 0)) / hx;
-          const gy = ((j + 1 < ny ? d[p + nx]! : 0) - (j > 0 ? d[p - nx]! : 0)) / hy;
-          const gz = ((k + 1 < nz ? d[p + nxy]! : 0) - (k > 0 ? d[p - nxy]! : 0)) / hz;
-          const gn = Math.sqrt(gx * gx + gy * gy + gz * gz);
-          if (gn > 0) {
-            const ux = gx / gn, uy = gy / gn, uz = gz / gn;
-            const w = Math.abs(ux) * hx + Math.abs(uy) * hy + Math.abs(uz) * hz;
-            const dist = 0.5 * (1 - f) * w;
-            offset[3 * r] = (ux * dist) / hx;
-            offset[3 * r + 1] = (uy * dist) / hy;
-            offset[3 * r + 2] = (uz * dist) / hz;
-          }
+          partialOffset(d as Float32Array, p, i, j, k, nx, ny, nz, hx, hy, hz, f, shift);
+          offset[3 * r] = shift[0]!;
+          offset[3 * r + 1] = shift[1]!;
+          offset[3 * r + 2] = shift[2]!;
           r++;
         }
         q++;
@@ -673,7 +691,6 @@ export function sampleDose(sampling: StructureSampling, dose: ScalarVolume, opti
   if (src.length !== voxelCount(dose.grid)) {
     throw new InputError(`dose: expected ${voxelCount(dose.grid)} values for its grid, found ${src.length}`, ctx(name));
   }
-  const [nx, ny, nz] = dose.grid.size;
   // Sampling index -> dose continuous index.
   const m = targetToSourceIndexAffine(dose.grid, sampling.info.grid);
   const g = sampling.info.grid;
@@ -1070,8 +1087,8 @@ function fusedDvhKernel(
   const fround = Math.fround;
   const [nx, ny, nz] = size;
   const [hx, hy, hz] = spacing;
-  const nxy = nx * ny;
   const point = new Float64Array(3);
+  const shift = new Float64Array(3);
   const nMaps = kinds.length;
   const inv = 1 / w;
   const minSpread = 1e-6 * w;
@@ -1089,19 +1106,11 @@ function fusedDvhKernel(
         total += f * vcc;
         let si = i, sj = j, sk = k;
         if (f < 1 - 1e-6) {
-          // compact's partial point: moved about to the centroid of its occupied part
-          const gx = ((i + 1 < nx ? occ[p + 1]! : 0) - (i > 0 ? occ[p - 1]! : 0)) / hx;
-          const gy = ((j + 1 < ny ? occ[p + nx]! : 0) - (j > 0 ? occ[p - nx]! : 0)) / hy;
-          const gz = ((k + 1 < nz ? occ[p + nxy]! : 0) - (k > 0 ? occ[p - nxy]! : 0)) / hz;
-          const gn = Math.sqrt(gx * gx + gy * gy + gz * gz);
-          if (gn > 0) {
-            const ux = gx / gn, uy = gy / gn, uz = gz / gn;
-            const wd = Math.abs(ux) * hx + Math.abs(uy) * hy + Math.abs(uz) * hz;
-            const dist = 0.5 * (1 - f) * wd;
-            si += fround((ux * dist) / hx);
-            sj += fround((uy * dist) / hy);
-            sk += fround((uz * dist) / hz);
-          }
+          // compact's partial point (stored there as float32)
+          partialOffset(occ, p, i, j, k, nx, ny, nz, hx, hy, hz, f, shift);
+          si += fround(shift[0]!);
+          sj += fround(shift[1]!);
+          sk += fround(shift[2]!);
         }
         const at = pointDose(s, si, sj, sk, point);
         if (at === 0) {
