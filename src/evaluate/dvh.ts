@@ -771,6 +771,22 @@ export function mapDoseSamples(samples: DoseSamples, quantity: string, f: (doseG
   return { ...samples, quantity, doseGy: d, loGy: lo, hiGy: hi };
 }
 
+/**
+ * Add to diff[0, nBins) the volume of the points spread uniformly over their dose intervals, from the
+ * two prefix sums computeDvh's histogram keeps (sumC of c = weight / (hi - lo), sumCt of c t, +c at the
+ * bin edge above lo and -c above hi): the volume below edge e w is e w Σc - Σct.
+ */
+function addRamps(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nBins: number, w: number): void {
+  let pc = 0, pct = 0, below = 0;
+  for (let e = 1; e <= nBins; e++) {
+    pc += sumC[e]!;
+    pct += sumCt[e]!;
+    const now = e * w * pc - pct;
+    diff[e - 1]! += now - below;
+    below = now;
+  }
+}
+
 /** Histogram of dose samples (see the header for bins and the exact min / max / mean). */
 export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh {
   const w0 = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
@@ -833,14 +849,7 @@ export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh 
     sumC[eb]! -= c;
     sumCt[eb]! -= c * b;
   }
-  let pc = 0, pct = 0, below = 0;
-  for (let e = 1; e <= nBins; e++) {
-    pc += sumC[e]!;
-    pct += sumCt[e]!;
-    const now = e * w * pc - pct;
-    diff[e - 1]! += now - below;
-    below = now;
-  }
+  addRamps(diff, sumC, sumCt, nBins, w);
   const outsideFraction = samples.volumeCc > 0 ? samples.outsideCc / samples.volumeCc : 0;
   return {
     name: samples.name,
@@ -1002,15 +1011,7 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
     const d = diff[t]!;
     for (let b = nb; b < d.length && nb > 0; b++) d[nb - 1]! += d[b]!;
     const out = d.slice(0, nb);
-    const sc = sumC[t]!, sct = sumCt[t]!;
-    let pc = 0, pct = 0, below = 0;
-    for (let e = 1; e <= nb; e++) {
-      pc += sc[e]!;
-      pct += sct[e]!;
-      const now = e * w * pc - pct;
-      out[e - 1]! += now - below;
-      below = now;
-    }
+    addRamps(out, sumC[t]!, sumCt[t]!, nb, w);
     return {
       name,
       quantity: m.quantity,
