@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { createGrid, indexToLps } from '../../src/geometry/grid.js';
 import type { MaskStructure } from '../../src/geometry/structure.js';
-import { createMask, createScalarVolume } from '../../src/geometry/volume.js';
+import { createMask, createScalarVolume, type ScalarVolume } from '../../src/geometry/volume.js';
 import { writeCase } from '../../src/io/dicom/write/case.js';
 import { writeRtDose } from '../../src/io/dicom/write/rtdose.js';
 import { deriveUid, frameOfReferenceUidFor, seriesInstanceUidFor, studyInstanceUidFor } from '../../src/io/dicom/uid.js';
@@ -61,34 +61,38 @@ export function writeEvaluationCase(dir: string): WrittenEvaluationCase {
     const peak = (cx: number): number => 46.7 * Math.exp(-((x - cx) ** 2 + y * y + z * z) / (2 * 4 * 4));
     dose.data[p] = 20 * Math.exp(-Math.max(0, Math.hypot(x, y, z) - 20) / 12) + peak(10) + peak(-10);
   }
-  const studyInstanceUid = studyInstanceUidFor(seed);
-  const rtdoseFile = join(dir, 'RTDOSE.dcm');
-  writeRtDose(
-    {
-      patientId: 'EVAL-1',
-      patientName: 'Evaluate^Test',
-      studyInstanceUid,
-      seriesInstanceUid: seriesInstanceUidFor(studyInstanceUid, 'RTDOSE'),
-      frameOfReferenceUid: frameOfReferenceUidFor(seed),
-      dose,
-      summationType: 'PLAN',
-      referencedPlanSopInstanceUid: deriveUid('evaluate-test-case', 'plan'),
-    },
-    rtdoseFile,
-  );
-  const foreignDoseFile = `${dir}-foreign-RTDOSE.dcm`;
-  writeRtDose(
-    {
-      patientId: 'EVAL-1',
-      patientName: 'Evaluate^Test',
-      studyInstanceUid,
-      seriesInstanceUid: seriesInstanceUidFor(studyInstanceUid, 'RTDOSE-foreign'),
-      frameOfReferenceUid: frameOfReferenceUidFor('another-frame'),
-      dose,
-      summationType: 'PLAN',
-      referencedPlanSopInstanceUid: deriveUid('evaluate-test-case', 'plan'),
-    },
-    foreignDoseFile,
-  );
+  const rtdoseFile = writePlanDose(join(dir, 'RTDOSE.dcm'), { seed, patientId: 'EVAL-1', patientName: 'Evaluate^Test' }, dose);
+  const foreignDoseFile = writePlanDose(`${dir}-foreign-RTDOSE.dcm`, { seed, patientId: 'EVAL-1', patientName: 'Evaluate^Test' }, dose, {
+    series: 'RTDOSE-foreign',
+    frameSeed: 'another-frame',
+  });
   return { dir, rtstructFile: written.rtstructFile, rtdoseFile, foreignDoseFile };
+}
+
+/**
+ * A PLAN RT Dose (Gy) of a case written by writeCase with `seed`: its study, frame of reference and
+ * patient, a series of its own (`series`, default 'RTDOSE'), a referenced plan derived from the seed;
+ * `frameSeed` puts it in another frame of reference. Returns the file.
+ */
+export function writePlanDose(
+  file: string,
+  c: { readonly seed: string; readonly patientId: string; readonly patientName: string },
+  dose: ScalarVolume,
+  options: { readonly series?: string; readonly frameSeed?: string } = {},
+): string {
+  const studyInstanceUid = studyInstanceUidFor(c.seed);
+  writeRtDose(
+    {
+      patientId: c.patientId,
+      patientName: c.patientName,
+      studyInstanceUid,
+      seriesInstanceUid: seriesInstanceUidFor(studyInstanceUid, options.series ?? 'RTDOSE'),
+      frameOfReferenceUid: frameOfReferenceUidFor(options.frameSeed ?? c.seed),
+      dose,
+      summationType: 'PLAN',
+      referencedPlanSopInstanceUid: deriveUid(c.seed, 'plan'),
+    },
+    file,
+  );
+  return file;
 }

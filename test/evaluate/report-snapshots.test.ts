@@ -14,17 +14,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { Command } from 'commander';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerEvaluate } from '../../cli/commands/evaluate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLattice } from '../helpers/cli.js';
 import { createGrid, indexToLps } from '../../src/geometry/grid.js';
 import type { MaskStructure } from '../../src/geometry/structure.js';
 import { createMask, createScalarVolume } from '../../src/geometry/volume.js';
 import { readRtCase } from '../../src/io/dicom/case.js';
 import { writeCase } from '../../src/io/dicom/write/case.js';
-import { writeRtDose } from '../../src/io/dicom/write/index.js';
-import { deriveUid, frameOfReferenceUidFor, seriesInstanceUidFor, studyInstanceUidFor } from '../../src/io/dicom/uid.js';
-import { writeEvaluationCase } from './dicom-case.js';
+import { writeEvaluationCase, writePlanDose } from './dicom-case.js';
 import { chainSegments } from '../../src/evaluate/report/snapshots.js';
 import { ChromiumError, findChromium, printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
 
@@ -57,42 +54,11 @@ function writeFixture(dir: string): { rtstruct: string; rtdose: string } {
   }
   const structures: MaskStructure[] = balls.map((b, n) => ({ name: b.name, interpretedType: b.type, colorRgb: b.rgb, mask: masks[n]! }));
   const written = writeCase(dir, { ct, structures, patientId: 'SNAP-1', patientName: 'Snapshot^Test', structureSetLabel: 'SNAP', seed });
-  const studyInstanceUid = studyInstanceUidFor(seed);
-  const rtdose = join(dir, 'RTDOSE.dcm');
-  writeRtDose(
-    {
-      patientId: 'SNAP-1',
-      patientName: 'Snapshot^Test',
-      studyInstanceUid,
-      seriesInstanceUid: seriesInstanceUidFor(studyInstanceUid, 'RTDOSE'),
-      frameOfReferenceUid: frameOfReferenceUidFor(seed),
-      dose,
-      summationType: 'PLAN',
-      referencedPlanSopInstanceUid: deriveUid(seed, 'plan'),
-    },
-    rtdose,
-  );
+  const rtdose = writePlanDose(join(dir, 'RTDOSE.dcm'), { seed, patientId: 'SNAP-1', patientName: 'Snapshot^Test' }, dose);
   return { rtstruct: written.rtstructFile, rtdose };
 }
 
-async function lattice(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let code = 0;
-  const program = new Command().exitOverride();
-  registerEvaluate(program, (c) => {
-    code = c;
-  });
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const lattice = (args: string[]): ReturnType<typeof runLattice> => runLattice(...args);
 
 /** The figures of report.html: view, through, and the whole <figure> text. */
 function figures(html: string): { view: string; through: string; text: string }[] {

@@ -1,19 +1,17 @@
 /** Grid <-> LPS conversions (the server's grid descriptor: origin = centre of voxel 0, direction columns = axes). */
+import { indexToLps, lpsToContinuousIndex, type Grid } from '../../src/geometry/grid.js';
 import type { GridJson } from './types.js';
 
 export type Vec3 = [number, number, number];
 
-export function ijkToLps(g: GridJson, ijk: readonly number[]): Vec3 {
-  const d = g.direction, s = g.spacingMm, o = g.originMm;
-  const a = ijk[0]! * s[0], b = ijk[1]! * s[1], c = ijk[2]! * s[2];
-  return [o[0] + d[0]! * a + d[1]! * b + d[2]! * c, o[1] + d[3]! * a + d[4]! * b + d[5]! * c, o[2] + d[6]! * a + d[7]! * b + d[8]! * c];
-}
+/** The server's grid descriptor as src/geometry/grid.ts's Grid (the same fields; its direction has 9 entries). */
+const asGrid = (g: GridJson): Grid => g as unknown as Grid;
 
-export function lpsToIjk(g: GridJson, p: readonly number[]): Vec3 {
-  const d = g.direction, s = g.spacingMm, o = g.originMm;
-  const x = p[0]! - o[0], y = p[1]! - o[1], z = p[2]! - o[2];
-  return [(d[0]! * x + d[3]! * y + d[6]! * z) / s[0], (d[1]! * x + d[4]! * y + d[7]! * z) / s[1], (d[2]! * x + d[5]! * y + d[8]! * z) / s[2]];
-}
+/** Patient position (LPS, mm) of a continuous voxel index: src/geometry/grid.ts indexToLps. */
+export const ijkToLps = (g: GridJson, ijk: readonly number[]): Vec3 => [...indexToLps(asGrid(g), [ijk[0]!, ijk[1]!, ijk[2]!])] as Vec3;
+
+/** Continuous voxel index of a patient position: src/geometry/grid.ts lpsToContinuousIndex. */
+export const lpsToIjk = (g: GridJson, p: readonly number[]): Vec3 => [...lpsToContinuousIndex(asGrid(g), [p[0]!, p[1]!, p[2]!])] as Vec3;
 
 /** Trilinear interpolation of a volume at a continuous index; 0 outside the grid's voxel centres. */
 export function trilinear(g: GridJson, data: Float32Array, ci: number, cj: number, ck: number): number {
