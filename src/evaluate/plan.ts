@@ -238,8 +238,14 @@ function curveOf(dvh: Dvh, points: number): { doseGy: number[]; volumeCc: number
  * targets and every structure that may take an SFRT role (GTV, peak and valley, by the rules the SFRT
  * section below applies).
  */
+/** The SFRT roles' rules, for the selection below and for structuresWithSamples. */
+const DEFAULT_SPHERE_PATTERN = /^(sphere|vertex)/i;
+const isGtvByType = (s: ContourStructure): boolean => s.interpretedType === 'GTV';
+const isGtvByName = (s: ContourStructure): boolean => /^gtv/i.test(s.name);
+const isValleyByName = (s: ContourStructure): boolean => /valley/i.test(s.name);
+
 function structuresWithSamples(structures: readonly ContourStructure[], options: PlanEvaluationOptions): Set<string> {
-  const pattern = options.spherePattern ?? /^(sphere|vertex)/i;
+  const pattern = options.spherePattern ?? DEFAULT_SPHERE_PATTERN;
   const names = new Set<string>([
     ...(options.prescriptions ?? []).map((rx) => rx.structure),
     ...(options.peakStructures ?? []),
@@ -248,7 +254,7 @@ function structuresWithSamples(structures: readonly ContourStructure[], options:
   // The GTV and the valley take SFRT roles only beside peak structures.
   const peaks = options.peakStructures !== undefined || structures.some((s) => pattern.test(s.name));
   for (const s of structures) {
-    if (peaks && (s.interpretedType === 'GTV' || /^gtv/i.test(s.name) || /valley/i.test(s.name) || (options.peakStructures === undefined && pattern.test(s.name)))) names.add(s.name);
+    if (peaks && (isGtvByType(s) || isGtvByName(s) || isValleyByName(s) || (options.peakStructures === undefined && pattern.test(s.name)))) names.add(s.name);
   }
   // findStructure also matches names case-insensitively: keep those too.
   const lower = new Set([...names].map((n) => n.toLowerCase()));
@@ -312,21 +318,13 @@ export function evaluatePlan(
     // The dose maps: planned physical dose, planned EQD2, and the delivered dose and EQD2 when they
     // differ from the planned ones (or a constraint check in delivered EQD2 asks for it).
     const maps: DoseMap[] = [PHYSICAL_DOSE];
-    let deliveredAt = 0;
-    let deliveredEqd2At = 1;
-    let exactDeliveredEqd2 = false;
+    const add = (m: DoseMap): number => maps.push(m) - 1;
+    // where each quantity's DVH is in maps (and made.dvhs); -1: not made
+    let plannedEqd2At = -1, deliveredAt = 0, deliveredEqd2At = -1;
     if (schedule !== undefined) {
-      maps.push(eqd2Map(schedule.fractionsPlanned, ab.alphaBetaGy, s.name));
-      if (!allDelivered) {
-        deliveredAt = maps.push(deliveredMap(schedule)) - 1;
-        if (schedule.fractionsDelivered > 0) {
-          deliveredEqd2At = maps.push(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name)) - 1;
-          exactDeliveredEqd2 = true;
-        } else deliveredEqd2At = deliveredAt;
-      } else if (constraintBasis === 'eqd2') {
-        maps.push(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name));
-        exactDeliveredEqd2 = true;
-      }
+      plannedEqd2At = add(eqd2Map(schedule.fractionsPlanned, ab.alphaBetaGy, s.name));
+      if (!allDelivered) deliveredAt = add(deliveredMap(schedule));
+      if (allDelivered ? constraintBasis === 'eqd2' : schedule.fractionsDelivered > 0) deliveredEqd2At = add(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name));
     }
     const made = structureDvhs(raster, plannedDose, maps, { ...bin, doseMaxGy: maxDoseGy, keepSamples: keep.has(s.name) });
     if (made.volumeCc === 0) {
@@ -342,7 +340,7 @@ export function evaluatePlan(
     plannedByName.set(s.name, planned);
     let samples = made.samples;
     if (samples !== undefined) samplesByName.set(s.name, samples);
-    const deliveredEqd2Dvh = exactDeliveredEqd2 ? made.dvhs[made.dvhs.length - 1]! : undefined;
+    const deliveredEqd2Dvh = deliveredEqd2At >= 0 ? made.dvhs[deliveredEqd2At]! : undefined;
     planStructures.push({
       name: s.name,
       interpretedType: s.interpretedType,
@@ -358,13 +356,16 @@ export function evaluatePlan(
     const { grid: _grid, ...info } = made.info;
     let scheduled: Pick<StructureEvaluation, 'plannedEqd2' | 'delivered' | 'deliveredEqd2'> = {};
     if (schedule !== undefined) {
-      const plannedEqd2 = made.dvhs[1]!;
+      const plannedEqd2 = made.dvhs[plannedEqd2At]!;
       // The labels deliveredMap / deliveredEqd2Map give.
       const deliveredLabel = `(${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`;
       scheduled = {
         plannedEqd2: keyFigures(plannedEqd2),
         delivered: allDelivered ? keyFigures(planned, `delivered ${planned.quantity} ${deliveredLabel}`) : keyFigures(made.dvhs[deliveredAt]!),
-        deliveredEqd2: allDelivered ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`) : keyFigures(made.dvhs[deliveredEqd2At]!),
+        // no delivered fraction: the delivered dose (all zero) stands for its EQD2, as deliveredSamples did
+        deliveredEqd2: allDelivered
+          ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`)
+          : keyFigures(made.dvhs[deliveredEqd2At >= 0 ? deliveredEqd2At : deliveredAt]!),
       };
     }
     evaluated.push({
@@ -429,9 +430,9 @@ export function evaluatePlan(
 
   // SFRT.
   let sfrt: PlanEvaluation['sfrt'];
-  const gtv = structures.find((s) => s.interpretedType === 'GTV' && samplesByName.has(s.name)) ??
-    structures.find((s) => /^gtv/i.test(s.name) && samplesByName.has(s.name));
-  const pattern = options.spherePattern ?? /^(sphere|vertex)/i;
+  const gtv = structures.find((s) => isGtvByType(s) && samplesByName.has(s.name)) ??
+    structures.find((s) => isGtvByName(s) && samplesByName.has(s.name));
+  const pattern = options.spherePattern ?? DEFAULT_SPHERE_PATTERN;
   const spheres =
     options.peakStructures !== undefined
       ? options.peakStructures.map((name) => findStructure(structures, name, 'peak structure'))
@@ -440,7 +441,7 @@ export function evaluatePlan(
     const valley =
       options.valleyStructure !== undefined
         ? findStructure(structures, options.valleyStructure, 'valley structure')
-        : structures.find((s) => /valley/i.test(s.name) && samplesByName.has(s.name));
+        : structures.find((s) => isValleyByName(s) && samplesByName.has(s.name));
     const samplesOf = (s: { readonly name: string }, role: string): DoseSamples => {
       const found = samplesByName.get(s.name);
       if (found === undefined) {
