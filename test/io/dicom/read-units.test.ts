@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DicomError } from '../../../src/core/errors.js';
 import { dictionaryKeyword } from '../../../src/io/dicom/dcmjs.js';
 import { parseDicom } from '../../../src/io/dicom/read/parse.js';
-import { convertStored, type PixelLayout } from '../../../src/io/dicom/read/pixels.js';
+import { convertStored, convertStoredInPlace, type PixelLayout } from '../../../src/io/dicom/read/pixels.js';
 import { decodeRleFrame } from '../../../src/io/dicom/read/rle.js';
 import { DicomView } from '../../../src/io/dicom/read/view.js';
 import { TAGS, formatTag, keywordOfTag, tagHex, tagLabel, type TagKeyword } from '../../../src/io/dicom/tags.js';
@@ -62,6 +62,33 @@ describe('stored pixel values', () => {
     expect([...out]).toEqual([0xfffffffe * 0.5 - 1, 0.5]);
     convertStored({ layout: { ...layout, signed: true }, bytes: shifted.subarray(2), littleEndian: true }, 1, 0, out);
     expect([...out]).toEqual([-2, 3]);
+  });
+
+  it('32-bit values converted in their own memory: the float32 of value x slope + intercept, at every byte offset', () => {
+    // an RT Dose of 32-bit words read from a file is converted where it lies (no second array)
+    const words = [0, 1, 7, 0x7fffffff, 0xfffffffe, 123456789];
+    const layout: PixelLayout = { rows: 2, columns: 3, frames: 1, bitsAllocated: 32, bitsStored: 32, signed: false };
+    for (const at of [8, 9, 10, 11]) {
+      const file = new Uint8Array(at + 4 * words.length);
+      file.fill(0xee, 0, at);
+      words.forEach((w, n) => new DataView(file.buffer).setUint32(at + 4 * n, w, true));
+      const out = convertStoredInPlace({ layout, bytes: file.subarray(at), littleEndian: true }, 2.5e-6, 0);
+      expect(out, `offset ${at}`).toBeDefined();
+      expect(out!.byteOffset % 4).toBe(0);
+      expect(out!.buffer).toBe(file.buffer);
+      expect([...out!]).toEqual(words.map((w) => Math.fround(w * 2.5e-6)));
+      // header bytes before the pixel element's own 8-byte header are untouched
+      expect([...file.subarray(0, at - 3)].every((b) => b === 0xee)).toBe(true);
+    }
+    // signed with fewer bits stored: sign-extended as convertStored does
+    const file = new Uint8Array(8);
+    new DataView(file.buffer).setUint32(0, 0x0fffffff, true);
+    new DataView(file.buffer).setUint32(4, 5, true);
+    const out = convertStoredInPlace({ layout: { ...layout, columns: 2, rows: 1, bitsStored: 28, signed: true }, bytes: file, littleEndian: true }, 1, 0);
+    expect([...out!]).toEqual([-1, 5]);
+    // 16-bit and big-endian values are not converted in place
+    expect(convertStoredInPlace({ layout: { ...layout, bitsAllocated: 16, bitsStored: 16 }, bytes: new Uint8Array(12), littleEndian: true }, 1, 0)).toBeUndefined();
+    expect(convertStoredInPlace({ layout, bytes: new Uint8Array(24), littleEndian: false }, 1, 0)).toBeUndefined();
   });
 });
 

@@ -235,6 +235,29 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
   }
 }
 
+/**
+ * convertStored into the stored bytes' own memory, for 32-bit little-endian values (a Float32 takes
+ * the place of the word it is made from), returning the values; undefined for other layouts. Only for
+ * bytes the reader owns (read from a file here): it overwrites them, and up to 3 bytes before them
+ * (the pixel element's header) when it moves them onto a 4-byte boundary. Saves a second array as
+ * large as the pixel data (an RT Dose of millions of values): memory, and the time of touching it.
+ */
+export function convertStoredInPlace(stored: StoredPixels, slope: number, intercept: number): Float32Array | undefined {
+  const { bitsAllocated, rows, columns, frames } = stored.layout;
+  if (bitsAllocated !== 32 || !stored.littleEndian || !HOST_LITTLE_ENDIAN) return undefined;
+  const count = rows * columns * frames;
+  const b = stored.bytes;
+  const misaligned = b.byteOffset % 4;
+  if (misaligned > b.byteOffset) return undefined;
+  const start = b.byteOffset - misaligned;
+  if (misaligned !== 0) new Uint8Array(b.buffer).copyWithin(start, b.byteOffset, b.byteOffset + 4 * count);
+  const aligned: StoredPixels = { ...stored, bytes: new Uint8Array(b.buffer, start, 4 * count) };
+  const out = new Float32Array(b.buffer, start, count);
+  // value n is read before it is written, at the same place
+  convertStored(aligned, slope, intercept, out);
+  return out;
+}
+
 /** Largest value of a Float32Array (-Infinity when empty). */
 export function maxOf(values: Float32Array): number {
   let m = -Infinity;

@@ -21,7 +21,7 @@ import { SPACING_ABSOLUTE_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE, median } fro
 import { readIdentity, requireModality } from './identity.js';
 import { imageStackGrid, readOrientation, readPixelSpacing, readPosition } from './image-plane.js';
 import { parseDicom } from './parse.js';
-import { assertDecodable, convertStored, readPixelLayout, storedPixels } from './pixels.js';
+import { assertDecodable, convertStored, convertStoredInPlace, readPixelLayout, storedPixels } from './pixels.js';
 import { inputName, loadInput, type DicomInput } from './source.js';
 import type { DicomView } from './view.js';
 
@@ -95,6 +95,7 @@ function readUnits(ds: DicomView): 'GY' | 'RELATIVE' {
 /** Read an RTDOSE file. */
 export function readRtDose(input: DicomInput): DoseGrid {
   const parsed = parseDicom(loadInput(input));
+  // read from a file here: its bytes are ours to convert in place
   const ds = parsed.dataset;
   requireModality(ds, 'RTDOSE', 'an RT Dose');
   assertDecodable(parsed);
@@ -129,8 +130,11 @@ export function readRtDose(input: DicomInput): DoseGrid {
     parsed.file,
   );
   const stored = storedPixels(parsed, layout);
-  const dose = new Float32Array(layout.columns * layout.rows * frames);
-  convertStored(stored, scaling, 0, dose);
+  let dose = typeof input === 'string' ? convertStoredInPlace(stored, scaling, 0) : undefined;
+  if (dose === undefined) {
+    dose = new Float32Array(layout.columns * layout.rows * frames);
+    convertStored(stored, scaling, 0, dose);
+  }
   const doseType = ds.string('DoseType');
   const planRef = ds.sequence('ReferencedRTPlanSequence')[0]?.string('ReferencedSOPInstanceUID');
   return {
