@@ -17,6 +17,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DicomError, InputError } from '../../src/core/errors.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
+import { MAX_DEFAULT_THREADS, startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
@@ -53,6 +54,7 @@ interface EvaluateOptions {
   readonly json?: boolean;
   readonly pdf?: boolean;
   readonly snapshots: boolean;
+  readonly threads?: number;
 }
 
 const integerOption = (option: string, min: number) => (value: string): number => {
@@ -108,7 +110,10 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--pdf', 'also print report.html to report.pdf with headless Chromium (Debian package chromium)')
     .option('--no-snapshots', 'no CT snapshots in report.html: the CT images are then not decoded (DVHs and metrics need only the CT headers)')
     .option('--force', 'replace files in the output folder that lattice did not write')
+    .option('--threads <n>', `threads computing the DVHs (default: the machine's cores, at most ${MAX_DEFAULT_THREADS}); the results do not depend on it`, integerOption('--threads', 1))
     .action(async (path: string, opts: EvaluateOptions) => {
+      // The DVH threads start first: they load while the case is read.
+      const pool = startDvhPool(opts.threads !== undefined ? { threads: opts.threads } : {});
       // Constraint, name-mapping and course files are read with the YAML and schema libraries: loaded
       // only when such a file is given (loading them takes 50-150 ms).
       const readers: FileReaders = {
@@ -116,7 +121,11 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
         ...(opts.constraints !== undefined ? { resolveConstraintSet: (await import('../../src/evaluate/constraints/custom.js')).resolveConstraintSet } : {}),
         ...(opts.mapping !== undefined ? { readNameMapping: (await import('../../src/evaluate/constraints/name-mapping-file.js')).readNameMapping } : {}),
       };
-      setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts, readers), { force: opts.force === true })));
+      try {
+        setExit(await runCommand(() => withOutputFolder(opts.out, () => runEvaluate(path, opts, readers, pool), { force: opts.force === true })));
+      } finally {
+        pool?.close();
+      }
     });
 }
 
@@ -171,7 +180,7 @@ function checkAlphaBetaNames(
   }
 }
 
-function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders): void {
+function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders, pool: DvhPool | undefined): void {
   // --pdf without Chromium fails before any work
   const chromium = opts.pdf === true ? requireChromium() : undefined;
   // the files named by options are read first: a missing or malformed one fails before the case is read
@@ -248,6 +257,7 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders):
     ...(opts.peak !== undefined ? { peakStructures: opts.peak } : {}),
     ...(opts.valley !== undefined ? { valleyStructure: opts.valley } : {}),
     betweenPlanes: opts.betweenPlanes,
+    ...(pool !== undefined ? { pool } : {}),
   });
   const json = renderJson(evaluation, {
     input: {

@@ -230,6 +230,62 @@ export function rasterizeForSampling(
   doseGrid: Grid,
   options: SampleStructureOptions = {},
 ): StructureRaster {
+  const plan = planSampling(structure, doseGrid, options);
+  const { name, info } = plan;
+  const warnings: string[] = [];
+  const { occupancy } = rasterizeStructureWithWarnings(plan.contours, info.grid, {
+    name,
+    planeSpacingMm: info.planeSpacingMm!,
+    betweenPlanes: info.betweenPlanes!,
+    onWarning: (w) => {
+      if (w.code !== 'outside-grid') warnings.push(w.message);
+    },
+  });
+  return { name, info, occupancy, warnings };
+}
+
+/**
+ * One contour's points in the frame (e0, e1, e2): widens box (u min, u max, v min, v max) to take them
+ * and returns their mean w. A small function of its own: V8 optimises it alone, quickly, instead of
+ * the whole of planSampling around it.
+ */
+function frameExtents(p: Float64Array, e0: Vec3, e1: Vec3, e2: Vec3, box: Float64Array): number {
+  let u0 = box[0]!, u1 = box[1]!, v0 = box[2]!, v1 = box[3]!;
+  let wSum = 0;
+  for (let i = 0; i < p.length; i += 3) {
+    const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
+    const u = e0[0] * x + e0[1] * y + e0[2] * z;
+    const v = e1[0] * x + e1[1] * y + e1[2] * z;
+    wSum += e2[0] * x + e2[1] * y + e2[2] * z;
+    if (u < u0) u0 = u;
+    if (u > u1) u1 = u;
+    if (v < v0) v0 = v;
+    if (v > v1) v1 = v;
+  }
+  box[0] = u0;
+  box[1] = u1;
+  box[2] = v0;
+  box[3] = v1;
+  return wSum / (p.length / 3);
+}
+
+/** What rasterizeForSampling fills: a structure's closed contours and its sampling grid and model. */
+export interface SamplingPlan {
+  readonly name: string;
+  /** The CLOSED_PLANAR contours of 3 or more points. */
+  readonly contours: readonly PlanarContour[];
+  readonly info: SamplingInfo;
+}
+
+/**
+ * rasterizeForSampling's choices before any filling (cheap: one pass over the contour points): the
+ * sampling grid, spacings and model between planes. Throws GeometryError as sampleStructure does.
+ */
+export function planSampling(
+  structure: ContourStructure | { readonly name: string; readonly contours: readonly PlanarContour[] },
+  doseGrid: Grid,
+  options: SampleStructureOptions = {},
+): SamplingPlan {
   const name = structure.name;
   checkPositive(options.inPlaneSpacingMm, 'inPlaneSpacingMm', name);
   checkPositive(options.normalSpacingMm, 'normalSpacingMm', name);
@@ -243,8 +299,8 @@ export function rasterizeForSampling(
   // Contour normal: that of the largest contour.
   let best: Vec3 = [0, 0, 1];
   let bestArea = 0;
-  for (const c of closed) {
-    const a = polygonAreaVector(c.pointsLps);
+  const areas = closed.map((c) => polygonAreaVector(c.pointsLps));
+  for (const a of areas) {
     const area = norm(a);
     if (area > bestArea) {
       bestArea = area;
@@ -283,25 +339,11 @@ export function rasterizeForSampling(
   }
 
   // Extents in the frame; contour planes along the normal.
-  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
-  const ws: number[] = [];
+  const box = new Float64Array([Infinity, -Infinity, Infinity, -Infinity]);
+  const ws = closed.map((c) => frameExtents(c.pointsLps, e0, e1, e2, box));
+  const [u0, u1, v0, v1] = box as unknown as [number, number, number, number];
   let areaSum = 0;
-  for (const c of closed) {
-    const p = c.pointsLps;
-    let wSum = 0;
-    for (let i = 0; i < p.length; i += 3) {
-      const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
-      const u = e0[0] * x + e0[1] * y + e0[2] * z;
-      const v = e1[0] * x + e1[1] * y + e1[2] * z;
-      wSum += e2[0] * x + e2[1] * y + e2[2] * z;
-      if (u < u0) u0 = u;
-      if (u > u1) u1 = u;
-      if (v < v0) v0 = v;
-      if (v > v1) v1 = v;
-    }
-    ws.push(wSum / (p.length / 3));
-    areaSum += norm(polygonAreaVector(p));
-  }
+  for (const a of areas) areaSum += norm(a);
   const planes = distinctPlanePositions(ws);
   const s =
     options.planeSpacingMm ??
@@ -340,16 +382,6 @@ export function rasterizeForSampling(
   ];
   const direction: Mat3 = [e0[0], e1[0], e2[0], e0[1], e1[1], e2[1], e0[2], e1[2], e2[2]];
   const grid = createGrid({ size: [nu, nv, nw], spacingMm: [hIn, hIn, hN], originMm: origin, direction });
-
-  const warnings: string[] = [];
-  const { occupancy } = rasterizeStructureWithWarnings(closed, grid, {
-    name,
-    planeSpacingMm: s,
-    betweenPlanes,
-    onWarning: (w) => {
-      if (w.code !== 'outside-grid') warnings.push(w.message);
-    },
-  });
   const info: SamplingInfo = {
     source: 'contours',
     grid,
@@ -360,7 +392,7 @@ export function rasterizeForSampling(
     fine,
     betweenPlanes,
   };
-  return { name, info, occupancy, warnings };
+  return { name, contours: closed, info };
 }
 
 /**

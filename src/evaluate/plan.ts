@@ -41,6 +41,7 @@ import {
   type SamplingInfo,
 } from './dvh.js';
 import type { BetweenPlanesChoice } from '../geometry/between-planes.js';
+import { computeDvhTask, type DvhPool, type DvhTask } from './dvh-pool.js';
 import { checkSchedule, deliveredEqd2Map, deliveredMap, deliveredSamples, type Schedule } from './fractions.js';
 import {
   conformity,
@@ -83,6 +84,8 @@ export interface PlanEvaluationOptions {
   readonly betweenPlanes?: BetweenPlanesChoice;
   /** Points per structure in the stored cumulative DVH curves (default 200). */
   readonly curvePoints?: number;
+  /** Worker threads to share the structures' DVHs with (dvh-pool.ts); the results are the same. */
+  readonly pool?: DvhPool;
 }
 
 /** Key figures of one structure in one quantity (Gy). */
@@ -298,35 +301,51 @@ export function evaluatePlan(
   // every other structure's DVHs are made in one pass that stores no points (structureDvhs).
   const keep = structuresWithSamples(structures, options);
 
-  for (const s of structures) {
+  // Per structure with a closed contour: the dose maps (planned physical dose, planned EQD2, and the
+  // delivered dose and EQD2 when they differ from the planned ones or a constraint check in delivered
+  // EQD2 asks for it) and where each quantity's DVH is among them (-1: not made).
+  const requests = structures.flatMap((s) => {
     const hasClosed = s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR' && c.pointsLps.length >= 9);
-    if (!hasClosed) {
-      warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
-      continue;
-    }
-    // A structure whose contours cannot be filled (all points on a line, oblique planes) is left out
-    // with the reason; the others are still evaluated.
-    let raster;
-    try {
-      raster = rasterizeForSampling(s, plannedDose.grid, { betweenPlanes });
-    } catch (e) {
-      if (!(e instanceof GeometryError)) throw e;
-      warnings.push(`structure "${s.name}" not evaluated: ${e.message.replace(/ \(structure "[^"]*"\)$/, '')}`);
-      continue;
-    }
+    if (!hasClosed) return [];
     const ab = alphaBetaFor(s, options.alphaBeta);
-    // The dose maps: planned physical dose, planned EQD2, and the delivered dose and EQD2 when they
-    // differ from the planned ones (or a constraint check in delivered EQD2 asks for it).
     const maps: DoseMap[] = [PHYSICAL_DOSE];
     const add = (m: DoseMap): number => maps.push(m) - 1;
-    // where each quantity's DVH is in maps (and made.dvhs); -1: not made
     let plannedEqd2At = -1, deliveredAt = 0, deliveredEqd2At = -1;
     if (schedule !== undefined) {
       plannedEqd2At = add(eqd2Map(schedule.fractionsPlanned, ab.alphaBetaGy, s.name));
       if (!allDelivered) deliveredAt = add(deliveredMap(schedule));
       if (allDelivered ? constraintBasis === 'eqd2' : schedule.fractionsDelivered > 0) deliveredEqd2At = add(deliveredEqd2Map(schedule, ab.alphaBetaGy, s.name));
     }
-    const made = structureDvhs(raster, plannedDose, maps, { ...bin, doseMaxGy: maxDoseGy, keepSamples: keep.has(s.name) });
+    const task: DvhTask = {
+      structure: { name: s.name, contours: s.contours },
+      sampling: { betweenPlanes },
+      maps,
+      options: { ...bin, doseMaxGy: maxDoseGy, keepSamples: keep.has(s.name) },
+    };
+    return [{ s, ab, task, plannedEqd2At, deliveredAt, deliveredEqd2At }];
+  });
+  // Computed by the pool's threads where there is one (a structure that failed there is done again
+  // below, to meet its error here).
+  const pooled = options.pool?.run(requests.map((r) => r.task), plannedDose);
+  const byStructure = new Map(requests.map((r, i) => [r.s, { ...r, done: pooled?.[i] }]));
+
+  for (const s of structures) {
+    const request = byStructure.get(s);
+    if (request === undefined) {
+      warnings.push(`structure "${s.name}" has no closed contour; not evaluated`);
+      continue;
+    }
+    const { ab, plannedEqd2At, deliveredAt, deliveredEqd2At } = request;
+    // A structure whose contours cannot be filled (all points on a line, oblique planes) is left out
+    // with the reason; the others are still evaluated.
+    let made;
+    try {
+      made = request.done ?? computeDvhTask(request.task, plannedDose);
+    } catch (e) {
+      if (!(e instanceof GeometryError)) throw e;
+      warnings.push(`structure "${s.name}" not evaluated: ${e.message.replace(/ \(structure "[^"]*"\)$/, '')}`);
+      continue;
+    }
     if (made.volumeCc === 0) {
       warnings.push(`structure "${s.name}" not evaluated: its contours enclose no volume`);
       continue;

@@ -45,7 +45,7 @@
  * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
  */
 
-import { createScanlineScratch, fillPlane, type Plane } from './scanline.js';
+import { createScanlineScratch, fillPlane, type Plane, type RowSink } from './scanline.js';
 
 /** How a structure is filled between its contour planes. */
 export type BetweenPlanesModel = 'slab' | 'interpolated';
@@ -182,6 +182,18 @@ interface PlaneData {
   edges?: Float64Array;
 }
 
+/** A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1. */
+class FractionSink implements RowSink {
+  frac: Float32Array = new Float32Array(0);
+  constructor(private readonly nu: number) {}
+
+  row(iv: number, iu0: number, bw: number, f: Float64Array): void {
+    const frac = this.frac;
+    const base = iu0 + this.nu * iv;
+    for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
+  }
+}
+
 /** Crossings of the plane's edges with lines key = a u + b v (integer keys), parameter u or v. */
 function lineFamily(
   plane: Plane, a: number, b: number, param: 'u' | 'v', keyMin: number, keyMax: number, mmPerUnit: number,
@@ -291,16 +303,15 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   const cache = new Map<number, PlaneData>();
   const free: PlaneData[] = [];
   const classScratch = new Uint8Array(3 * nPix);
+  const sink = new FractionSink(nu);
   const planeData = (p: number): PlaneData => {
     let pd = cache.get(p);
     if (pd === undefined) {
       const plane = planes[p]!;
       const old = free.pop();
       const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
-      fillPlane(plane, nu, nv, g.supersample, scratch, (iv, iu0, bw, f) => {
-        const base = iu0 + nu * iv;
-        for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
-      });
+      sink.frac = frac;
+      fillPlane(plane, nu, nv, g.supersample, scratch, sink);
       pd = {
         plane,
         frac,

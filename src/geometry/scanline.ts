@@ -4,8 +4,8 @@
  *
  * Input: the plane's contours as interleaved (u, v) CONTINUOUS INDICES of the grid's two in-plane
  * axes (pixel (iu, iv) spans [iu - 0.5, iu + 0.5] x [iv - 0.5, iv + 0.5]), the grid's in-plane size
- * and n sub-rows per pixel row. Output: one call of `emit(iv, iu0, width, fractions)` per pixel row
- * that the plane's bounding box covers; fractions[c] is the covered fraction of pixel (iu0 + c, iv).
+ * and n sub-rows per pixel row. Output: one call of `sink.row(iv, iu0, width, fractions)` per pixel
+ * row that the plane's bounding box covers; fractions[c] is the covered fraction of pixel (iu0 + c, iv).
  *
  * The fill is a scan-line algorithm: each pixel row is cut into n sub-rows (sample lines through
  * the sub-row centres); on each sub-row the edge crossings are sorted and the covered intervals are
@@ -29,6 +29,16 @@ export interface Plane {
   /** Position along the normal axis, mm (continuous index times spacing). */
   wMm: number;
   readonly contours: PlaneContour[];
+}
+
+/**
+ * Where fillPlane puts each pixel row's fractions. An object with a method rather than a callback:
+ * one sink per fill (not a closure per plane) keeps fillPlane's call site stable, so V8 optimises it
+ * once instead of discarding and recompiling it for every new closure.
+ */
+export interface RowSink {
+  /** fractions[c]: pixel (iu0 + c, iv); the buffer is reused, read it before returning. */
+  row(iv: number, iu0: number, width: number, fractions: Float64Array): void;
 }
 
 /** Scratch buffers for `fillPlane`, sized once for a set of planes. */
@@ -88,18 +98,11 @@ export function planeBounds(plane: Plane): { minU: number; maxU: number; minV: n
   return { minU, maxU, minV, maxV };
 }
 
-/**
- * Fill one plane (see the header). Returns false when the plane's box misses the grid.
- * `emit` receives a buffer that is reused: read it before returning.
- */
-export function fillPlane(
-  plane: Plane,
-  nu: number,
-  nv: number,
-  n: number,
-  scratch: ScanlineScratch,
-  emit: (iv: number, iu0: number, width: number, fractions: Float64Array) => void,
-): boolean {
+/** Sub-row r samples the line v = vBase + (r + 0.5) / n (invN = 1 / n); the same expression everywhere. */
+const yOf = (vBase: number, invN: number, r: number): number => vBase + (r + 0.5) * invN;
+
+/** Fill one plane (see the header) into sink. Returns false when the plane's box misses the grid. */
+export function fillPlane(plane: Plane, nu: number, nv: number, n: number, scratch: ScanlineScratch, sink: RowSink): boolean {
   const { ex0, ey0, eSlope, eFirst, eLast, order, active, xs, acc, diff, rowFraction } = scratch;
   const invN = 1 / n;
   const { minU, maxU, minV, maxV } = planeBounds(plane);
@@ -112,8 +115,6 @@ export function fillPlane(
   const rows = (iv1 - iv0 + 1) * n;
   const uBase = iu0 - 0.5;
   const vBase = iv0 - 0.5;
-  // Sub-row r samples the line v = vBase + (r + 0.5) / n; the same expression everywhere.
-  const yOf = (r: number): number => vBase + (r + 0.5) * invN;
 
   // Edge table: an edge covers the sub-rows with ymin <= y < ymax (half-open: a vertex counts once).
   let nEdges = 0;
@@ -129,11 +130,11 @@ export function fillPlane(
         const ty = ya; ya = yb; yb = ty;
       }
       let rf = Math.ceil((ya - vBase) * n - 0.5);
-      while (rf > 0 && yOf(rf - 1) >= ya) rf--;
-      while (yOf(rf) < ya) rf++;
+      while (rf > 0 && yOf(vBase, invN, rf - 1) >= ya) rf--;
+      while (yOf(vBase, invN, rf) < ya) rf++;
       let rl = Math.ceil((yb - vBase) * n - 0.5) - 1;
-      while (yOf(rl + 1) < yb) rl++;
-      while (rl >= rf && yOf(rl) >= yb) rl--;
+      while (yOf(vBase, invN, rl + 1) < yb) rl++;
+      while (rl >= rf && yOf(vBase, invN, rl) >= yb) rl--;
       if (rf < 0) rf = 0;
       if (rl > rows - 1) rl = rows - 1;
       if (rl < rf) continue;
@@ -163,7 +164,7 @@ export function fillPlane(
     const end = bucketStart[r]!;
     while (next < end) active[nActive++] = order[next++]!;
     // Drop finished edges; collect crossings.
-    const y = yOf(r);
+    const y = yOf(vBase, invN, r);
     let nx2 = 0;
     let keep = 0;
     for (let q = 0; q < nActive; q++) {
@@ -210,7 +211,7 @@ export function fillPlane(
       }
       diff[bw] = 0;
       diff[bw + 1] = 0;
-      emit(iv, iu0, bw, rowFraction);
+      sink.row(iv, iu0, bw, rowFraction);
     }
   }
   return true;
