@@ -72,6 +72,8 @@ interface PoolWorker {
 export interface DvhPool {
   /** Worker threads (the calling thread computes too). */
   readonly workers: number;
+  /** Tasks whose DVHs came from a worker, over every run so far. */
+  readonly computedInWorkers: number;
   /**
    * Every task's DVHs, in the tasks' order; undefined where computing failed (the caller computes that
    * task itself to meet the error). Synchronous: returns when every task is done.
@@ -114,6 +116,7 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
   }
   let runs = 0;
   let closed = false;
+  let fromWorkers = 0;
 
   /** Messages waiting on every port, then (none) a wait on the counter until one comes or timeoutMs. */
   const drain = (handle: (w: PoolWorker, m: FromWorker) => void, timeoutMs: number): void => {
@@ -134,6 +137,9 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
 
   return {
     workers: pool.length,
+    get computedInWorkers() {
+      return fromWorkers;
+    },
     run(tasks, dose) {
       if (closed) throw new Error('DvhPool.run after close');
       const run = ++runs;
@@ -181,7 +187,10 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       const handle = (w: PoolWorker, m: FromWorker): void => {
         onStart(w, m);
         heard.set(w, performance.now());
-        if (m.kind === 'result' && m.run === run && pending.get(w)?.delete(m.index) === true) results[m.index] = m.result;
+        if (m.kind === 'result' && m.run === run && pending.get(w)?.delete(m.index) === true) {
+          results[m.index] = m.result;
+          if (m.result !== undefined) fromWorkers++;
+        }
       };
       for (;;) {
         const t = performance.now();

@@ -194,40 +194,49 @@ class FractionSink implements RowSink {
   }
 }
 
+/**
+ * Crossings of the plane's edges with lines key = a u + b v (integer keys), parameter u or v: counted
+ * into start (cross undefined) or written at fill's positions (fill advanced).
+ */
+function visitCrossings(
+  plane: Plane, a: number, b: number, useU: boolean, keyMin: number, keyMax: number, start: Int32Array, cross: Float64Array | undefined, fill: Int32Array,
+): void {
+  for (const pc of plane.contours) {
+    const uv = pc.uv;
+    const m = uv.length / 2;
+    for (let i = 0; i < m; i++) {
+      const j = i + 1 === m ? 0 : i + 1;
+      const u0 = uv[2 * i]!, v0 = uv[2 * i + 1]!, u1 = uv[2 * j]!, v1 = uv[2 * j + 1]!;
+      const g0 = a * u0 + b * v0, g1 = a * u1 + b * v1;
+      if (g0 === g1) continue;
+      // Half-open: the edge crosses the lines with min(g) <= key < max(g).
+      const lo = Math.min(g0, g1), hi = Math.max(g0, g1);
+      let k = Math.max(keyMin, Math.ceil(lo));
+      const kEnd = Math.min(keyMax, Math.ceil(hi) - 1);
+      for (; k <= kEnd; k++) {
+        if (k < lo || k >= hi) continue;
+        const line = k - keyMin;
+        if (cross === undefined) {
+          start[line + 1]!++;
+          continue;
+        }
+        const t = (k - g0) / (g1 - g0);
+        cross[fill[line]!++] = useU ? u0 + t * (u1 - u0) : v0 + t * (v1 - v0);
+      }
+    }
+  }
+}
+
 /** Crossings of the plane's edges with lines key = a u + b v (integer keys), parameter u or v. */
 function lineFamily(
   plane: Plane, a: number, b: number, param: 'u' | 'v', keyMin: number, keyMax: number, mmPerUnit: number,
 ): LineFamily {
   const nLines = keyMax - keyMin + 1;
   const start = new Int32Array(nLines + 1);
-  const visit = (emit: (line: number, t: number) => void): void => {
-    for (const pc of plane.contours) {
-      const uv = pc.uv;
-      const m = uv.length / 2;
-      for (let i = 0; i < m; i++) {
-        const j = i + 1 === m ? 0 : i + 1;
-        const u0 = uv[2 * i]!, v0 = uv[2 * i + 1]!, u1 = uv[2 * j]!, v1 = uv[2 * j + 1]!;
-        const g0 = a * u0 + b * v0, g1 = a * u1 + b * v1;
-        if (g0 === g1) continue;
-        // Half-open: the edge crosses the lines with min(g) <= key < max(g).
-        const lo = Math.min(g0, g1), hi = Math.max(g0, g1);
-        let k = Math.max(keyMin, Math.ceil(lo));
-        const kEnd = Math.min(keyMax, Math.ceil(hi) - 1);
-        for (; k <= kEnd; k++) {
-          if (k < lo || k >= hi) continue;
-          const t = (k - g0) / (g1 - g0);
-          emit(k - keyMin, param === 'u' ? u0 + t * (u1 - u0) : v0 + t * (v1 - v0));
-        }
-      }
-    }
-  };
-  visit((line) => start[line + 1]!++);
+  visitCrossings(plane, a, b, param === 'u', keyMin, keyMax, start, undefined, start);
   for (let l = 0; l < nLines; l++) start[l + 1]! += start[l]!;
   const cross = new Float64Array(start[nLines]!);
-  const fill = start.slice(0, nLines);
-  visit((line, t) => {
-    cross[fill[line]!++] = t;
-  });
+  visitCrossings(plane, a, b, param === 'u', keyMin, keyMax, start, cross, start.slice(0, nLines));
   for (let l = 0; l < nLines; l++) {
     const s = start[l]!, e = start[l + 1]!;
     if (e - s > 1) cross.subarray(s, e).sort();
@@ -235,15 +244,441 @@ function lineFamily(
   return { offset: keyMin, start, cross, mmPerUnit };
 }
 
+/** Line fields of pixel i on plane data pd (cached); nu pixels a row, nPix a plane. */
+function fields(pd: PlaneData, i: number, nu: number, nPix: number): void {
+  if (pd.done[i] === 1) return;
+  pd.done[i] = 1;
+  const iu = i % nu, iv = (i - iu) / nu;
+  for (let f = 0; f < FAMILIES; f++) {
+    const fam = pd.families[f]!;
+    const key = f === 0 ? iv : iu;
+    const t = f === 0 ? iu : iv;
+    const line = key - fam.offset;
+    const s0 = fam.start[line]!, e0 = fam.start[line + 1]!;
+    const slot = f * nPix + i;
+    if (e0 - s0 < 2) {
+      pd.h[slot] = NaN;
+      continue;
+    }
+    // Crossings before t: lo..hi binary search.
+    let lo = s0, hi = e0;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (fam.cross[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    const k = lo - s0;
+    const cr = fam.cross;
+    const mm = fam.mmPerUnit;
+    if (k % 2 === 1) {
+      const a = (t - cr[lo - 1]!) * mm, b = (cr[lo]! - t) * mm;
+      pd.h[slot] = a * b;
+      pd.c2[slot] = ((a + b) / 2) ** 2;
+    } else {
+      let best = -Infinity, c2 = 0;
+      if (k >= 2) {
+        const a = (t - cr[lo - 1]!) * mm, b = (t - cr[lo - 2]!) * mm;
+        best = -a * b;
+        c2 = ((b - a) / 2) ** 2;
+      }
+      if (lo + 1 < e0) {
+        const a = (cr[lo]! - t) * mm, b = (cr[lo + 1]! - t) * mm;
+        if (-a * b > best) {
+          best = -a * b;
+          c2 = ((b - a) / 2) ** 2;
+        }
+      }
+      pd.h[slot] = best;
+      pd.c2[slot] = c2;
+    }
+  }
+}
+
+/**
+ * The field of the line from pixel i through the nearest boundary point of plane pd (for a circle,
+ * the line through its centre: the power again). Used where none of the lines meets the shape on both
+ * planes of an interval (a part that shrinks to a point or starts there). nu pixels a row of spacings
+ * hu, hv (mm).
+ */
+function normalField(pd: PlaneData, i: number, nu: number, hu: number, hv: number): void {
+  if (!Number.isNaN(pd.hNormal[i]!)) return;
+  let ed = pd.edges;
+  if (ed === undefined) {
+    const list: number[] = [];
+    for (const pc of pd.plane.contours) {
+      const uv = pc.uv;
+      const m = uv.length / 2;
+      for (let a2 = 0; a2 < m; a2++) {
+        const b2 = a2 + 1 === m ? 0 : a2 + 1;
+        list.push(uv[2 * a2]! * hu, uv[2 * a2 + 1]! * hv, uv[2 * b2]! * hu, uv[2 * b2 + 1]! * hv);
+      }
+    }
+    ed = Float64Array.from(list);
+    pd.edges = ed;
+  }
+  const iu = i % nu, iv = (i - iu) / nu;
+  const px = iu * hu, py = iv * hv;
+  let best = Infinity, qx = px, qy = py;
+  for (let e = 0; e < ed.length; e += 4) {
+    const x0 = ed[e]!, y0 = ed[e + 1]!, dx = ed[e + 2]! - x0, dy = ed[e + 3]! - y0;
+    const len2 = dx * dx + dy * dy;
+    let t = len2 > 0 ? ((px - x0) * dx + (py - y0) * dy) / len2 : 0;
+    if (t < 0) t = 0;
+    else if (t > 1) t = 1;
+    const cx = x0 + t * dx, cy = y0 + t * dy;
+    const d2 = (cx - px) ** 2 + (cy - py) ** 2;
+    if (d2 < best) {
+      best = d2;
+      qx = cx;
+      qy = cy;
+    }
+  }
+  const dist = Math.sqrt(best);
+  if (!(dist > 0) || ed.length === 0) {
+    pd.hNormal[i] = 0;
+    pd.c2Normal[i] = 0;
+    return;
+  }
+  // The line through p along (tx, ty); crossings by the half-open rule on n . X = n . p.
+  const tx = (qx - px) / dist, ty = (qy - py) / dist;
+  const nx2 = -ty, ny2 = tx;
+  const g0 = nx2 * px + ny2 * py;
+  const ts: number[] = [];
+  for (let e = 0; e < ed.length; e += 4) {
+    const ga = nx2 * ed[e]! + ny2 * ed[e + 1]!, gb = nx2 * ed[e + 2]! + ny2 * ed[e + 3]!;
+    if (ga === gb || g0 < Math.min(ga, gb) || g0 >= Math.max(ga, gb)) continue;
+    const f = (g0 - ga) / (gb - ga);
+    const x = ed[e]! + f * (ed[e + 2]! - ed[e]!), y = ed[e + 1]! + f * (ed[e + 3]! - ed[e + 1]!);
+    ts.push(tx * (x - px) + ty * (y - py));
+  }
+  ts.sort((a2, b2) => a2 - b2);
+  let k = 0;
+  while (k < ts.length && ts[k]! < 0) k++;
+  if (k % 2 === 1 && k < ts.length) {
+    const a2 = -ts[k - 1]!, b2 = ts[k]!;
+    pd.hNormal[i] = a2 * b2;
+    pd.c2Normal[i] = ((a2 + b2) / 2) ** 2;
+    return;
+  }
+  let h = -Infinity, c2 = 0;
+  if (k >= 2) {
+    const a2 = -ts[k - 1]!, b2 = -ts[k - 2]!;
+    h = -a2 * b2;
+    c2 = ((b2 - a2) / 2) ** 2;
+  }
+  if (k + 1 < ts.length && -ts[k]! * ts[k + 1]! > h) {
+    h = -ts[k]! * ts[k + 1]!;
+    c2 = ((ts[k + 1]! - ts[k]!) / 2) ** 2;
+  }
+  // The nearest boundary point lies on the line, so a crossing exists; guard round-off anyway.
+  pd.hNormal[i] = Number.isFinite(h) ? h : -best;
+  pd.c2Normal[i] = c2;
+}
+
+/** Whether two planes' fills agree on pixel i and its 8 neighbours (nu pixels a row, nPix a plane). */
+function samePrism(a: Float32Array, b: Float32Array, i: number, nu: number, nPix: number): boolean {
+  const iu = i % nu;
+  const u0 = iu > 0 ? -1 : 0, u1 = iu + 1 < nu ? 1 : 0;
+  const v0 = i >= nu ? -nu : 0, v1 = i + nu < nPix ? nu : 0;
+  for (let dv = v0; dv <= v1; dv += nu) {
+    for (let du = u0; du <= u1; du++) if (a[i + dv + du] !== b[i + dv + du]) return false;
+  }
+  return true;
+}
+
+/** Add a sample's share f to voxel idx, capped at a full voxel. */
+function deposit(occ: Float32Array, idx: number, f: number): void {
+  const v = occ[idx]! + f;
+  occ[idx] = v > 1 ? 1 : v;
+}
+
+/** Depth samples of one segment: an interval between two planes, or a cap beyond an end plane. */
+interface Segment { readonly kind: 'interval' | 'lo' | 'hi'; readonly plane: number; readonly k: number[]; readonly w: number[] }
+
+/**
+ * What the interval and cap loops share: the grid, the occupancy, and per family the coefficients of
+ * the current pixel (Hermite data in an interval, cap polynomials beyond an end plane).
+ */
+class Filler {
+  readonly nPix: number;
+  readonly ramp: number;
+  // Interval coefficients per family: Hermite values and slopes, c² at both ends.
+  readonly y1 = new Float64Array(FAMILIES);
+  readonly y2 = new Float64Array(FAMILIES);
+  readonly m1 = new Float64Array(FAMILIES);
+  readonly m2 = new Float64Array(FAMILIES);
+  readonly ca = new Float64Array(FAMILIES);
+  readonly cb = new Float64Array(FAMILIES);
+  readonly cm1 = new Float64Array(FAMILIES);
+  readonly cm2 = new Float64Array(FAMILIES);
+  readonly use = new Uint8Array(FAMILIES);
+  // Cap polynomials per family: h(x) = a0 + a1 x + a2 x², likewise c².
+  readonly ha = new Float64Array(3 * FAMILIES);
+  readonly c2a = new Float64Array(3 * FAMILIES);
+
+  constructor(readonly g: BetweenPlanesGrid, readonly occ: Float32Array, readonly wK: number) {
+    this.nPix = g.nu * g.nv;
+    this.ramp = Math.sqrt(g.spacingU * g.spacingV);
+  }
+
+  /**
+   * Hermite data of field f between planes at w0 and w1 (dw apart) from its values there (ya, yb) and
+   * on the neighbouring planes at wm and wp (yp, yn; NaN: the neighbour has none), likewise c².
+   */
+  setHermite(
+    f: number, w0: number, w1: number, wm: number, wp: number,
+    ya: number, yb: number, yp: number, yn: number, cA: number, cB: number, cP: number, cN: number,
+  ): void {
+    const dw = w1 - w0;
+    const hasP = !Number.isNaN(yp), hasN = !Number.isNaN(yn);
+    this.use[f] = 1;
+    this.y1[f] = ya;
+    this.y2[f] = yb;
+    this.m1[f] = hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w0) : hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w0) : (yb - ya) / dw;
+    this.m2[f] = hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w1) : hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w1) : (yb - ya) / dw;
+    // c² (a chord's half-length squared, also quadratic along the normal for the same shapes).
+    this.ca[f] = cA;
+    this.cb[f] = cB;
+    this.cm1[f] = hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w0) : hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w0) : (cB - cA) / dw;
+    this.cm2[f] = hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w1) : hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w1) : (cB - cA) / dw;
+  }
+
+  /**
+   * Extrapolation of field f beyond an end plane: the quadratic through the end plane (ye, ce) and the
+   * planes at x1 and x2 inwards (ya, yb; linear with one, constant with none; NaN: the plane has no field).
+   */
+  setCap(f: number, x1: number, x2: number, ye: number, ya: number, yb: number, ce: number, cA: number, cB: number): void {
+    const o = 3 * f;
+    const ha = this.ha, c2a = this.c2a;
+    this.use[f] = 1;
+    if (Number.isNaN(ya)) {
+      ha[o] = ye; ha[o + 1] = 0; ha[o + 2] = 0;
+      c2a[o] = ce; c2a[o + 1] = 0; c2a[o + 2] = 0;
+    } else if (Number.isNaN(yb)) {
+      ha[o] = ye; ha[o + 1] = (ye - ya) / -x1; ha[o + 2] = 0;
+      c2a[o] = ce; c2a[o + 1] = (ce - cA) / -x1; c2a[o + 2] = 0;
+    } else {
+      // Value, slope and second-order coefficient at 0 of the quadratic through (x2, yb), (x1, ya), (0, ye).
+      ha[o] = ye;
+      ha[o + 1] = quadSlope(x2, yb, x1, ya, 0, ye, 0);
+      ha[o + 2] = quadValue(x2, yb, x1, ya, 0, ye, 1) - ye - ha[o + 1]!;
+      c2a[o] = ce;
+      c2a[o + 1] = quadSlope(x2, cB, x1, cA, 0, ce, 0);
+      c2a[o + 2] = quadValue(x2, cB, x1, cA, 0, ce, 1) - ce - c2a[o + 1]!;
+    }
+  }
+
+  /** Where cap polynomial f turns (its minimum beyond the plane), Infinity when it does not. */
+  turning(f: number): number {
+    const a1 = this.ha[3 * f + 1]!, a2 = this.ha[3 * f + 2]!;
+    return a2 > 0 && -a1 / (2 * a2) > 0 ? -a1 / (2 * a2) : Infinity;
+  }
+
+  /** Neighbouring planes (0 to 2) on which the line of slot has a field. */
+  static quality(slot: number, pPrev: PlaneData | undefined, pNext: PlaneData | undefined): number {
+    return (pPrev !== undefined && !Number.isNaN(pPrev.h[slot]!) ? 1 : 0) + (pNext !== undefined && !Number.isNaN(pNext.h[slot]!) ? 1 : 0);
+  }
+
+  /**
+   * The samples of an interval between planes pj (at w0) and pj1 (at w1), with the planes beyond
+   * (pPrev at wm, pNext at wp) when the run has them: kOff the samples' w offsets in the occupancy,
+   * uS their position in the interval (0 at w0, 1 at w1) and B00..B11 the Hermite basis there.
+   */
+  interval(
+    pj: PlaneData, pj1: PlaneData, pPrev: PlaneData | undefined, pNext: PlaneData | undefined, w0: number, w1: number, wm: number, wp: number,
+    kOff: Int32Array, uS: Float64Array, B00: Float64Array, B10: Float64Array, B01: Float64Array, B11: Float64Array,
+  ): void {
+    const { nu, nv, su, sv, spacingU: hu, spacingV: hv } = this.g;
+    const { nPix, occ, wK, ramp, use, y1, y2, m1, m2, ca, cb, cm1, cm2 } = this;
+    const ns = kOff.length;
+    for (let iv = 0; iv < nv; iv++) {
+      for (let iu = 0; iu < nu; iu++) {
+        const i = iu + nu * iv;
+        const k0c = pj.cls[i]!, k1c = pj1.cls[i]!;
+        if (k0c === 0 && k1c === 0) continue;
+        if (k0c === 2 && k1c === 2) {
+          const base = iu * su + iv * sv;
+          for (let t = 0; t < ns; t++) {
+            deposit(occ, base + kOff[t]!, wK);
+          }
+          continue;
+        }
+        // The same fill around the pixel on all the planes involved: the shape is a prism there,
+        // its fraction constant (the slab model's, and what the fields would give).
+        const fc = pj.frac[i]!;
+        if (samePrism(pj.frac, pj1.frac, i, nu, nPix) && (pPrev === undefined || samePrism(pj.frac, pPrev.frac, i, nu, nPix)) &&
+          (pNext === undefined || samePrism(pj.frac, pNext.frac, i, nu, nPix))) {
+          if (fc > 0) {
+            const base = iu * su + iv * sv;
+            for (let t = 0; t < ns; t++) {
+              deposit(occ, base + kOff[t]!, fc * wK);
+            }
+          }
+          continue;
+        }
+        fields(pj, i, nu, nPix);
+        fields(pj1, i, nu, nPix);
+        if (pPrev !== undefined) fields(pPrev, i, nu, nPix);
+        if (pNext !== undefined) fields(pNext, i, nu, nPix);
+        // Lines with a field on both planes decide; only when there is none does a line with a
+        // field on one plane count.
+        let both = 0;
+        for (let f = 0; f < FAMILIES; f++) {
+          if (!Number.isNaN(pj.h[f * nPix + i]!) && !Number.isNaN(pj1.h[f * nPix + i]!)) both++;
+        }
+        use.fill(0);
+        if (both === 0) {
+          // No line meets the shape on both planes: the line through the nearest boundary point.
+          normalField(pj, i, nu, hu, hv);
+          normalField(pj1, i, nu, hu, hv);
+          if (pPrev !== undefined) normalField(pPrev, i, nu, hu, hv);
+          if (pNext !== undefined) normalField(pNext, i, nu, hu, hv);
+          this.setHermite(
+            0, w0, w1, wm, wp, pj.hNormal[i]!, pj1.hNormal[i]!, pPrev?.hNormal[i] ?? NaN, pNext?.hNormal[i] ?? NaN,
+            pj.c2Normal[i]!, pj1.c2Normal[i]!, pPrev?.c2Normal[i] ?? NaN, pNext?.c2Normal[i] ?? NaN,
+          );
+        } else {
+          // Among those, the lines that also meet the shape on the neighbouring planes: a line that
+          // misses a neighbour has only a straight-line interpolant and must not veto the others.
+          let best = -1;
+          for (let f = 0; f < FAMILIES; f++) {
+            const slot = f * nPix + i;
+            if (Number.isNaN(pj.h[slot]!) || Number.isNaN(pj1.h[slot]!)) continue;
+            best = Math.max(best, Filler.quality(slot, pPrev, pNext));
+          }
+          for (let f = 0; f < FAMILIES; f++) {
+            const slot = f * nPix + i;
+            const ya = pj.h[slot]!, yb = pj1.h[slot]!;
+            if (Number.isNaN(ya) || Number.isNaN(yb) || Filler.quality(slot, pPrev, pNext) < best) continue;
+            this.setHermite(
+              f, w0, w1, wm, wp, ya, yb, pPrev?.h[slot] ?? NaN, pNext?.h[slot] ?? NaN, pj.c2[slot]!, pj1.c2[slot]!,
+              pPrev?.c2[slot] ?? NaN, pNext?.c2[slot] ?? NaN,
+            );
+          }
+        }
+        // The exact fill's difference from the ramp on each plane, with the same lines.
+        const uA = use[0]!, uB = use[1]!;
+        const y1a = y1[0]!, y1b = y1[1]!, y2a = y2[0]!, y2b = y2[1]!;
+        const m1a = m1[0]!, m1b = m1[1]!, m2a = m2[0]!, m2b = m2[1]!;
+        const caa = ca[0]!, cab = ca[1]!, cba = cb[0]!, cbb = cb[1]!;
+        const cm1a = cm1[0]!, cm1b = cm1[1]!, cm2a = cm2[0]!, cm2b = cm2[1]!;
+        const r0 = pj.frac[i]! - rampFraction2(ramp, uA, y1a, caa, uB, y1b, cab);
+        const r1 = pj1.frac[i]! - rampFraction2(ramp, uA, y2a, cba, uB, y2b, cbb);
+        const base = iu * su + iv * sv;
+        for (let t = 0; t < ns; t++) {
+          const u = uS[t]!, b00 = B00[t]!, b10 = B10[t]!, b01 = B01[t]!, b11 = B11[t]!;
+          const hA = b00 * y1a + b10 * m1a + b01 * y2a + b11 * m2a;
+          const hB = b00 * y1b + b10 * m1b + b01 * y2b + b11 * m2b;
+          const cA = b00 * caa + b10 * cm1a + b01 * cba + b11 * cm2a;
+          const cB = b00 * cab + b10 * cm1b + b01 * cbb + b11 * cm2b;
+          const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
+          const f1 = f0 + (1 - u) * r0 + u * r1;
+          if (f1 > 0) {
+            deposit(occ, base + kOff[t]!, (f1 >= 1 ? 1 : f1) * wK);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The samples of a cap beyond end plane pe, outwards by xs (mm): p1 and p2 the planes inwards (at
+   * x1 and x2 < 0) when the run has them; capMax the cap's longest reach, flatEnd a flat end's.
+   */
+  cap(
+    pe: PlaneData, p1: PlaneData | undefined, p2: PlaneData | undefined, x1: number, x2: number, capMax: number, flatEnd: number,
+    kOff: Int32Array, xs: Float64Array,
+  ): void {
+    const { nu, nv, su, sv, spacingU: hu, spacingV: hv } = this.g;
+    const s = this.g.planeSpacingMm;
+    const { nPix, occ, wK, ramp, use, ha, c2a } = this;
+    const ns = kOff.length;
+    // Candidates: pixels within about a spacing of the end plane's shape (a growing end).
+    const cand = dilate(pe.cls, p1?.cls, nu, nv, Math.ceil(s / Math.min(hu, hv)) + 1);
+    for (let iv = 0; iv < nv; iv++) {
+      for (let iu = 0; iu < nu; iu++) {
+        const i = iu + nu * iv;
+        if (cand[i] === 0) continue;
+        fields(pe, i, nu, nPix);
+        if (p1 !== undefined) fields(p1, i, nu, nPix);
+        if (p2 !== undefined) fields(p2, i, nu, nPix);
+        use.fill(0);
+        let any = false;
+        for (let f = 0; f < FAMILIES; f++) {
+          const slot = f * nPix + i;
+          if (Number.isNaN(pe.h[slot]!)) continue;
+          any = true;
+          this.setCap(f, x1, x2, pe.h[slot]!, p1?.h[slot] ?? NaN, p2?.h[slot] ?? NaN, pe.c2[slot]!, p1?.c2[slot] ?? 0, p2?.c2[slot] ?? 0);
+        }
+        if (!any && pe.frac[i]! > 0) {
+          // Neither line meets the end plane's shape (a corner grazed): the line through the
+          // nearest boundary point.
+          normalField(pe, i, nu, hu, hv);
+          if (p1 !== undefined) normalField(p1, i, nu, hu, hv);
+          if (p2 !== undefined) normalField(p2, i, nu, hu, hv);
+          this.setCap(0, x1, x2, pe.hNormal[i]!, p1?.hNormal[i] ?? NaN, p2?.hNormal[i] ?? NaN, pe.c2Normal[i]!, p1?.c2Normal[i] ?? 0, p2?.c2Normal[i] ?? 0);
+          any = true;
+        }
+        if (!any) continue;
+        // How far out the pixel is followed: a pixel inside the end plane whose field first reaches
+        // zero within the cap leaves the shape there (a closing end: a dome, an apex, a slanted
+        // side) and is followed on, through the ramp's outer half, to the turning point of that
+        // field's polynomial; a pixel whose fields never reach zero is cut at s / 2 (a flat end).
+        // A pixel outside the end plane is followed on while every field falls (the shape
+        // withdraws), else cut at s / 2 (a growing end, as the slab model does).
+        let limit = flatEnd;
+        let fadeAt = Infinity;
+        let inside = true, falling = true;
+        for (let f = 0; f < FAMILIES; f++) {
+          if (use[f] === 0) continue;
+          if (!(ha[3 * f]! > 0)) inside = false;
+          // Falling: by more than round-off (a stack of identical planes is flat, not falling).
+          if (!(ha[3 * f + 1]! < -1e-9 * Math.max(1, Math.abs(ha[3 * f]!)))) falling = false;
+        }
+        if (inside) {
+          let first = Infinity, by = -1;
+          for (let f = 0; f < FAMILIES; f++) {
+            if (use[f] === 0) continue;
+            const root = firstPositiveRoot(ha[3 * f]!, ha[3 * f + 1]!, ha[3 * f + 2]!);
+            if (root < first) {
+              first = root;
+              by = f;
+            }
+          }
+          // (A dome whose pole lies one spacing out reaches zero at capMax itself: allow round-off.)
+          if (first <= capMax * (1 + CLOSING_SLACK)) {
+            fadeAt = first;
+            limit = Math.min(capMax, Math.max(first, this.turning(by)));
+          }
+        } else if (falling) {
+          limit = capMax;
+          for (let f = 0; f < FAMILIES; f++) if (use[f] === 1) limit = Math.min(limit, this.turning(f));
+          limit = Math.max(limit, flatEnd);
+        }
+        const uA = use[0]!, uB = use[1]!;
+        const re = pe.frac[i]! - rampFraction2(ramp, uA, ha[0]!, c2a[0]!, uB, ha[3]!, c2a[3]!);
+        for (let t = 0; t < ns; t++) {
+          const x = xs[t]!;
+          if (x > limit) continue;
+          const hA = ha[0]! + x * (ha[1]! + x * ha[2]!), cA = c2a[0]! + x * (c2a[1]! + x * c2a[2]!);
+          const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
+          const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
+          const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
+          if (fr > 0) deposit(occ, iu * su + iv * sv + kOff[t]!, fr * wK);
+        }
+      }
+    }
+  }
+}
+
 /**
  * Fill the occupancy between and beyond the planes (see the header). Returns whether a part of
  * the structure within half a spacing of its end planes falls outside the grid along w.
  */
 export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array): { clipped: boolean } {
-  const { nu, nv, nw, su, sv, sw, spacingU: hu, spacingV: hv, spacingW: hw } = g;
+  const { nu, nv, nw, sw, spacingU: hu, spacingV: hv, spacingW: hw } = g;
   const s = g.planeSpacingMm;
   const nPix = nu * nv;
-  const ramp = Math.sqrt(hu * hv);
   const pos = planes.map((p) => p.wMm);
   const P = planes.length;
   let clipped = false;
@@ -273,7 +708,6 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
 
   // Depth samples: K per voxel, each in one segment (an interval between planes, or a cap).
   const K = Math.max(1, Math.ceil(hw / DEPTH_SAMPLE_MM - 1e-9));
-  interface Segment { readonly kind: 'interval' | 'lo' | 'hi'; readonly plane: number; readonly k: number[]; readonly w: number[] }
   const segments = new Map<string, Segment>();
   const push = (kind: Segment['kind'], plane: number, k: number, w: number): void => {
     const key = `${kind}${plane}`;
@@ -331,161 +765,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     return pd;
   };
 
-  /** Line fields of pixel i on plane data pd (cached). */
-  const fields = (pd: PlaneData, i: number): void => {
-    if (pd.done[i] === 1) return;
-    pd.done[i] = 1;
-    const iu = i % nu, iv = (i - iu) / nu;
-    for (let f = 0; f < FAMILIES; f++) {
-      const fam = pd.families[f]!;
-      const key = f === 0 ? iv : iu;
-      const t = f === 0 ? iu : iv;
-      const line = key - fam.offset;
-      const s0 = fam.start[line]!, e0 = fam.start[line + 1]!;
-      const slot = f * nPix + i;
-      if (e0 - s0 < 2) {
-        pd.h[slot] = NaN;
-        continue;
-      }
-      // Crossings before t: lo..hi binary search.
-      let lo = s0, hi = e0;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (fam.cross[mid]! < t) lo = mid + 1;
-        else hi = mid;
-      }
-      const k = lo - s0;
-      const cr = fam.cross;
-      const mm = fam.mmPerUnit;
-      if (k % 2 === 1) {
-        const a = (t - cr[lo - 1]!) * mm, b = (cr[lo]! - t) * mm;
-        pd.h[slot] = a * b;
-        pd.c2[slot] = ((a + b) / 2) ** 2;
-      } else {
-        let best = -Infinity, c2 = 0;
-        if (k >= 2) {
-          const a = (t - cr[lo - 1]!) * mm, b = (t - cr[lo - 2]!) * mm;
-          best = -a * b;
-          c2 = ((b - a) / 2) ** 2;
-        }
-        if (lo + 1 < e0) {
-          const a = (cr[lo]! - t) * mm, b = (cr[lo + 1]! - t) * mm;
-          if (-a * b > best) {
-            best = -a * b;
-            c2 = ((b - a) / 2) ** 2;
-          }
-        }
-        pd.h[slot] = best;
-        pd.c2[slot] = c2;
-      }
-    }
-  };
-  /**
-   * The field of the line from pixel i through the nearest boundary point of plane pd (for a
-   * circle, the line through its centre: the power again). Used where none of the four lines meets
-   * the shape on both planes of an interval (a part that shrinks to a point or starts there).
-   */
-  const normalField = (pd: PlaneData, i: number): void => {
-    if (!Number.isNaN(pd.hNormal[i]!)) return;
-    let ed = pd.edges;
-    if (ed === undefined) {
-      const list: number[] = [];
-      for (const pc of pd.plane.contours) {
-        const uv = pc.uv;
-        const m = uv.length / 2;
-        for (let a2 = 0; a2 < m; a2++) {
-          const b2 = a2 + 1 === m ? 0 : a2 + 1;
-          list.push(uv[2 * a2]! * hu, uv[2 * a2 + 1]! * hv, uv[2 * b2]! * hu, uv[2 * b2 + 1]! * hv);
-        }
-      }
-      ed = Float64Array.from(list);
-      pd.edges = ed;
-    }
-    const iu = i % nu, iv = (i - iu) / nu;
-    const px = iu * hu, py = iv * hv;
-    let best = Infinity, qx = px, qy = py;
-    for (let e = 0; e < ed.length; e += 4) {
-      const x0 = ed[e]!, y0 = ed[e + 1]!, dx = ed[e + 2]! - x0, dy = ed[e + 3]! - y0;
-      const len2 = dx * dx + dy * dy;
-      let t = len2 > 0 ? ((px - x0) * dx + (py - y0) * dy) / len2 : 0;
-      if (t < 0) t = 0;
-      else if (t > 1) t = 1;
-      const cx = x0 + t * dx, cy = y0 + t * dy;
-      const d2 = (cx - px) ** 2 + (cy - py) ** 2;
-      if (d2 < best) {
-        best = d2;
-        qx = cx;
-        qy = cy;
-      }
-    }
-    const dist = Math.sqrt(best);
-    if (!(dist > 0) || ed.length === 0) {
-      pd.hNormal[i] = 0;
-      pd.c2Normal[i] = 0;
-      return;
-    }
-    // The line through p along (tx, ty); crossings by the half-open rule on n . X = n . p.
-    const tx = (qx - px) / dist, ty = (qy - py) / dist;
-    const nx2 = -ty, ny2 = tx;
-    const g0 = nx2 * px + ny2 * py;
-    const ts: number[] = [];
-    for (let e = 0; e < ed.length; e += 4) {
-      const ga = nx2 * ed[e]! + ny2 * ed[e + 1]!, gb = nx2 * ed[e + 2]! + ny2 * ed[e + 3]!;
-      if (ga === gb || g0 < Math.min(ga, gb) || g0 >= Math.max(ga, gb)) continue;
-      const f = (g0 - ga) / (gb - ga);
-      const x = ed[e]! + f * (ed[e + 2]! - ed[e]!), y = ed[e + 1]! + f * (ed[e + 3]! - ed[e + 1]!);
-      ts.push(tx * (x - px) + ty * (y - py));
-    }
-    ts.sort((a2, b2) => a2 - b2);
-    let k = 0;
-    while (k < ts.length && ts[k]! < 0) k++;
-    if (k % 2 === 1 && k < ts.length) {
-      const a2 = -ts[k - 1]!, b2 = ts[k]!;
-      pd.hNormal[i] = a2 * b2;
-      pd.c2Normal[i] = ((a2 + b2) / 2) ** 2;
-      return;
-    }
-    let h = -Infinity, c2 = 0;
-    if (k >= 2) {
-      const a2 = -ts[k - 1]!, b2 = -ts[k - 2]!;
-      h = -a2 * b2;
-      c2 = ((b2 - a2) / 2) ** 2;
-    }
-    if (k + 1 < ts.length && -ts[k]! * ts[k + 1]! > h) {
-      h = -ts[k]! * ts[k + 1]!;
-      c2 = ((ts[k + 1]! - ts[k]!) / 2) ** 2;
-    }
-    // The nearest boundary point lies on the line, so a crossing exists; guard round-off anyway.
-    pd.hNormal[i] = Number.isFinite(h) ? h : -best;
-    pd.c2Normal[i] = c2;
-  };
-
-  /** Whether two planes' fills agree on pixel i and its 8 neighbours. */
-  const samePrism = (a: Float32Array, b: Float32Array, i: number): boolean => {
-    const iu = i % nu;
-    const u0 = iu > 0 ? -1 : 0, u1 = iu + 1 < nu ? 1 : 0;
-    const v0 = i >= nu ? -nu : 0, v1 = i + nu < nPix ? nu : 0;
-    for (let dv = v0; dv <= v1; dv += nu) {
-      for (let du = u0; du <= u1; du++) if (a[i + dv + du] !== b[i + dv + du]) return false;
-    }
-    return true;
-  };
-
-  /** Add a sample's share f to voxel idx, capped at a full voxel. */
-  const deposit = (idx: number, f: number): void => {
-    const v = occ[idx]! + f;
-    occ[idx] = v > 1 ? 1 : v;
-  };
-  const wK = 1 / K;
-  // Interval coefficients per family: Hermite values and slopes, c² at both ends.
-  const y1 = new Float64Array(FAMILIES), y2 = new Float64Array(FAMILIES);
-  const m1 = new Float64Array(FAMILIES), m2 = new Float64Array(FAMILIES);
-  const ca = new Float64Array(FAMILIES), cb = new Float64Array(FAMILIES);
-  const cm1 = new Float64Array(FAMILIES), cm2 = new Float64Array(FAMILIES);
-  const use = new Uint8Array(FAMILIES);
-  // Cap polynomials per family: h(x) = a0 + a1 x + a2 x², likewise c².
-  const ha = new Float64Array(3 * FAMILIES), c2a = new Float64Array(3 * FAMILIES);
-
+  const filler = new Filler(g, occ, 1 / K);
   const ordered = [...segments.values()].sort((a, b) => {
     const at = (x: Segment): number => pos[x.plane]! + (x.kind === 'lo' ? -1e-9 : x.kind === 'hi' ? 1e-9 : 0);
     return at(a) - at(b);
@@ -519,112 +799,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
         B01[t] = -2 * u3 + 3 * u2;
         B11[t] = (u3 - u2) * dw;
       }
-      // Hermite data of field f from its values on the planes (NaN: the neighbour has none).
-      const setHermite = (
-        f: number, ya: number, yb: number, yp: number, yn: number, cA: number, cB: number, cP: number, cN: number,
-      ): void => {
-        const hasP = !Number.isNaN(yp), hasN = !Number.isNaN(yn);
-        use[f] = 1;
-        y1[f] = ya;
-        y2[f] = yb;
-        m1[f] = hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w0) : hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w0) : (yb - ya) / dw;
-        m2[f] = hasN ? quadSlope(w0, ya, w1, yb, wp, yn, w1) : hasP ? quadSlope(wm, yp, w0, ya, w1, yb, w1) : (yb - ya) / dw;
-        // c² (a chord's half-length squared, also quadratic along the normal for the same shapes).
-        ca[f] = cA;
-        cb[f] = cB;
-        cm1[f] = hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w0) : hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w0) : (cB - cA) / dw;
-        cm2[f] = hasN ? quadSlope(w0, cA, w1, cB, wp, cN, w1) : hasP ? quadSlope(wm, cP, w0, cA, w1, cB, w1) : (cB - cA) / dw;
-      };
-      for (let iv = 0; iv < nv; iv++) {
-        for (let iu = 0; iu < nu; iu++) {
-          const i = iu + nu * iv;
-          const k0c = pj.cls[i]!, k1c = pj1.cls[i]!;
-          if (k0c === 0 && k1c === 0) continue;
-          if (k0c === 2 && k1c === 2) {
-            const base = iu * su + iv * sv;
-            for (let t = 0; t < ns; t++) {
-              deposit(base + kOff[t]!, wK);
-            }
-            continue;
-          }
-          // The same fill around the pixel on all the planes involved: the shape is a prism there,
-          // its fraction constant (the slab model's, and what the fields would give).
-          const fc = pj.frac[i]!;
-          if (samePrism(pj.frac, pj1.frac, i) && (pPrev === undefined || samePrism(pj.frac, pPrev.frac, i)) &&
-            (pNext === undefined || samePrism(pj.frac, pNext.frac, i))) {
-            if (fc > 0) {
-              const base = iu * su + iv * sv;
-              for (let t = 0; t < ns; t++) {
-                deposit(base + kOff[t]!, fc * wK);
-              }
-            }
-            continue;
-          }
-          fields(pj, i);
-          fields(pj1, i);
-          if (pPrev !== undefined) fields(pPrev, i);
-          if (pNext !== undefined) fields(pNext, i);
-          // Lines with a field on both planes decide; only when there is none does a line with a
-          // field on one plane count.
-          let both = 0;
-          for (let f = 0; f < FAMILIES; f++) {
-            if (!Number.isNaN(pj.h[f * nPix + i]!) && !Number.isNaN(pj1.h[f * nPix + i]!)) both++;
-          }
-          use.fill(0);
-          if (both === 0) {
-            // No line meets the shape on both planes: the line through the nearest boundary point.
-            normalField(pj, i);
-            normalField(pj1, i);
-            if (pPrev !== undefined) normalField(pPrev, i);
-            if (pNext !== undefined) normalField(pNext, i);
-            setHermite(
-              0, pj.hNormal[i]!, pj1.hNormal[i]!, pPrev?.hNormal[i] ?? NaN, pNext?.hNormal[i] ?? NaN,
-              pj.c2Normal[i]!, pj1.c2Normal[i]!, pPrev?.c2Normal[i] ?? NaN, pNext?.c2Normal[i] ?? NaN,
-            );
-          } else {
-            // Among those, the lines that also meet the shape on the neighbouring planes: a line that
-            // misses a neighbour has only a straight-line interpolant and must not veto the others.
-            let best = -1;
-            const quality = (slot: number): number =>
-              (pPrev !== undefined && !Number.isNaN(pPrev.h[slot]!) ? 1 : 0) + (pNext !== undefined && !Number.isNaN(pNext.h[slot]!) ? 1 : 0);
-            for (let f = 0; f < FAMILIES; f++) {
-              const slot = f * nPix + i;
-              if (Number.isNaN(pj.h[slot]!) || Number.isNaN(pj1.h[slot]!)) continue;
-              best = Math.max(best, quality(slot));
-            }
-            for (let f = 0; f < FAMILIES; f++) {
-              const slot = f * nPix + i;
-              const ya = pj.h[slot]!, yb = pj1.h[slot]!;
-              if (Number.isNaN(ya) || Number.isNaN(yb) || quality(slot) < best) continue;
-              setHermite(
-                f, ya, yb, pPrev?.h[slot] ?? NaN, pNext?.h[slot] ?? NaN, pj.c2[slot]!, pj1.c2[slot]!,
-                pPrev?.c2[slot] ?? NaN, pNext?.c2[slot] ?? NaN,
-              );
-            }
-          }
-          // The exact fill's difference from the ramp on each plane, with the same lines.
-          const uA = use[0]!, uB = use[1]!;
-          const y1a = y1[0]!, y1b = y1[1]!, y2a = y2[0]!, y2b = y2[1]!;
-          const m1a = m1[0]!, m1b = m1[1]!, m2a = m2[0]!, m2b = m2[1]!;
-          const caa = ca[0]!, cab = ca[1]!, cba = cb[0]!, cbb = cb[1]!;
-          const cm1a = cm1[0]!, cm1b = cm1[1]!, cm2a = cm2[0]!, cm2b = cm2[1]!;
-          const r0 = pj.frac[i]! - rampFraction2(ramp, uA, y1a, caa, uB, y1b, cab);
-          const r1 = pj1.frac[i]! - rampFraction2(ramp, uA, y2a, cba, uB, y2b, cbb);
-          const base = iu * su + iv * sv;
-          for (let t = 0; t < ns; t++) {
-            const u = uS[t]!, b00 = B00[t]!, b10 = B10[t]!, b01 = B01[t]!, b11 = B11[t]!;
-            const hA = b00 * y1a + b10 * m1a + b01 * y2a + b11 * m2a;
-            const hB = b00 * y1b + b10 * m1b + b01 * y2b + b11 * m2b;
-            const cA = b00 * caa + b10 * cm1a + b01 * cba + b11 * cm2a;
-            const cB = b00 * cab + b10 * cm1b + b01 * cbb + b11 * cm2b;
-            const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
-            const f1 = f0 + (1 - u) * r0 + u * r1;
-            if (f1 > 0) {
-              deposit(base + kOff[t]!, (f1 >= 1 ? 1 : f1) * wK);
-            }
-          }
-        }
-      }
+      filler.interval(pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11);
     } else {
       // Cap beyond end plane e, outwards by x; the planes inwards when the run has them.
       const e = j;
@@ -637,109 +812,8 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
       const x2 = p2 !== undefined ? -Math.abs(pos[e]! - pos[e - 2 * dir]!) : 0;
       const capMax = seg.kind === 'hi' ? capHi[r]! : capLo[r]!;
       const flatEnd = Math.min(s / 2, capMax);
-      const xs = seg.w.map((w) => Math.abs(w - pos[e]!));
-      // Extrapolation of field f beyond the end plane: the quadratic through the end plane and the
-      // two planes inwards (linear with one, constant with none; NaN: the plane has no field).
-      const setCap = (f: number, ye: number, ya: number, yb: number, ce: number, cA: number, cB: number): void => {
-        const o = 3 * f;
-        use[f] = 1;
-        if (Number.isNaN(ya)) {
-          ha[o] = ye; ha[o + 1] = 0; ha[o + 2] = 0;
-          c2a[o] = ce; c2a[o + 1] = 0; c2a[o + 2] = 0;
-        } else if (Number.isNaN(yb)) {
-          ha[o] = ye; ha[o + 1] = (ye - ya) / -x1; ha[o + 2] = 0;
-          c2a[o] = ce; c2a[o + 1] = (ce - cA) / -x1; c2a[o + 2] = 0;
-        } else {
-          // Value, slope and second-order coefficient at 0 of the quadratic through (x2, yb), (x1, ya), (0, ye).
-          ha[o] = ye;
-          ha[o + 1] = quadSlope(x2, yb, x1, ya, 0, ye, 0);
-          ha[o + 2] = quadValue(x2, yb, x1, ya, 0, ye, 1) - ye - ha[o + 1]!;
-          c2a[o] = ce;
-          c2a[o + 1] = quadSlope(x2, cB, x1, cA, 0, ce, 0);
-          c2a[o + 2] = quadValue(x2, cB, x1, cA, 0, ce, 1) - ce - c2a[o + 1]!;
-        }
-      };
-      // Candidates: pixels within about a spacing of the end plane's shape (a growing end).
-      const cand = dilate(pe.cls, p1?.cls, nu, nv, Math.ceil(s / Math.min(hu, hv)) + 1);
-      for (let iv = 0; iv < nv; iv++) {
-        for (let iu = 0; iu < nu; iu++) {
-          const i = iu + nu * iv;
-          if (cand[i] === 0) continue;
-          fields(pe, i);
-          if (p1 !== undefined) fields(p1, i);
-          if (p2 !== undefined) fields(p2, i);
-          use.fill(0);
-          let any = false;
-          for (let f = 0; f < FAMILIES; f++) {
-            const slot = f * nPix + i;
-            if (Number.isNaN(pe.h[slot]!)) continue;
-            any = true;
-            setCap(f, pe.h[slot]!, p1?.h[slot] ?? NaN, p2?.h[slot] ?? NaN, pe.c2[slot]!, p1?.c2[slot] ?? 0, p2?.c2[slot] ?? 0);
-          }
-          if (!any && pe.frac[i]! > 0) {
-            // Neither line meets the end plane's shape (a corner grazed): the line through the
-            // nearest boundary point.
-            normalField(pe, i);
-            if (p1 !== undefined) normalField(p1, i);
-            if (p2 !== undefined) normalField(p2, i);
-            setCap(0, pe.hNormal[i]!, p1?.hNormal[i] ?? NaN, p2?.hNormal[i] ?? NaN, pe.c2Normal[i]!, p1?.c2Normal[i] ?? 0, p2?.c2Normal[i] ?? 0);
-            any = true;
-          }
-          if (!any) continue;
-          // Where a field first reaches zero within the cap, p leaves the shape (a closing end);
-          // elsewhere the flat-end cut at s / 2.
-          // How far out the pixel is followed: a pixel inside the end plane whose field first reaches
-          // zero within the cap leaves the shape there (a closing end: a dome, an apex, a slanted
-          // side) and is followed on, through the ramp's outer half, to the turning point of that
-          // field's polynomial; a pixel whose fields never reach zero is cut at s / 2 (a flat end).
-          // A pixel outside the end plane is followed on while every field falls (the shape
-          // withdraws), else cut at s / 2 (a growing end, as the slab model does).
-          let limit = flatEnd;
-          let fadeAt = Infinity;
-          let inside = true, falling = true;
-          for (let f = 0; f < FAMILIES; f++) {
-            if (use[f] === 0) continue;
-            if (!(ha[3 * f]! > 0)) inside = false;
-            // Falling: by more than round-off (a stack of identical planes is flat, not falling).
-            if (!(ha[3 * f + 1]! < -1e-9 * Math.max(1, Math.abs(ha[3 * f]!)))) falling = false;
-          }
-          const turning = (f: number): number => {
-            const a1 = ha[3 * f + 1]!, a2 = ha[3 * f + 2]!;
-            return a2 > 0 && -a1 / (2 * a2) > 0 ? -a1 / (2 * a2) : Infinity;
-          };
-          if (inside) {
-            let first = Infinity, by = -1;
-            for (let f = 0; f < FAMILIES; f++) {
-              if (use[f] === 0) continue;
-              const root = firstPositiveRoot(ha[3 * f]!, ha[3 * f + 1]!, ha[3 * f + 2]!);
-              if (root < first) {
-                first = root;
-                by = f;
-              }
-            }
-            // (A dome whose pole lies one spacing out reaches zero at capMax itself: allow round-off.)
-            if (first <= capMax * (1 + CLOSING_SLACK)) {
-              fadeAt = first;
-              limit = Math.min(capMax, Math.max(first, turning(by)));
-            }
-          } else if (falling) {
-            limit = capMax;
-            for (let f = 0; f < FAMILIES; f++) if (use[f] === 1) limit = Math.min(limit, turning(f));
-            limit = Math.max(limit, flatEnd);
-          }
-          const uA = use[0]!, uB = use[1]!;
-          const re = pe.frac[i]! - rampFraction2(ramp, uA, ha[0]!, c2a[0]!, uB, ha[3]!, c2a[3]!);
-          for (let t = 0; t < ns; t++) {
-            const x = xs[t]!;
-            if (x > limit) continue;
-            const hA = ha[0]! + x * (ha[1]! + x * ha[2]!), cA = c2a[0]! + x * (c2a[1]! + x * c2a[2]!);
-            const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
-            const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
-            const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
-            if (fr > 0) deposit(iu * su + iv * sv + kOff[t]!, fr * wK);
-          }
-        }
-      }
+      const xs = Float64Array.from(seg.w, (w) => Math.abs(w - pos[e]!));
+      filler.cap(pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs);
     }
   }
   return { clipped };
