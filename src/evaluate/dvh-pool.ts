@@ -84,7 +84,7 @@ export interface DvhPool {
 }
 
 export interface DvhPoolOptions {
-  /** Threads in all, the calling thread included (default: the machine's available parallelism, at most 8). */
+  /** Threads in all, the calling thread included (default: defaultThreads()). */
   readonly threads?: number;
   /** The worker's entry (default: dvh-worker.js beside this file, as compiled). */
   readonly entry?: URL;
@@ -94,12 +94,22 @@ export interface DvhPoolOptions {
 export const MAX_DEFAULT_THREADS = 8;
 
 /**
+ * Threads by default on a machine with `cores` processors: one (no pool) up to two processors, else all
+ * of them up to MAX_DEFAULT_THREADS. On two processors the second is already busy with V8's optimising
+ * compiler and garbage collector: measured on a 2-vCPU machine, a worker made `lattice evaluate` no
+ * faster (0.97-1.09 of one thread's time) and took 25 % more processor time (bench/README.md).
+ */
+export function defaultThreads(cores: number = availableParallelism()): number {
+  return cores <= 2 ? 1 : Math.min(MAX_DEFAULT_THREADS, cores);
+}
+
+/**
  * Start a pool (returns at once; the workers load in the background). Undefined when one thread is
  * asked for or the machine has one, or when the worker file does not exist (the TypeScript sources, a
  * bundle): then the caller computes everything itself.
  */
 export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined {
-  const threads = options.threads ?? Math.min(MAX_DEFAULT_THREADS, availableParallelism());
+  const threads = options.threads ?? defaultThreads();
   if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, found ${threads}`);
   if (threads === 1) return undefined;
   const entry = options.entry ?? new URL('./dvh-worker.js', import.meta.url);

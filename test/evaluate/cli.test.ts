@@ -131,6 +131,13 @@ treatments:
     writeFileSync(badSet, 'name: x\nfractions: 5\nconstraints:\n  - { kind: max-point, organ: Liver, limitGy: -1 }\n');
     const bad = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--constraints', badSet, '--out', out]);
     expect(bad.err).toMatch(/FormatError: constraint set: field 'constraints\.0\.limitGy'.*bad\.yaml/);
+    await expect(lattice(['evaluate', written.dir, '--fractions-planned', '5', '--threads', '0', '--out', out])).rejects.toThrow(
+      /--threads expects an integer >= 1, found '0'/,
+    );
+    // any thread count gives the same report (here, from the TypeScript sources, without worker threads)
+    const two = await lattice(['evaluate', written.dir, '--fractions-planned', '5', '--threads', '2', '--json', '--out', out]);
+    expect(two.code).toBe(0);
+    expect(two.out).toBe(j.out);
   });
 
   it('refuses an --alpha-beta name that matches no structure and no TG-263 organ, and takes those that do', async () => {

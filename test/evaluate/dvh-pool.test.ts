@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
+import { defaultThreads, MAX_DEFAULT_THREADS, startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
@@ -74,6 +74,11 @@ describe('DVH pool', () => {
     expect(renderJson(evaluatePlan(structures, dose, { ...options, pool: p }))).toBe(alone);
     expect(p.computedInWorkers).toBe(0);
   }, 60_000);
+
+  it('by default one thread on 1 or 2 processors (measured: a worker gains nothing there), else one per processor up to 8', () => {
+    expect([1, 2, 3, 4, 8, 16, 64].map((cores) => defaultThreads(cores))).toEqual([1, 1, 3, 4, 8, 8, 8]);
+    expect(MAX_DEFAULT_THREADS).toBe(8);
+  });
 
   it('one thread, or no compiled worker file: no pool; a thread count that is not a positive integer is refused', () => {
     expect(startDvhPool({ threads: 1, entry })).toBeUndefined();
