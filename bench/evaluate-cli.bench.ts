@@ -258,6 +258,8 @@ export const suite: BenchSuite = {
         // The default interpolated model against the slab model between contour planes (issue 10 §2).
         rows.push({ name: '  the same with --between-planes slab', value: timeEvaluate(c.written.dir, out, [...fx, '--between-planes', 'slab']), unit: 's' });
         rows.push({ name: '  the same with the CT snapshots in report.html (the default)', value: timeEvaluate(c.written.dir, out, ['--fractions-planned', '5']), unit: 's' });
+        // DVHs on two threads (a worker beside the calling thread; the default is one)
+        rows.push({ name: '  the same with --threads 2', value: timeEvaluate(c.written.dir, out, [...fx, '--threads', '2']), unit: 's' });
         if (haveDicompyler) {
           const t = timeProcess('/usr/bin/python3', ['-c', DICOMPYLER, c.written.rtstructFile, c.written.rtdoseFile]);
           rows.push({ name: `  dicompyler-core, same RTSTRUCT + RTDOSE`, value: t, unit: 's' });

@@ -9,17 +9,12 @@
  * worker sums its beams' doses into its own shared buffer and the caller adds them after its own;
  * adjoint: beams own disjoint beamlet ranges, so workers write the shared output directly.
  *
- * Worker script: `worker.js` next to this module (the built dist/). When this module runs from its
- * TypeScript source (vitest), the worker registers a module hook that compiles `.ts` files with
- * esbuild (a vite dependency) before loading `worker.ts`.
- *
- * Workers never keep the process alive (unref); close() ends them.
+ * Worker script: `worker.js` next to this module, started by src/core/worker-spawn.ts (from the
+ * TypeScript sources under vitest too). Workers never keep the process alive (unref); close() ends them.
  */
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
 import type { BeamLayout } from './beamlet-work.js';
 import type { FieldBatchOptions, StaticField } from './field-dose.js';
 import type { PhotonMachine } from './machine.js';
@@ -36,7 +31,7 @@ export const CMD_ADJOINT = 2;
 export const CMD_EXIT = 3;
 /** Written by a worker to its done slot: -1 ready (modules loaded), -2 failed. */
 export const READY = -1;
-export const FAILED = -2;
+export const FAILED = WORKER_FAILED;
 
 export interface WorkerInit {
   readonly kind: 'operator';
@@ -62,36 +57,6 @@ export interface BeamThreads {
   /** Waits for every worker to finish command `seq`; forward: adds their doses to `out`. */
   finish(seq: number, out?: Float64Array): void;
   close(): void;
-}
-
-/** URL of the worker entry and whether it is TypeScript source. */
-function workerEntry(): { url: URL; ts: boolean } {
-  const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, ts: false };
-  return { url: new URL('./worker.ts', import.meta.url), ts: true };
-}
-
-/** Module hook that loads .ts files (and .js specifiers that name .ts files) through esbuild. */
-function tsHookSource(esbuildUrl: string): string {
-  return `
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-let esbuild;
-export async function resolve(spec, ctx, next) {
-  try { return await next(spec, ctx); } catch (e) {
-    if (spec.endsWith('.js') && (spec.startsWith('.') || spec.startsWith('file:'))) return next(spec.slice(0, -3) + '.ts', ctx);
-    throw e;
-  }
-}
-export async function load(url, ctx, next) {
-  if (url.startsWith('file:') && url.endsWith('.ts')) {
-    esbuild ??= (await import(${JSON.stringify(esbuildUrl)})).default;
-    const file = fileURLToPath(url);
-    const out = await esbuild.transform(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', sourcefile: file, target: 'node20' });
-    return { format: 'module', source: out.code, shortCircuit: true };
-  }
-  return next(url, ctx);
-}`;
 }
 
 /** A one-shot plan-dose worker: adds the dose of `fields` at the points to `out` (plan-dose.ts). */
@@ -128,27 +93,7 @@ export function runPlanWorkers(inits: readonly PlanWorkerInit[], work: () => voi
 }
 
 function spawn(init: WorkerInit | PlanWorkerInit, slot: number): Worker {
-  const entry = workerEntry();
-  const esbuildUrl = entry.ts ? pathToFileURL(createRequire(import.meta.url).resolve('esbuild')).href : '';
-  const hook = entry.ts ? 'data:text/javascript,' + encodeURIComponent(tsHookSource(esbuildUrl)) : '';
-  // a CommonJS bootstrap: reports a failed start through the control block (the caller is blocked in
-  // Atomics.wait and cannot receive messages)
-  const boot = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  try {
-    ${entry.ts ? `require('node:module').register(${JSON.stringify(hook)});` : ''}
-    const m = await import(${JSON.stringify(entry.url.href)});
-    m.runWorker(workerData);
-  } catch (e) {
-    console.error('dose worker failed to start:', e);
-    Atomics.store(workerData.ctrl, ${slot}, ${FAILED});
-    Atomics.notify(workerData.ctrl, ${slot});
-  }
-})();`;
-  const worker = new Worker(boot, { eval: true, workerData: init });
-  worker.unref();
-  return worker;
+  return spawnWorker(import.meta.url, 'worker', init, slot);
 }
 
 /** Waits (blocking) until slot holds a value other than `from`; returns it, or undefined on timeout. */

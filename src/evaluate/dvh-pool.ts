@@ -9,20 +9,19 @@
  * threads by estimated cost (sampling points, interpolated shapes weighted), largest first, each to the
  * least-loaded thread: the split changes with the thread count, the results do not.
  * Failures: a task that throws in a worker (e.g. GeometryError) comes back undefined and the caller
- * computes it again, meeting the same error itself; a worker that cannot start (the compiled worker
- * file missing, as when running from the TypeScript sources or a bundle: then no pool is made at all),
- * or that has not said it is ready within READY_TIMEOUT_MS, or that is silent for STALL_TIMEOUT_MS
- * while it holds tasks, has its tasks computed by the caller.
+ * computes it again, meeting the same error itself; a worker that cannot start (src/core/worker-spawn.ts
+ * marks it failed), or has not said it is ready within READY_TIMEOUT_MS, or is silent for
+ * STALL_TIMEOUT_MS while it holds tasks, has its tasks computed by the caller.
+ * Control block (shared Int32Array): slot 0 counts the workers' messages (the caller waits on it), slot
+ * 1 + w is worker w's state (0 starting, WORKER_READY, WORKER_FAILED).
  */
 
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
 import { voxelCount, type Grid } from '../geometry/grid.js';
 import type { PlanarContour } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { planSampling, rasterizeForSampling, structureDvhs, type DoseMap, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
+import { planSampling, rasterizePlan, scratchOccupancy, structureDvhs, type DoseMap, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
 
 /** One structure's DVHs to compute: what rasterizeForSampling and structureDvhs are given. */
 export interface DvhTask {
@@ -32,9 +31,14 @@ export interface DvhTask {
   readonly options: StructureDvhsOptions;
 }
 
-/** A task's DVHs on this thread (throws as rasterizeForSampling and structureDvhs do). */
+/**
+ * A task's DVHs on this thread (throws as rasterizeForSampling and structureDvhs do). The occupancy is
+ * filled into this thread's reused buffer (dvh.ts scratchOccupancy): it is done with once the DVHs
+ * are made. releaseDvhScratch() lets the buffers go after a batch.
+ */
 export function computeDvhTask(task: DvhTask, dose: ScalarVolume): StructureDvhs {
-  return structureDvhs(rasterizeForSampling(task.structure, dose.grid, task.sampling), dose, task.maps, task.options);
+  const plan = planSampling(task.structure, dose.grid, task.sampling);
+  return structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(plan.info.grid))), dose, task.maps, task.options);
 }
 
 /** Relative cost of a task: its sampling points, an interpolated shape about 3.5 x a slab's per point
@@ -53,20 +57,31 @@ export const READY_TIMEOUT_MS = 10_000;
 /** A worker silent this long while it holds tasks has them computed by the caller (ms). */
 export const STALL_TIMEOUT_MS = 120_000;
 
-type ToWorker =
+/** A worker's state in its control slot once it has loaded (WORKER_FAILED: it could not). */
+export const WORKER_READY = -1;
+
+/** What a worker is given: its port, the control block and its slot there. */
+export interface DvhWorkerData {
+  readonly port: MessagePort;
+  readonly ctrl: Int32Array;
+  readonly slot: number;
+}
+
+export type ToWorker =
   | { readonly kind: 'dose'; readonly run: number; readonly grid: Grid; readonly data: Float32Array }
   | { readonly kind: 'task'; readonly run: number; readonly index: number; readonly task: DvhTask }
   | { readonly kind: 'close' };
-export type FromWorker =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'failed'; readonly message: string }
-  | { readonly kind: 'result'; readonly run: number; readonly index: number; readonly result?: StructureDvhs };
+export interface FromWorker {
+  readonly run: number;
+  readonly index: number;
+  readonly result?: StructureDvhs;
+}
 
 interface PoolWorker {
   readonly worker: Worker;
   readonly port: MessagePort;
+  readonly slot: number;
   readonly startedAt: number;
-  state: 'starting' | 'ready' | 'failed';
 }
 
 export interface DvhPool {
@@ -84,66 +99,44 @@ export interface DvhPool {
 }
 
 export interface DvhPoolOptions {
-  /** Threads in all, the calling thread included (default: defaultThreads()). */
+  /** Threads in all, the calling thread included (default DEFAULT_THREADS). */
   readonly threads?: number;
-  /** The worker's entry (default: dvh-worker.js beside this file, as compiled). */
+  /** The worker's entry module (default: dvh-worker beside this file, built or from the sources). */
   readonly entry?: URL;
 }
 
-/** The most threads a pool uses by default. */
-export const MAX_DEFAULT_THREADS = 8;
-
 /**
- * Threads by default on a machine with `cores` processors: one (no pool) up to two processors, else all
- * of them up to MAX_DEFAULT_THREADS. On two processors the second is already busy with V8's optimising
- * compiler and garbage collector: measured on a 2-vCPU machine, a worker made `lattice evaluate` no
- * faster (0.97-1.09 of one thread's time) and took 25 % more processor time (bench/README.md).
+ * Threads when none are asked for: one (no pool). Measured on the only machine at hand (2 vCPUs), a
+ * worker made `lattice evaluate` no faster (0.97-1.09 of one thread's wall time on the bench cases) for
+ * 25-35 % more processor time: the second processor is busy with V8's optimising compiler and garbage
+ * collector, and two threads touching new memory slow each other (bench/README.md). Machines with more
+ * processors are not measured yet: there `--threads N` is the user's choice.
  */
-export function defaultThreads(cores: number = availableParallelism()): number {
-  return cores <= 2 ? 1 : Math.min(MAX_DEFAULT_THREADS, cores);
-}
+export const DEFAULT_THREADS = 1;
 
 /**
  * Start a pool (returns at once; the workers load in the background). Undefined when one thread is
- * asked for or the machine has one, or when the worker file does not exist (the TypeScript sources, a
- * bundle): then the caller computes everything itself.
+ * asked for: then the caller computes everything itself.
  */
 export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined {
-  const threads = options.threads ?? defaultThreads();
+  const threads = options.threads ?? DEFAULT_THREADS;
   if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, found ${threads}`);
   if (threads === 1) return undefined;
-  const entry = options.entry ?? new URL('./dvh-worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(entry))) return undefined;
-  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * threads));
   const pool: PoolWorker[] = [];
   for (let w = 0; w < threads - 1; w++) {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(entry, { workerData: { port: port2, counter }, transferList: [port2] });
-    worker.unref();
-    // a worker that fails to start reports through its port (its entry catches); this is the rest
-    worker.on('error', () => undefined);
-    pool.push({ worker, port: port1, startedAt: performance.now(), state: 'starting' });
+    const data: DvhWorkerData = { port: port2, ctrl, slot: 1 + w };
+    const worker = spawnWorker(import.meta.url, 'dvh-worker', data, data.slot, {
+      transferList: [port2],
+      ...(options.entry !== undefined ? { entry: options.entry } : {}),
+    });
+    pool.push({ worker, port: port1, slot: data.slot, startedAt: performance.now() });
   }
+  const state = (w: PoolWorker): number => Atomics.load(ctrl, w.slot);
   let runs = 0;
   let closed = false;
   let fromWorkers = 0;
-
-  /** Messages waiting on every port, then (none) a wait on the counter until one comes or timeoutMs. */
-  const drain = (handle: (w: PoolWorker, m: FromWorker) => void, timeoutMs: number): void => {
-    const seen = Atomics.load(counter, 0);
-    let any = false;
-    for (const w of pool) {
-      for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
-        any = true;
-        handle(w, m.message as FromWorker);
-      }
-    }
-    if (!any && timeoutMs > 0) Atomics.wait(counter, 0, seen, timeoutMs);
-  };
-  const onStart = (w: PoolWorker, m: FromWorker): void => {
-    if (m.kind === 'ready') w.state = 'ready';
-    else if (m.kind === 'failed') w.state = 'failed';
-  };
 
   return {
     workers: pool.length,
@@ -155,9 +148,8 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       const run = ++runs;
       const results: (StructureDvhs | undefined)[] = new Array(tasks.length).fill(undefined);
       // Started workers, and those still starting (their tasks wait in their port), share the tasks.
-      drain(onStart, 0);
       const now = performance.now();
-      const live = pool.filter((w) => w.state === 'ready' || (w.state === 'starting' && now - w.startedAt < READY_TIMEOUT_MS));
+      const live = pool.filter((w) => state(w) === WORKER_READY || (state(w) === 0 && now - w.startedAt < READY_TIMEOUT_MS));
       // Largest first, each to the least-loaded thread (thread 0: this one).
       const order = tasks.map((t, i) => ({ i, cost: taskCost(t, dose.grid) })).sort((a, b) => b.cost - a.cost || a.i - b.i);
       const load = new Float64Array(live.length + 1);
@@ -172,7 +164,7 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       }
       // The dose once per run, shared: no copy per worker.
       let shared = dose.data;
-      if (live.some((_, k) => theirs[k]!.length > 0) && !(shared.buffer instanceof SharedArrayBuffer)) {
+      if (theirs.some((list) => list.length > 0) && !(shared.buffer instanceof SharedArrayBuffer)) {
         shared = new Float32Array(new SharedArrayBuffer(dose.data.byteLength));
         shared.set(dose.data);
       }
@@ -194,32 +186,35 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       for (const i of mine) computeHere(i);
       // The workers' results; a worker that failed to start, or stalls, has its tasks done here.
       const heard = new Map<PoolWorker, number>([...pending.keys()].map((w) => [w, performance.now()]));
-      const handle = (w: PoolWorker, m: FromWorker): void => {
-        onStart(w, m);
-        heard.set(w, performance.now());
-        if (m.kind === 'result' && m.run === run && pending.get(w)?.delete(m.index) === true) {
-          results[m.index] = m.result;
-          if (m.result !== undefined) fromWorkers++;
-        }
-      };
       for (;;) {
+        const seen = Atomics.load(ctrl, 0);
+        let any = false;
+        for (const [w, left] of pending) {
+          for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+            any = true;
+            heard.set(w, performance.now());
+            const r = m.message as FromWorker;
+            if (r.run === run && left.delete(r.index)) {
+              results[r.index] = r.result;
+              if (r.result !== undefined) fromWorkers++;
+            }
+          }
+        }
         const t = performance.now();
         for (const [w, left] of pending) {
-          const giveUp =
-            w.state === 'failed' ||
-            (w.state === 'starting' && t - w.startedAt > READY_TIMEOUT_MS) ||
-            (w.state === 'ready' && t - heard.get(w)! > STALL_TIMEOUT_MS);
+          const s = state(w);
+          const giveUp = s === WORKER_FAILED || (s === 0 && t - w.startedAt > READY_TIMEOUT_MS) || (s === WORKER_READY && t - heard.get(w)! > STALL_TIMEOUT_MS);
           if (left.size === 0 || giveUp) {
             for (const i of left) computeHere(i);
             pending.delete(w);
             if (giveUp) {
-              w.state = 'failed';
+              Atomics.store(ctrl, w.slot, WORKER_FAILED);
               void w.worker.terminate();
             }
           }
         }
         if (pending.size === 0) break;
-        drain(handle, 1000);
+        if (!any) Atomics.wait(ctrl, 0, seen, 1000);
       }
       return results;
     },

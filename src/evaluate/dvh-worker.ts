@@ -1,26 +1,20 @@
 /**
- * A worker thread of the DVH pool (dvh-pool.ts): computes the tasks it is sent on the dose it is sent,
- * answering each on its port and counting every message on the shared counter the caller waits on.
- * It says 'ready' once loaded, or 'failed' when loading fails, so the caller never waits on a worker
- * that cannot work.
+ * A worker thread of the DVH pool (dvh-pool.ts), started by src/core/worker-spawn.ts: computes the
+ * tasks it is sent on the dose it is sent, answering each on its port and counting every answer in
+ * slot 0 of the control block, where the caller waits. Its own slot says it is ready.
  */
 
-import { workerData, type MessagePort } from 'node:worker_threads';
 import type { ScalarVolume } from '../geometry/volume.js';
-import type { FromWorker } from './dvh-pool.js';
+import { computeDvhTask, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
 
-const { port, counter } = workerData as { readonly port: MessagePort; readonly counter: Int32Array };
-
-function send(message: FromWorker): void {
-  port.postMessage(message);
-  Atomics.add(counter, 0, 1);
-  Atomics.notify(counter, 0);
-}
-
-try {
-  const { computeDvhTask } = await import('./dvh-pool.js');
+export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
+  const send = (message: FromWorker): void => {
+    port.postMessage(message);
+    Atomics.add(ctrl, 0, 1);
+    Atomics.notify(ctrl, 0);
+  };
   let dose: { readonly run: number; readonly volume: ScalarVolume } | undefined;
-  port.on('message', (m: { kind: string; run: number; index: number; grid: ScalarVolume['grid']; data: Float32Array; task: Parameters<typeof computeDvhTask>[0] }) => {
+  port.on('message', (m: ToWorker) => {
     if (m.kind === 'close') {
       port.close();
       return;
@@ -35,9 +29,9 @@ try {
     } catch {
       result = undefined; // the caller computes it again and meets the error itself
     }
-    send({ kind: 'result', run: m.run, index: m.index, ...(result !== undefined ? { result } : {}) });
+    send({ run: m.run, index: m.index, ...(result !== undefined ? { result } : {}) });
   });
-  send({ kind: 'ready' });
-} catch (e) {
-  send({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+  Atomics.store(ctrl, slot, WORKER_READY);
+  Atomics.add(ctrl, 0, 1);
+  Atomics.notify(ctrl, 0);
 }

@@ -30,11 +30,10 @@ import {
   cumulativeDvh,
   DEFAULT_BETWEEN_PLANES,
   PHYSICAL_DOSE,
-  rasterizeForSampling,
+  releaseDvhScratch,
   SMALL_STRUCTURE_CC,
   sampleDose,
   sampleStructure,
-  structureDvhs,
   type DoseMap,
   type DoseSamples,
   type Dvh,
@@ -403,6 +402,8 @@ export function evaluatePlan(
       curve: curveOf(planned, options.curvePoints ?? 200),
     });
   }
+
+  releaseDvhScratch();
 
   const conformityRows: TargetConformity[] = [];
   for (const rx of options.prescriptions ?? []) {

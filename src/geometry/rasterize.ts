@@ -111,6 +111,12 @@ export interface RasterizeOptions {
   readonly betweenPlanes?: BetweenPlanesModel;
   /** Called once per warning (in addition to the list `rasterizeStructureWithWarnings` returns). */
   readonly onWarning?: (warning: RasterizeWarning) => void;
+  /**
+   * Where to put the occupancy: a buffer of at least the grid's voxel count, all zero, whose first
+   * values become the occupancy (default: a new array). For a caller that fills many grids in turn and
+   * is done with each before the next: fresh memory is slow to touch.
+   */
+  readonly into?: Float32Array;
 }
 
 export interface MaskRasterizeOptions extends RasterizeOptions {
@@ -330,7 +336,7 @@ export function rasterizeStructureWithWarnings(
     options.supersample ??
     Math.min(MAX_SUPERSAMPLE, Math.max(MIN_SUPERSAMPLE, Math.ceil(spacingV / SUB_ROW_TARGET_MM - 1e-9)));
 
-  const occupancy = createOccupancy(grid);
+  const occupancy = createOccupancy(grid, options.into?.subarray(0, voxelCount(grid)));
   const occ = occupancy.data;
   if (closed.length === 0 || voxelCount(grid) === 0) return { occupancy, warnings };
 

@@ -14,20 +14,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Bundle cli/main.ts into a fresh folder; returns the bundle's path and a function removing the folder. */
 export async function bundleCli(prefix: string): Promise<{ readonly bundle: string; readonly remove: () => void }> {
-  return bundleModule(prefix, `import { main } from ${JSON.stringify(join(root, 'cli', 'main.ts'))};\nprocess.exitCode = await main(process.argv);\n`, 'lattice.mjs');
-}
-
-/**
- * Bundle a module whose source is `source` (TypeScript; absolute imports) into `name` in a fresh folder,
- * e.g. a worker thread's entry, which Node cannot load from the TypeScript sources.
- */
-export async function bundleModule(prefix: string, source: string, name: string): Promise<{ readonly bundle: string; readonly remove: () => void }> {
   const parent = join(root, 'node_modules', '.cache', 'lattice-test-bundles');
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, `${prefix}-`));
   const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, source);
-  const bundle = join(dir, name);
+  writeFileSync(entry, `import { main } from ${JSON.stringify(join(root, 'cli', 'main.ts'))};\nprocess.exitCode = await main(process.argv);\n`);
+  const bundle = join(dir, 'lattice.mjs');
   await build({
     entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'error',
     // CommonJS dependencies call require(): give the ES module one
@@ -35,6 +27,3 @@ export async function bundleModule(prefix: string, source: string, name: string)
   });
   return { bundle, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
-
-/** The repository's root folder. */
-export const repositoryRoot = root;

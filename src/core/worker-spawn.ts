@@ -1,0 +1,82 @@
+/**
+ * Worker threads started on a module of this package: the built `NAME.js` beside the calling module
+ * (dist/), or, when the package runs from its TypeScript sources (vitest), `NAME.ts` loaded through a
+ * module hook that compiles `.ts` files with esbuild (a vite dependency). The worker calls the entry's
+ * `runWorker(workerData)`. A worker that fails to start stores WORKER_FAILED in its slot of the shared
+ * control block `workerData.ctrl` and notifies it: the caller, often blocked in Atomics.wait, cannot
+ * receive messages. Workers never keep the process alive (unref).
+ * Used by the dose engine's beam threads (src/dose/beam-threads.ts) and the DVH pool
+ * (src/evaluate/dvh-pool.ts).
+ */
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type TransferListItem } from 'node:worker_threads';
+
+/** Written by a worker to its control slot when its module cannot be loaded (or it fails). */
+export const WORKER_FAILED = -2;
+
+/** URL of the worker entry `name` beside the module at `base` (its import.meta.url), and whether it is TypeScript source. */
+function workerEntry(base: string, name: string): { url: URL; ts: boolean } {
+  const js = new URL(`./${name}.js`, base);
+  if (existsSync(fileURLToPath(js))) return { url: js, ts: false };
+  return { url: new URL(`./${name}.ts`, base), ts: true };
+}
+
+/** Module hook that loads .ts files (and .js specifiers that name .ts files) through esbuild. */
+function tsHookSource(esbuildUrl: string): string {
+  return `
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+let esbuild;
+export async function resolve(spec, ctx, next) {
+  try { return await next(spec, ctx); } catch (e) {
+    if (spec.endsWith('.js') && (spec.startsWith('.') || spec.startsWith('file:'))) return next(spec.slice(0, -3) + '.ts', ctx);
+    throw e;
+  }
+}
+export async function load(url, ctx, next) {
+  if (url.startsWith('file:') && url.endsWith('.ts')) {
+    esbuild ??= (await import(${JSON.stringify(esbuildUrl)})).default;
+    const file = fileURLToPath(url);
+    const out = await esbuild.transform(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', sourcefile: file, target: 'node20' });
+    return { format: 'module', source: out.code, shortCircuit: true };
+  }
+  return next(url, ctx);
+}`;
+}
+
+/**
+ * Start a worker running `runWorker(data)` of the entry `name` beside the module at `base`; on a failed
+ * start it stores WORKER_FAILED in data.ctrl[slot] and notifies that slot. `entry` overrides the entry
+ * (a URL of a JavaScript module).
+ */
+export function spawnWorker(
+  base: string,
+  name: string,
+  data: { readonly ctrl: Int32Array },
+  slot: number,
+  options: { readonly transferList?: readonly TransferListItem[]; readonly entry?: URL } = {},
+): Worker {
+  const entry = options.entry !== undefined ? { url: options.entry, ts: false } : workerEntry(base, name);
+  const esbuildUrl = entry.ts ? pathToFileURL(createRequire(import.meta.url).resolve('esbuild')).href : '';
+  const hook = entry.ts ? 'data:text/javascript,' + encodeURIComponent(tsHookSource(esbuildUrl)) : '';
+  // a CommonJS bootstrap: reports a failed start through the control block
+  const boot = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  try {
+    ${entry.ts ? `require('node:module').register(${JSON.stringify(hook)});` : ''}
+    const m = await import(${JSON.stringify(entry.url.href)});
+    m.runWorker(workerData);
+  } catch (e) {
+    console.error('lattice worker failed to start:', e);
+    Atomics.store(workerData.ctrl, ${slot}, ${WORKER_FAILED});
+    Atomics.notify(workerData.ctrl, ${slot});
+  }
+})();`;
+  const worker = new Worker(boot, { eval: true, workerData: data, ...(options.transferList !== undefined ? { transferList: [...options.transferList] } : {}) });
+  worker.unref();
+  return worker;
+}
