@@ -759,6 +759,8 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
         done: old?.done.fill(0) ?? new Uint8Array(nPix),
         hNormal: old?.hNormal.fill(NaN) ?? new Float32Array(nPix).fill(NaN),
         c2Normal: old?.c2Normal ?? new Float32Array(nPix),
+        // built on first use; present from the start so every PlaneData has one shape (one V8 map)
+        edges: undefined,
       };
       cache.set(p, pd);
     }
