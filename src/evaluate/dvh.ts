@@ -1026,7 +1026,7 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
   fusedDvhKernel(
     raster.occupancy.data, raster.info.grid.size, raster.info.grid.spacingMm, voxelVolumeCc(raster.info.grid),
     pointDoseSetup(src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true),
-    Int32Array.from(maps, (m) => m.kind), Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins, w, diff, sumC, sumCt, acc, result,
+    Int32Array.from(maps, (m) => m.kind), Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), Int32Array.from(nBins), w, diff, sumC, sumCt, acc, result,
   );
   const [points, pointsInside, volumeCc, outsideCc, bad] = result as unknown as [number, number, number, number, number];
   if (bad >= 0) {
@@ -1126,11 +1126,11 @@ function primeFusedDvhKernel(): void {
   const m = new Float64Array([0.5, 0.1, 0, -0.4, 0, 0.5, 0.1, -0.2, 0.05, 0, 0.7, -0.3]);
   const kinds = Int32Array.from([0, 1, 2, 3]);
   const params = Float64Array.from([0, 0, 0, 0, 0.2, 3, 0.2, 0, 0.4, 0, 0, 0, 5, 2, 10, 1 / 12]);
-  const nBins = [20, 60, 20, 60];
+  const nBins = Int32Array.from([20, 60, 20, 60]);
   for (const spread of [true, false]) {
     fusedDvhKernel(
       occ, size, [2, 2, 3], 0.012, pointDoseSetup(src, doseSize, m, spread), kinds, params, nBins, 1,
-      nBins.map((n) => new Float64Array(n)), nBins.map((n) => new Float64Array(n + 2)), nBins.map((n) => new Float64Array(n + 2)),
+      Array.from(nBins, (n) => new Float64Array(n)), Array.from(nBins, (n) => new Float64Array(n + 2)), Array.from(nBins, (n) => new Float64Array(n + 2)),
       Float64Array.from({ length: 32 }, (_, i) => [0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0][i % 8]!), new Float64Array(6),
     );
   }
@@ -1149,7 +1149,7 @@ function fusedDvhKernel(
   s: PointDoseSetup,
   kinds: Int32Array,
   params: Float64Array,
-  nBins: readonly number[],
+  nBins: Int32Array,
   w: number,
   diff: readonly Float64Array[],
   sumC: readonly Float64Array[],
