@@ -107,10 +107,11 @@ export interface DvhPoolOptions {
 
 /**
  * Threads when none are asked for: one (no pool). Measured on the only machine at hand (2 vCPUs), a
- * worker made `lattice evaluate` no faster (0.97-1.09 of one thread's wall time on the bench cases) for
- * 25-35 % more processor time: the second processor is busy with V8's optimising compiler and garbage
- * collector, and two threads touching new memory slow each other (bench/README.md). Machines with more
- * processors are not measured yet: there `--threads N` is the user's choice.
+ * worker made `lattice evaluate` no faster (1.01-1.17 of one thread's wall time, medians of 8 pairs on
+ * the bench cases and the phantom plan) for 24-28 % more processor time: the second processor is busy
+ * with V8's optimising compiler and garbage collector, and the worker compiles everything again
+ * (bench/README.md). Machines with more processors are not measured yet: there `--threads N` is the
+ * user's choice.
  */
 export const DEFAULT_THREADS = 1;
 
