@@ -62,7 +62,7 @@ function readContours(item: DicomView, name: string, warnings: string[]): Planar
     if (!GEOMETRIC_TYPES.has(type)) {
       throw structureError(c, name, `contour ${index}: expected POINT, OPEN_PLANAR, OPEN_NONPLANAR or CLOSED_PLANAR, found ${type}`, 'ContourGeometricType');
     }
-    const data = c.numbers('ContourData');
+    const data = c.float64s('ContourData');
     if (data === undefined) {
       warnings.push(`${where}: ${type} contour with no ContourData; dropped`);
       return;
@@ -81,7 +81,7 @@ function readContours(item: DicomView, name: string, warnings: string[]): Planar
     }
     if (type === 'POINT' && points !== 1) warnings.push(`${where}: POINT contour with ${points} points`);
     if (type.startsWith('OPEN') && points < 2) warnings.push(`${where}: ${type} contour with ${points} point(s)`);
-    out.push({ geometricType: type as ContourGeometricType, pointsLps: Float64Array.from(data) });
+    out.push({ geometricType: type as ContourGeometricType, pointsLps: data });
   });
   return out;
 }

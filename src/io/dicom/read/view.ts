@@ -115,6 +115,16 @@ export class DicomView {
     return out;
   }
 
+  /** All values as finite numbers in a Float64Array (as numbers(), without the intermediate array), or
+   * undefined when absent: for long lists such as ContourData. */
+  float64s(keyword: TagKeyword): Float64Array | undefined {
+    const v = this.values(keyword);
+    if (v === undefined) return undefined;
+    const out = new Float64Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = this.toNumber(v[i], keyword);
+    return out;
+  }
+
   requireNumbers(keyword: TagKeyword, count?: number): number[] {
     const v = this.numbers(keyword, count);
     if (v === undefined) throw this.missing(keyword);
