@@ -101,6 +101,23 @@ export function planeBounds(plane: Plane): { minU: number; maxU: number; minV: n
 /** Sub-row r samples the line v = vBase + (r + 0.5) / n (invN = 1 / n); the same expression everywhere. */
 const yOf = (vBase: number, invN: number, r: number): number => vBase + (r + 0.5) * invN;
 
+/**
+ * A pixel row's fractions from its sub-rows' exact coverage (acc: partial pixels, diff: runs of whole
+ * pixels as differences) into rowFraction, acc and diff cleared for the next row. A small function of
+ * its own: V8 optimises it quickly, apart from fillPlane.
+ */
+function rowFractions(acc: Float64Array, diff: Float64Array, rowFraction: Float64Array, bw: number, invN: number): void {
+  let running = 0;
+  for (let c = 0; c < bw; c++) {
+    running += diff[c]!;
+    rowFraction[c] = (acc[c]! + running) * invN;
+    acc[c] = 0;
+    diff[c] = 0;
+  }
+  diff[bw] = 0;
+  diff[bw + 1] = 0;
+}
+
 /** Fill one plane (see the header) into sink. Returns false when the plane's box misses the grid. */
 export function fillPlane(plane: Plane, nu: number, nv: number, n: number, scratch: ScanlineScratch, sink: RowSink): boolean {
   const { ex0, ey0, eSlope, eFirst, eLast, order, active, xs, acc, diff, rowFraction } = scratch;
@@ -201,17 +218,8 @@ export function fillPlane(plane: Plane, nu: number, nv: number, n: number, scrat
     }
     // End of a pixel row: turn the n sub-rows into fractions.
     if ((r + 1) % n === 0) {
-      const iv = iv0 + (r + 1) / n - 1;
-      let running = 0;
-      for (let c = 0; c < bw; c++) {
-        running += diff[c]!;
-        rowFraction[c] = (acc[c]! + running) * invN;
-        acc[c] = 0;
-        diff[c] = 0;
-      }
-      diff[bw] = 0;
-      diff[bw + 1] = 0;
-      sink.row(iv, iu0, bw, rowFraction);
+      rowFractions(acc, diff, rowFraction, bw, invN);
+      sink.row(iv0 + (r + 1) / n - 1, iu0, bw, rowFraction);
     }
   }
   return true;
