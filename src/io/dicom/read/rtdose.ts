@@ -95,7 +95,6 @@ function readUnits(ds: DicomView): 'GY' | 'RELATIVE' {
 /** Read an RTDOSE file. */
 export function readRtDose(input: DicomInput): DoseGrid {
   const parsed = parseDicom(loadInput(input));
-  // read from a file here: its bytes are ours to convert in place
   const ds = parsed.dataset;
   requireModality(ds, 'RTDOSE', 'an RT Dose');
   assertDecodable(parsed);
@@ -130,6 +129,7 @@ export function readRtDose(input: DicomInput): DoseGrid {
     parsed.file,
   );
   const stored = storedPixels(parsed, layout);
+  // Bytes read from a file here are ours to convert in place; bytes given by a caller are never written.
   let dose = typeof input === 'string' ? convertStoredInPlace(stored, scaling, 0) : undefined;
   if (dose === undefined) {
     dose = new Float32Array(layout.columns * layout.rows * frames);
