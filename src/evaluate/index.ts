@@ -10,6 +10,7 @@ export * from './radiobiology.js';
 export * from './fractions.js';
 export * from './sfrt.js';
 export * from './plan.js';
+export { DEFAULT_THREADS, startDvhPool, type DvhPool, type DvhPoolOptions } from './dvh-pool.js';
 export * from './constraints/types.js';
 export { TG101_PARALLEL, TG101_SERIAL, tg101Set, type Tg101Fractions } from './constraints/tg101.js';
 export { TG263_SYNONYMS, matchStructures, matchTg263, normaliseName, type NameMapping, type NameMatch } from './constraints/names.js';
