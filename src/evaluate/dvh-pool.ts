@@ -19,13 +19,12 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
 import { voxelCount, type Grid } from '../geometry/grid.js';
-import type { PlanarContour } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { planSampling, rasterizePlan, scratchOccupancy, structureDvhs, type DoseMap, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
+import { planSampling, rasterizePlan, scratchOccupancy, structureDvhs, type DoseMap, type NamedContours, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
 
 /** One structure's DVHs to compute: what rasterizeForSampling and structureDvhs are given. */
 export interface DvhTask {
-  readonly structure: { readonly name: string; readonly contours: readonly PlanarContour[] };
+  readonly structure: NamedContours;
   readonly sampling: SampleStructureOptions;
   readonly maps: readonly DoseMap[];
   readonly options: StructureDvhsOptions;
