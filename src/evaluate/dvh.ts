@@ -60,6 +60,7 @@ import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { PlanarContour } from '../geometry/structure.js';
 import type { BetweenPlanesChoice, BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
+import { kernelOccupancy, releaseKernel, runDvhKernel } from './dvh-wasm.js';
 
 /**
  * Default shape model between contour planes: 'auto', the interpolated model for the structures
@@ -564,6 +565,8 @@ interface PointDoseSetup {
   readonly spread: boolean;
   /** Scratch for boxNodeRange. */
   readonly range: Float64Array;
+  /** Scratch for pointDose's two dose columns (columnAt). */
+  readonly pair: Float64Array;
 }
 
 function pointDoseSetup(src: Float32Array, doseSize: readonly [number, number, number], m: Float64Array, spread: boolean): PointDoseSetup {
@@ -585,16 +588,40 @@ function pointDoseSetup(src: Float32Array, doseSize: readonly [number, number, n
     boxed: boxI > 0 && boxJ > 0 && boxK > 0,
     spread,
     range: new Float64Array(2),
+    pair: new Float64Array(2 * COLUMN),
   };
+}
+
+/** Values columnAt writes per dose column. */
+const COLUMN = 5;
+
+/**
+ * The dose column at index b (node (i, j0, k0)) read at fractions fy, fz of the way to its j0 + 1,
+ * k0 + 1 neighbours (dj, dk their index steps), into out[o .. o + 4]: the bilinear value there, its
+ * change per j step and per k step, and the least and greatest of the column's four nodes. The
+ * trilinear interpolant at (i0 + fx, j0 + fy, k0 + fz) is the linear interpolation in fx between the
+ * columns at i0 and i0 + 1 (pointDose). The WebAssembly kernel (assembly/dvh-kernel.ts) has the same
+ * arithmetic, and reads each column once per sampling row on a grid aligned with the dose grid.
+ */
+function columnAt(src: Float32Array, b: number, dj: number, dk: number, fy: number, fz: number, out: Float64Array, o: number): void {
+  const v00 = src[b]!, v10 = src[b + dj]!, v01 = src[b + dk]!, v11 = src[b + dk + dj]!;
+  const e0 = v10 - v00, e1 = v11 - v01;
+  const b0 = v00 + fy * e0, b1 = v01 + fy * e1;
+  out[o] = b0 + fz * (b1 - b0);
+  out[o + 1] = e0 + fz * (e1 - e0);
+  out[o + 2] = b1 - b0;
+  const n0 = v00 < v10 ? v00 : v10, n1 = v01 < v11 ? v01 : v11;
+  const x0 = v00 > v10 ? v00 : v10, x1 = v01 > v11 ? v01 : v11;
+  out[o + 3] = n0 < n1 ? n0 : n1;
+  out[o + 4] = x0 > x1 ? x0 : x1;
 }
 
 /**
  * The dose at sampling index (i, j, k) (fractional for a partial point), into out: out[0] the dose,
  * out[1], out[2] the interval its volume is spread over (both the dose when spreading is off).
  * Returns 0 when the point lies beyond the dose grid's footprint, 1 when inside, -1 when the dose is
- * negative or not finite (out[0] holds it). The one copy of the per-point dose for sampleDose's loop
- * and structureDvhs's (V8 calls it from both rather than inlining it; forcing the inlining with a larger
- * inlining budget measured no faster).
+ * negative or not finite (out[0] holds it). The stored path's per-point dose (sampleDose); the
+ * one-pass WebAssembly kernel computes the same numbers, operation for operation.
  */
 function pointDose(s: PointDoseSetup, i: number, j: number, k: number, out: Float64Array): number {
   const ci = s.m00 * i + s.m01 * j + s.m02 * k + s.t0;
@@ -610,15 +637,12 @@ function pointDose(s: PointDoseSetup, i: number, j: number, k: number, out: Floa
   if (j0 > s.topJ) j0 = s.topJ;
   if (k0 > s.topK) k0 = s.topK;
   const fx = x - i0, fy = y - j0, fz = z - k0;
-  const src = s.src, di = s.di, dj = s.dj, dk = s.dk;
   const b = i0 + s.nx * (j0 + s.ny * k0);
-  const v000 = src[b]!, v100 = src[b + di]!, v010 = src[b + dj]!, v110 = src[b + dj + di]!;
-  const v001 = src[b + dk]!, v101 = src[b + dk + di]!, v011 = src[b + dk + dj]!, v111 = src[b + dk + dj + di]!;
-  const e00 = v100 - v000, e10 = v110 - v010, e01 = v101 - v001, e11 = v111 - v011;
-  const c00 = v000 + fx * e00, c10 = v010 + fx * e10, c01 = v001 + fx * e01, c11 = v011 + fx * e11;
-  const c0 = c00 + fy * (c10 - c00);
-  const c1 = c01 + fy * (c11 - c01);
-  const v = c0 + fz * (c1 - c0);
+  const c = s.pair;
+  columnAt(s.src, b, s.dj, s.dk, fy, fz, c, 0);
+  columnAt(s.src, b + s.di, s.dj, s.dk, fy, fz, c, COLUMN);
+  const a0 = c[0]!, a1 = c[COLUMN]!;
+  const v = a0 + fx * (a1 - a0);
   out[0] = v;
   if (!(v >= 0) || v === Infinity) return -1;
   if (!s.spread) {
@@ -629,11 +653,9 @@ function pointDose(s: PointDoseSetup, i: number, j: number, k: number, out: Floa
   // Gradient per dose-grid index step (0 along an axis where the point is in the constant outer
   // half voxel), then the dose change across the sampling box along each sampling axis; the
   // spread has the variance of the box in that linear dose: half-width 1/2 sqrt(Σ ΔDₐ²).
-  const g0 = e00 + fy * (e10 - e00);
-  const g1 = e01 + fy * (e11 - e01);
-  const gI = ci < 0 || ci > maxI ? 0 : g0 + fz * (g1 - g0);
-  const gJ = cj < 0 || cj > maxJ ? 0 : c10 - c00 + fz * (c11 - c01 - (c10 - c00));
-  const gK = ck < 0 || ck > maxK ? 0 : c1 - c0;
+  const gI = ci < 0 || ci > maxI ? 0 : a1 - a0;
+  const gJ = cj < 0 || cj > maxJ ? 0 : c[1]! + fx * (c[COLUMN + 1]! - c[1]!);
+  const gK = ck < 0 || ck > maxK ? 0 : c[2]! + fx * (c[COLUMN + 2]! - c[2]!);
   const dA = gI * s.m00 + gJ * s.m10 + gK * s.m20;
   const dB = gI * s.m01 + gJ * s.m11 + gK * s.m21;
   const dC = gI * s.m02 + gJ * s.m12 + gK * s.m22;
@@ -646,14 +668,11 @@ function pointDose(s: PointDoseSetup, i: number, j: number, k: number, out: Floa
   const hi = v + half;
   // Those nodes include the interpolation cell's (the box is wider than a point): when the interval
   // lies within the cell's node range (most points), the clamp cannot act and the box is not read.
-  const n01 = v000 < v100 ? v000 : v100, n23 = v010 < v110 ? v010 : v110, n45 = v001 < v101 ? v001 : v101, n67 = v011 < v111 ? v011 : v111;
-  const x01 = v000 > v100 ? v000 : v100, x23 = v010 > v110 ? v010 : v110, x45 = v001 > v101 ? v001 : v101, x67 = v011 > v111 ? v011 : v111;
-  const n03 = n01 < n23 ? n01 : n23, n47 = n45 < n67 ? n45 : n67;
-  const x03 = x01 > x23 ? x01 : x23, x47 = x45 > x67 ? x45 : x67;
-  let cMin = n03 < n47 ? n03 : n47;
-  let cMax = x03 > x47 ? x03 : x47;
+  const n0 = c[3]!, n1 = c[COLUMN + 3]!, x0 = c[4]!, x1 = c[COLUMN + 4]!;
+  let cMin = n0 < n1 ? n0 : n1;
+  let cMax = x0 > x1 ? x0 : x1;
   if (!(s.boxed && lo >= cMin && hi <= cMax)) {
-    boxNodeRange(src, s.nx, s.ny, s.nz, x, y, z, s.boxI, s.boxJ, s.boxK, s.range);
+    boxNodeRange(s.src, s.nx, s.ny, s.nz, x, y, z, s.boxI, s.boxJ, s.boxK, s.range);
     cMin = s.range[0]!;
     cMax = s.range[1]!;
   }
@@ -983,6 +1002,9 @@ export interface StructureDvhsOptions extends DvhOptions, SampleDoseOptions {
  * (a BODY of millions of points) whose samples nothing else needs. The histograms are laid out for
  * the dose grid's maximum and cut to each structure's own range at the end (computeDvh's layout).
  * Where that layout would exceed MAX_DVH_BINS (a dose of thousands of Gy), it takes the stored path.
+ * The pass is WebAssembly (assembly/dvh-kernel.ts through dvh-wasm.ts: compiled before it runs, where
+ * a JavaScript loop ran its first large structure unoptimised), with this module's arithmetic
+ * operation for operation (test/evaluate/dvh-fused.test.ts holds it to the stored path to the bit).
  */
 export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions = {}): StructureDvhs {
   const name = raster.name;
@@ -1020,24 +1042,14 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
       warnings: samples.warnings,
     };
   }
-  const nMaps = maps.length;
-  const histograms = scratchHistograms([...nBins, ...nBins.map((n) => n + 2), ...nBins.map((n) => n + 2)]);
-  const diff = histograms.slice(0, nMaps);
-  const sumC = histograms.slice(nMaps, 2 * nMaps);
-  const sumCt = histograms.slice(2 * nMaps);
-  // per map: top, max, min, coreMax, coreMin, nCore, sum, vol
-  const acc = new Float64Array(8 * nMaps);
-  for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
-  const result = new Float64Array([0, 0, 0, 0, -1, 0]);
-  primeFusedDvhKernel();
-  fusedDvhKernel(
-    raster.occupancy.data, raster.info.grid.size, raster.info.grid.spacingMm, voxelVolumeCc(raster.info.grid),
-    pointDoseSetup(src, dose.grid.size, targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true),
-    Int32Array.from(maps, (m) => m.kind), Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), Int32Array.from(nBins), w, diff, sumC, sumCt, acc, result,
+  const run = runDvhKernel(
+    raster.occupancy.data, raster.info.grid, voxelVolumeCc(raster.info.grid), src, dose.grid,
+    targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true,
+    { kinds: Int32Array.from(maps, (m) => m.kind), params: Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins: Int32Array.from(nBins), binWidthGy: w },
   );
-  const [points, pointsInside, volumeCc, outsideCc, bad] = result as unknown as [number, number, number, number, number];
-  if (bad >= 0) {
-    throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(result[5]!)} Gy inside the structure`, ctx(name));
+  const { diff, sumC, sumCt, acc, points, inside: pointsInside, volumeCc, outsideCc } = run;
+  if (run.bad) {
+    throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(run.badDose)} Gy inside the structure`, ctx(name));
   }
   const warnings = [...raster.warnings];
   if (points === 0) warnings.push(`structure "${name}" is empty on its sampling grid`);
@@ -1080,178 +1092,18 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
 }
 
 /**
- * Buffers reused from one structure to the next on this thread: the occupancy a caller fills and is done
- * with before the next structure (scratchOccupancy), and structureDvhs's histogram accumulators. Fresh
- * memory is slow to touch (each new page is a fault: about 13 µs a page on the 2-vCPU test machine,
- * where the 35 structures of the phantom plan took 23 MB of new histogram accumulators before).
+ * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call on this thread:
+ * the one-pass kernel's own memory (dvh-wasm.ts), so that structureDvhs reads it where it was filled.
+ * Reused from structure to structure: fresh memory is slow to touch (each new page is a fault: about
+ * 13 µs a page on the 2-vCPU test machine).
  */
-const scratch = { occupancy: new Float32Array(0), histograms: new Float64Array(0) };
-
-/** A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call on this thread. */
 export function scratchOccupancy(n: number): Float32Array {
-  if (scratch.occupancy.length < n) scratch.occupancy = new Float32Array(n);
-  else scratch.occupancy.fill(0, 0, n);
-  return scratch.occupancy;
-}
-
-/** Zeroed arrays of the given sizes, views of one reused buffer (valid until the next call). */
-function scratchHistograms(sizes: readonly number[]): Float64Array[] {
-  const total = sizes.reduce((a, b) => a + b, 0);
-  if (scratch.histograms.length < total) scratch.histograms = new Float64Array(total);
-  else scratch.histograms.fill(0, 0, total);
-  let at = 0;
-  return sizes.map((n) => scratch.histograms.subarray(at, (at += n)));
+  return kernelOccupancy(n);
 }
 
 /** Let this thread's reused buffers go (after a batch of structures). */
 export function releaseDvhScratch(): void {
-  scratch.occupancy = new Float32Array(0);
-  scratch.histograms = new Float64Array(0);
-}
-
-let primed = false;
-
-/**
- * Run fusedDvhKernel once on a tiny made-up structure and dose that take every branch (points
- * outside the dose grid, partial points at the grid's edges, cores and rims, point masses and
- * spreads, spreads clamped through boxNodeRange, every kind of DoseMap), so that when V8 optimises
- * the kernel in the middle of a structure of millions of points it has type feedback for every
- * operation: a branch first taken later would throw the optimised code away and recompile it
- * (measured: three such deoptimisations cost a 2-million-point BODY about 0.1 s).
- */
-function primeFusedDvhKernel(): void {
-  if (primed) return;
-  primed = true;
-  const size = [6, 5, 4] as const;
-  const occ = new Float32Array(size[0] * size[1] * size[2]);
-  for (let p = 0; p < occ.length; p++) occ[p] = p % 3 === 0 ? 0 : p % 3 === 1 ? 1 : 0.3;
-  const doseSize = [3, 3, 3] as const;
-  const src = new Float32Array(27);
-  for (let p = 0; p < 27; p++) src[p] = p < 9 ? 5 : (p * 7) % 11;
-  // sampling index -> dose index: half the spacing, shifted so that the last points fall outside
-  const m = new Float64Array([0.5, 0.1, 0, -0.4, 0, 0.5, 0.1, -0.2, 0.05, 0, 0.7, -0.3]);
-  const kinds = Int32Array.from([0, 1, 2, 3]);
-  const params = Float64Array.from([0, 0, 0, 0, 0.2, 3, 0.2, 0, 0.4, 0, 0, 0, 5, 2, 10, 1 / 12]);
-  const nBins = Int32Array.from([20, 60, 20, 60]);
-  for (const spread of [true, false]) {
-    fusedDvhKernel(
-      occ, size, [2, 2, 3], 0.012, pointDoseSetup(src, doseSize, m, spread), kinds, params, nBins, 1,
-      Array.from(nBins, (n) => new Float64Array(n)), Array.from(nBins, (n) => new Float64Array(n + 2)), Array.from(nBins, (n) => new Float64Array(n + 2)),
-      Float64Array.from({ length: 32 }, (_, i) => [0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0][i % 8]!), new Float64Array(6),
-    );
-  }
-}
-
-/**
- * structureDvhs's pass: compact's point list, pointDose's dose and spread, mapDoseSamples and
- * computeDvh's two loops, point by point in compact's order. result: [points, inside, volume (cc),
- * outside (cc), -1 or 1 when a dose was negative or not finite, that dose].
- */
-function fusedDvhKernel(
-  occ: Float32Array,
-  size: readonly [number, number, number],
-  spacing: readonly [number, number, number],
-  vcc: number,
-  s: PointDoseSetup,
-  kinds: Int32Array,
-  params: Float64Array,
-  nBins: Int32Array,
-  w: number,
-  diff: readonly Float64Array[],
-  sumC: readonly Float64Array[],
-  sumCt: readonly Float64Array[],
-  acc: Float64Array,
-  result: Float64Array,
-): void {
-  const fround = Math.fround;
-  const [nx, ny, nz] = size;
-  const [hx, hy, hz] = spacing;
-  const point = new Float64Array(3);
-  const shift = new Float64Array(3);
-  const nMaps = kinds.length;
-  const inv = 1 / w;
-  const minSpread = 1e-6 * w;
-  let points = 0, inside = 0, total = 0, outsideCc = 0;
-  let p = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        const o = occ[p]!;
-        if (o <= 0) continue;
-        points++;
-        const f = o > 1 ? 1 : o;
-        const wt = fround(f * vcc);
-        const core = f >= 0.5 - 1e-5;
-        total += f * vcc;
-        let si = i, sj = j, sk = k;
-        if (f < 1 - 1e-6) {
-          // compact's partial point (stored there as float32)
-          partialOffset(occ, p, i, j, k, nx, ny, nz, hx, hy, hz, f, shift);
-          si += fround(shift[0]!);
-          sj += fround(shift[1]!);
-          sk += fround(shift[2]!);
-        }
-        const at = pointDose(s, si, sj, sk, point);
-        if (at === 0) {
-          outsideCc += wt;
-          continue;
-        }
-        if (at < 0) {
-          result[4] = 1;
-          result[5] = point[0]!;
-          return;
-        }
-        inside++;
-        const dF = fround(point[0]!);
-        const loF = fround(point[1]!);
-        const hiF = fround(point[2]!);
-        for (let t = 0; t < nMaps; t++) {
-          const kind = kinds[t]!;
-          const pa = params[4 * t]!, pb = params[4 * t + 1]!, pc = params[4 * t + 2]!, pd = params[4 * t + 3]!;
-          const d = kind === 0 ? dF : fround(mapDoseValue(kind, pa, pb, pc, pd, dF));
-          const lo = kind === 0 ? loF : fround(mapDoseValue(kind, pa, pb, pc, pd, loF));
-          const hi = kind === 0 ? hiF : fround(mapDoseValue(kind, pa, pb, pc, pd, hiF));
-          if (!(d >= 0) || d === Infinity || !(lo >= 0) || !(hi < Infinity)) {
-            result[4] = 1;
-            result[5] = d;
-            return;
-          }
-          const a = 8 * t;
-          if (hi > acc[a]!) acc[a] = hi;
-          if (d > acc[a + 1]!) acc[a + 1] = d;
-          if (d < acc[a + 2]!) acc[a + 2] = d;
-          if (core) {
-            acc[a + 5]!++;
-            if (d > acc[a + 3]!) acc[a + 3] = d;
-            if (d < acc[a + 4]!) acc[a + 4] = d;
-          }
-          acc[a + 6]! += d * wt;
-          acc[a + 7]! += wt;
-          const nb = nBins[t]!;
-          if (hi - lo <= minSpread) {
-            let bin = Math.floor(d * inv);
-            if (bin >= nb) bin = nb - 1;
-            diff[t]![bin]! += wt;
-            continue;
-          }
-          const c = wt / (hi - lo);
-          let ea = Math.floor(lo * inv) + 1;
-          let eb = Math.floor(hi * inv) + 1;
-          if (ea > nb + 1) ea = nb + 1;
-          if (eb > nb + 1) eb = nb + 1;
-          const sc = sumC[t]!, sct = sumCt[t]!;
-          sc[ea]! += c;
-          sct[ea]! += c * lo;
-          sc[eb]! -= c;
-          sct[eb]! -= c * hi;
-        }
-      }
-    }
-  }
-  result[0] = points;
-  result[1] = inside;
-  result[2] = total;
-  result[3] = outsideCc;
+  releaseKernel();
 }
 
 /** Contours + dose -> DVH in one call (geometry is not kept; use the steps to reuse it). */

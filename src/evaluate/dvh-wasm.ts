@@ -1,0 +1,234 @@
+/**
+ * The one-pass DVH kernel (assembly/dvh-kernel.ts, compiled to WebAssembly) and its memory, one
+ * instance per thread. dvh.ts structureDvhs runs it; scratchOccupancy hands out its occupancy region so
+ * that a structure is rasterised straight into the kernel's memory (no copy of a BODY's 11 MB).
+ *
+ * Memory layout, in bytes from 0: the occupancy (float32); the affine (12 float64); per map its kind
+ * (int32), four numbers (float64), bin count (int32), histogram offsets (3 int32) and accumulators
+ * (8 float64); the histograms (float64); the block of the dose grid the structure can read (float32);
+ * the row path's caches (64 bytes per block column); one sampling row's points (17 bytes a point).
+ * The memory only grows, so pages touched once are not faulted in again for the next structure.
+ */
+
+import type { Grid } from '../geometry/grid.js';
+import { DVH_KERNEL_WASM } from './dvh-kernel-wasm.js';
+
+/** What is used of the WebAssembly API (its types are not in the ES library this project compiles against). */
+interface WebAssemblyApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+interface KernelExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  setSampling(occ: number, nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, vcc: number): void;
+  setDose(dose: number, gx: number, gy: number, gz: number, bi: number, bj: number, bk: number, bnx: number, bny: number): void;
+  setAffine(m: number, spread: number): void;
+  setRowCache(at: number): void;
+  setRowBuffer(at: number): void;
+  setMaps(n: number, kinds: number, params: number, bins: number, hist: number, acc: number, w: number): void;
+  slices(k0: number, k1: number): number;
+  resultPoints(): number;
+  resultInside(): number;
+  resultTotal(): number;
+  resultOutside(): number;
+  resultBad(): number;
+  resultBadValue(): number;
+}
+
+let compiled: object | undefined;
+let kernel: KernelExports | undefined;
+
+function instance(): KernelExports {
+  if (kernel === undefined) {
+    compiled ??= new wasm.Module(Buffer.from(DVH_KERNEL_WASM, 'base64'));
+    kernel = new wasm.Instance(compiled, {}).exports as KernelExports;
+  }
+  return kernel;
+}
+
+const PAGE = 65536;
+
+/** Grow the kernel's memory to at least `bytes`. */
+function reserve(k: KernelExports, bytes: number): void {
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * A zeroed float32 region of n values at the start of the kernel's memory: the occupancy of the next
+ * structure (valid until the next call on this thread).
+ */
+export function kernelOccupancy(n: number): Float32Array {
+  const k = instance();
+  reserve(k, 4 * n);
+  const view = new Float32Array(k.memory.buffer, 0, n);
+  view.fill(0);
+  return view;
+}
+
+/** What the kernel gives back: per map its histograms (views of the kernel's memory, valid until the
+ * next call) and accumulators, and the totals. */
+export interface KernelResult {
+  readonly diff: Float64Array[];
+  readonly sumC: Float64Array[];
+  readonly sumCt: Float64Array[];
+  /** Per map: top, max, min, coreMax, coreMin, nCore, sum, volume. */
+  readonly acc: Float64Array;
+  readonly points: number;
+  readonly inside: number;
+  readonly volumeCc: number;
+  readonly outsideCc: number;
+  /** True when a dose (or a mapped dose) was negative or not finite: badDose. */
+  readonly bad: boolean;
+  readonly badDose: number;
+}
+
+/** The maps as the kernel takes them (dvh.ts DoseMap's kind and numbers). */
+export interface KernelMaps {
+  readonly kinds: Int32Array;
+  /** 4 numbers per map. */
+  readonly params: Float64Array;
+  readonly nBins: Int32Array;
+  readonly binWidthGy: number;
+}
+
+/** Sampling slices per call of at least this many grid points: the kernel's tier-up to optimised code
+ * is used from the next call on. */
+const POINTS_PER_CALL = 1 << 16;
+
+/**
+ * structureDvhs's pass over an occupancy on its sampling grid (vcc: a sampling voxel's volume, cc)
+ * and a dose (values on doseGrid): the DVH accumulators of every map. m: sampling index -> dose index
+ * (row-major 3 x 4).
+ */
+export function runDvhKernel(
+  occupancy: Float32Array, grid: Grid, vcc: number, doseData: Float32Array, doseGrid: Grid, m: Float64Array, spread: boolean, maps: KernelMaps,
+): KernelResult {
+  const k = instance();
+  const [nx, ny, nz] = grid.size;
+  const n = nx * ny * nz;
+  if (occupancy.length < n) throw new RangeError(`occupancy: expected ${n} values, found ${occupancy.length}`);
+  const inPlace = occupancy.buffer === k.memory.buffer && occupancy.byteOffset === 0;
+  const [gx, gy, gz] = doseGrid.size;
+  const block = doseBlock(grid, doseGrid, m);
+  const nMaps = maps.kinds.length;
+  // layout
+  let at = align8(4 * n);
+  const affineAt = at;
+  at += 8 * 12;
+  const kindsAt = at;
+  at += align8(4 * nMaps);
+  const paramsAt = at;
+  at += 8 * 4 * nMaps;
+  const binsAt = at;
+  at += align8(4 * nMaps);
+  const histAt = at;
+  at += align8(12 * nMaps);
+  const accAt = at;
+  at += 8 * 8 * nMaps;
+  const histograms: number[] = [];
+  for (let t = 0; t < nMaps; t++) {
+    const nb = maps.nBins[t]!;
+    for (const size of [nb, nb + 2, nb + 2]) {
+      histograms.push(at);
+      at += 8 * size;
+    }
+  }
+  const histEnd = at;
+  const doseAt = at;
+  at += align8(4 * block.nx * block.ny * block.nz);
+  const rowCacheAt = at;
+  at += 64 * block.nx;
+  const rowBufferAt = at;
+  at += align8(17 * nx);
+  if (!inPlace) occupancy = Float32Array.from(occupancy.subarray(0, n));
+  reserve(k, at);
+  const buf = k.memory.buffer;
+  if (!inPlace) new Float32Array(buf, 0, n).set(occupancy);
+  new Float64Array(buf, affineAt, 12).set(m.subarray(0, 12));
+  new Int32Array(buf, kindsAt, nMaps).set(maps.kinds);
+  new Float64Array(buf, paramsAt, 4 * nMaps).set(maps.params.subarray(0, 4 * nMaps));
+  new Int32Array(buf, binsAt, nMaps).set(maps.nBins);
+  new Int32Array(buf, histAt, 3 * nMaps).set(histograms);
+  const acc = new Float64Array(buf, accAt, 8 * nMaps);
+  for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
+  new Float64Array(buf, histograms[0] ?? histEnd, (histEnd - (histograms[0] ?? histEnd)) / 8).fill(0);
+  // the dose block, row by row
+  const dst = new Float32Array(buf, doseAt, block.nx * block.ny * block.nz);
+  let o = 0;
+  for (let kk = block.k; kk < block.k + block.nz; kk++) {
+    for (let jj = block.j; jj < block.j + block.ny; jj++) {
+      const s = block.i + gx * (jj + gy * kk);
+      dst.set(doseData.subarray(s, s + block.nx), o);
+      o += block.nx;
+    }
+  }
+  const [hx, hy, hz] = grid.spacingMm;
+  k.setSampling(0, nx, ny, nz, hx, hy, hz, vcc);
+  k.setDose(doseAt, gx, gy, gz, block.i, block.j, block.k, block.nx, block.ny);
+  k.setAffine(affineAt, spread ? 1 : 0);
+  k.setRowCache(rowCacheAt);
+  k.setRowBuffer(rowBufferAt);
+  k.setMaps(nMaps, kindsAt, paramsAt, binsAt, histAt, accAt, maps.binWidthGy);
+  const step = Math.max(1, Math.floor(POINTS_PER_CALL / Math.max(1, nx * ny)));
+  let bad = false;
+  for (let k0 = 0; k0 < nz && !bad; k0 += step) bad = k.slices(k0, Math.min(nz, k0 + step)) !== 0;
+  const view = (i: number, size: number): Float64Array => new Float64Array(k.memory.buffer, histograms[i]!, size);
+  return {
+    diff: Array.from({ length: nMaps }, (_, t) => view(3 * t, maps.nBins[t]!)),
+    sumC: Array.from({ length: nMaps }, (_, t) => view(3 * t + 1, maps.nBins[t]! + 2)),
+    sumCt: Array.from({ length: nMaps }, (_, t) => view(3 * t + 2, maps.nBins[t]! + 2)),
+    acc: Float64Array.from(new Float64Array(k.memory.buffer, accAt, 8 * nMaps)),
+    points: k.resultPoints(),
+    inside: k.resultInside(),
+    volumeCc: k.resultTotal(),
+    outsideCc: k.resultOutside(),
+    bad,
+    badDose: k.resultBadValue(),
+  };
+}
+
+/** Sampling indices beyond the grid a point can be read at (a partial point's offset is under this). */
+const INDEX_MARGIN = 3;
+
+/**
+ * The block of dose nodes the kernel can read for a sampling grid: every node of the interpolation
+ * cells and of the sampling boxes (boxNodeRange) of points up to INDEX_MARGIN beyond the sampling
+ * grid, clamped to the dose grid (the affine is linear: its extremes are at the corners).
+ */
+function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j: number; k: number; nx: number; ny: number; nz: number } {
+  const [nx, ny, nz] = grid.size;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const i of [-INDEX_MARGIN, nx - 1 + INDEX_MARGIN]) {
+    for (const j of [-INDEX_MARGIN, ny - 1 + INDEX_MARGIN]) {
+      for (const k of [-INDEX_MARGIN, nz - 1 + INDEX_MARGIN]) {
+        for (let a = 0; a < 3; a++) {
+          const c = m[4 * a]! * i + m[4 * a + 1]! * j + m[4 * a + 2]! * k + m[4 * a + 3]!;
+          lo[a] = Math.min(lo[a]!, c);
+          hi[a] = Math.max(hi[a]!, c);
+        }
+      }
+    }
+  }
+  const from: number[] = [];
+  const size: number[] = [];
+  for (let a = 0; a < 3; a++) {
+    const n = doseGrid.size[a]!;
+    const box = 0.5 * (Math.abs(m[4 * a]!) + Math.abs(m[4 * a + 1]!) + Math.abs(m[4 * a + 2]!));
+    const first = Math.max(0, Math.floor(Math.min(Math.max(lo[a]!, 0), n - 1) - box) - 1);
+    const last = Math.min(n - 1, Math.ceil(Math.min(Math.max(hi[a]!, 0), n - 1) + box) + 1);
+    from.push(first);
+    size.push(Math.max(1, last - first + 1));
+  }
+  return { i: from[0]!, j: from[1]!, k: from[2]!, nx: size[0]!, ny: size[1]!, nz: size[2]! };
+}
+
+/** Let this thread's kernel instance and its memory go (the next call makes a new one from the compiled module). */
+export function releaseKernel(): void {
+  kernel = undefined;
+}
