@@ -192,21 +192,24 @@ export function runDvhKernel(
   };
 }
 
-/** Sampling indices beyond the grid a point can be read at (a partial point's offset is under this). */
-const INDEX_MARGIN = 3;
-
 /**
  * The block of dose nodes the kernel can read for a sampling grid: every node of the interpolation
- * cells and of the sampling boxes (boxNodeRange) of points up to INDEX_MARGIN beyond the sampling
- * grid, clamped to the dose grid (the affine is linear: its extremes are at the corners).
+ * cells and of the sampling boxes (boxNodeRange) of the points, clamped to the dose grid (the affine
+ * is linear: its extremes are at the corners of the box the points lie in). A partial point is moved
+ * off its voxel centre by at most 1/2 |h| / h_a sampling indices along axis a (dvh.ts partialOffset:
+ * (1 - f) w / 2 along a unit vector, w = Σ |u_b| h_b <= |h|); it moves inwards, so it stays on the
+ * grid, but the box is the grid widened by that bound and one more index, which costs a few rows.
  */
 function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j: number; k: number; nx: number; ny: number; nz: number } {
   const [nx, ny, nz] = grid.size;
+  const h = grid.spacingMm;
+  const hNorm = Math.hypot(h[0], h[1], h[2]);
+  const [mi, mj, mk] = h.map((ha) => Math.ceil((0.5 * hNorm) / ha) + 1) as [number, number, number];
   const lo = [Infinity, Infinity, Infinity];
   const hi = [-Infinity, -Infinity, -Infinity];
-  for (const i of [-INDEX_MARGIN, nx - 1 + INDEX_MARGIN]) {
-    for (const j of [-INDEX_MARGIN, ny - 1 + INDEX_MARGIN]) {
-      for (const k of [-INDEX_MARGIN, nz - 1 + INDEX_MARGIN]) {
+  for (const i of [-mi, nx - 1 + mi]) {
+    for (const j of [-mj, ny - 1 + mj]) {
+      for (const k of [-mk, nz - 1 + mk]) {
         for (let a = 0; a < 3; a++) {
           const c = m[4 * a]! * i + m[4 * a + 1]! * j + m[4 * a + 2]! * k + m[4 * a + 3]!;
           lo[a] = Math.min(lo[a]!, c);

@@ -13,11 +13,14 @@ import { createGrid, voxelCount } from '../../src/geometry/grid.js';
 import { createScalarVolume } from '../../src/geometry/volume.js';
 import type { PlanarContour } from '../../src/geometry/structure.js';
 import {
+  computeDvh,
   PHYSICAL_DOSE,
   planSampling,
   rasterizeForSampling,
   rasterizePlan,
   releaseDvhScratch,
+  sampleDose,
+  sampleStructure,
   scratchOccupancy,
   structureDvhs,
   type StructureDvhs,
@@ -83,5 +86,21 @@ describe('WebAssembly DVH kernel', () => {
     const beyond = structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(plan.info.grid))), dose, maps);
     expect(beyond.outsideCc).toBeGreaterThan(0.1 * beyond.volumeCc);
     expect(beyond.outsideCc).toBeLessThan(0.9 * beyond.volumeCc);
+  });
+
+  it('an anisotropic sampling grid (0.4 mm in plane, 3 mm across) and a dose grid ending close to the structure: the stored path\'s DVH', () => {
+    // the dose grid ends 1.5 mm beyond the structure; sampling 0.4 mm in plane, 3 mm across
+    const grid = createGrid({ size: [12, 12, 8], spacingMm: [2, 2, 3], originMm: [-11, -11, -10.5] });
+    const dose = createScalarVolume(grid);
+    let p = 0;
+    for (let k = 0; k < 8; k++) for (let j = 0; j < 12; j++) for (let i = 0; i < 12; i++, p++) dose.data[p] = 5 + 3 * i + 2 * j * j + k;
+    const s = box('S', 0, 0, 8.9, 8.6, -6, 6, 3);
+    const sampling = { inPlaneSpacingMm: 0.4, normalSpacingMm: 3 };
+    const plan = planSampling(s, grid, sampling);
+    const fused = structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(plan.info.grid))), dose, [PHYSICAL_DOSE]);
+    const stored = computeDvh(sampleDose(sampleStructure(s, grid, sampling), dose));
+    const d = fused.dvhs[0]!;
+    expect([d.minGy, d.maxGy, d.meanGy, d.dosedVolumeCc]).toEqual([stored.minGy, stored.maxGy, stored.meanGy, stored.dosedVolumeCc]);
+    expect(Array.from(d.differentialCc)).toEqual(Array.from(stored.differentialCc));
   });
 });
