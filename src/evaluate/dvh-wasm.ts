@@ -60,7 +60,8 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /**
  * A zeroed float32 region of n values at the start of the kernel's memory: the occupancy of the next
- * structure (valid until the next call on this thread).
+ * structure (valid until the next call of this or of runDvhKernel on this thread: growing the memory
+ * detaches the views of it).
  */
 export function kernelOccupancy(n: number): Float32Array {
   const k = instance();

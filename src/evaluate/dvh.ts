@@ -1092,8 +1092,9 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
 }
 
 /**
- * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call on this thread:
- * the one-pass kernel's own memory (dvh-wasm.ts), so that structureDvhs reads it where it was filled.
+ * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call of this or of
+ * structureDvhs on this thread (either may grow the memory it is a view of): the one-pass kernel's own
+ * memory (dvh-wasm.ts), so that structureDvhs reads it where it was filled.
  * Reused from structure to structure: fresh memory is slow to touch (each new page is a fault: about
  * 13 µs a page on the 2-vCPU test machine).
  */
