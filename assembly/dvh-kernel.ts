@@ -12,8 +12,10 @@
  *
  * Memory is laid out by the caller (dvh-wasm.ts) in byte offsets: the occupancy (float32, x fastest on
  * the sampling grid), a block of the dose grid (float32: the nodes the structure can read), per map
- * its three histograms (float64) and eight accumulators (float64), and the maps' kinds (int32) and
- * numbers (float64). Scalars come through setSampling / setDose / setMaps and stay in globals.
+ * its three histograms (float64) and eight accumulators (float64), the maps' kinds (int32) and
+ * numbers (float64), the row path's caches and one row's points. Offsets and scalars come through
+ * setSampling, setDose, setAffine, setRowCache, setRowBuffer and setMaps and stay in globals; slices
+ * then walks the structure.
  */
 
 // sampling grid and occupancy
