@@ -138,7 +138,7 @@ export function resultBadValue(): f64 { return badValue; }
   return <f64>load<f32>(occ + (<usize>p << 2));
 }
 
-/** Dose node (i, j, k) of the dose grid, read from the block. */
+/** The dose node at block index b (blockIndex). */
 @inline function nodeAt(b: i32): f64 {
   return <f64>load<f32>(dose + (<usize>b << 2));
 }
@@ -181,9 +181,9 @@ function boxNodeRange(x: f64, y: f64, z: f64): void {
   let cMax = -Infinity;
   for (let kc = kLo; kc <= kHi; kc++) {
     for (let jc = jLo; jc <= jHi; jc++) {
-      const row = blockIndex(0, jc, kc);
+      const line = blockIndex(0, jc, kc);
       for (let ic = iLo; ic <= iHi; ic++) {
-        const w = nodeAt(row + ic);
+        const w = nodeAt(line + ic);
         if (w < cMin) cMin = w;
         if (w > cMax) cMax = w;
       }
