@@ -121,7 +121,12 @@ export class DicomView {
     const v = this.values(keyword);
     if (v === undefined) return undefined;
     const out = new Float64Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = this.toNumber(v[i], keyword);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      // a finite number as it is, with no call (a returned number is a heap allocation in V8);
+      // anything else through toNumber's checks
+      out[i] = typeof x === 'number' && Number.isFinite(x) ? x : this.toNumber(x, keyword);
+    }
     return out;
   }
 
