@@ -11,7 +11,7 @@ import asc from 'assemblyscript/asc';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The kernels: source, generated module, exported constant. */
-export const KERNELS = [
+const KERNELS = [
   { source: 'assembly/dvh-kernel.ts', module: 'src/evaluate/dvh-kernel-wasm.ts', name: 'DVH_KERNEL_WASM' },
 ];
 
@@ -19,7 +19,7 @@ export const KERNELS = [
 const FLAGS = ['-O3', '--noAssert', '--runtime', 'stub'];
 
 /** Compile one kernel: its WebAssembly bytes. */
-export async function compileKernel(source) {
+async function compileKernel(source) {
   let bytes;
   const errors = [];
   const { error } = await asc.main([join(root, source), ...FLAGS, '--outFile', 'kernel.wasm'], {
@@ -34,7 +34,7 @@ export async function compileKernel(source) {
 }
 
 /** The TypeScript module holding a kernel's bytes. */
-export function kernelModule(kernel, bytes) {
+function kernelModule(kernel, bytes) {
   const b64 = Buffer.from(bytes).toString('base64');
   const lines = b64.match(/.{1,100}/g) ?? [];
   return [

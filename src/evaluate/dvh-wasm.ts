@@ -146,10 +146,11 @@ export function runDvhKernel(
   at += 64 * block.nx;
   const rowBufferAt = at;
   at += align8(17 * nx);
-  if (!inPlace) occupancy = Float32Array.from(occupancy.subarray(0, n));
+  // An occupancy elsewhere is copied in after the memory has grown (growing detaches only views of
+  // this memory, and the one view of it that is passed here, kernelOccupancy's, is read in place).
   reserve(k, at);
   const buf = k.memory.buffer;
-  if (!inPlace) new Float32Array(buf, 0, n).set(occupancy);
+  if (!inPlace) new Float32Array(buf, 0, n).set(occupancy.subarray(0, n));
   new Float64Array(buf, affineAt, 12).set(m.subarray(0, 12));
   new Int32Array(buf, kindsAt, nMaps).set(maps.kinds);
   new Float64Array(buf, paramsAt, 4 * nMaps).set(maps.params.subarray(0, 4 * nMaps));
