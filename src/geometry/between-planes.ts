@@ -45,7 +45,7 @@
  * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
  */
 
-import { createScanlineScratch, fillPlane, type Plane, type RowSink } from './scanline.js';
+import { createScanlineScratch, fillPlane, PlaneSink, type Plane } from './scanline.js';
 
 /** How a structure is filled between its contour planes. */
 export type BetweenPlanesModel = 'slab' | 'interpolated';
@@ -180,18 +180,6 @@ interface PlaneData {
   readonly c2Normal: Float32Array;
   /** The plane's edges in mm: x0, y0, x1, y1 per edge (built on first use). */
   edges?: Float64Array;
-}
-
-/** A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1. */
-class FractionSink implements RowSink {
-  frac: Float32Array = new Float32Array(0);
-  constructor(private readonly nu: number) {}
-
-  row(iv: number, iu0: number, bw: number, f: Float64Array): void {
-    const frac = this.frac;
-    const base = iu0 + this.nu * iv;
-    for (let c = 0; c < bw; c++) frac[base + c] = f[c]! > 1 ? 1 : f[c]!;
-  }
 }
 
 /**
@@ -737,14 +725,17 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   const cache = new Map<number, PlaneData>();
   const free: PlaneData[] = [];
   const classScratch = new Uint8Array(3 * nPix);
-  const sink = new FractionSink(nu);
+  // A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1: one layer of weight 1.
+  const sink = new PlaneSink(new Float32Array(0), 1, nu, 0, 1);
+  sink.layerWeight[0] = 1;
+  sink.nLayers = 1;
   const planeData = (p: number): PlaneData => {
     let pd = cache.get(p);
     if (pd === undefined) {
       const plane = planes[p]!;
       const old = free.pop();
       const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
-      sink.frac = frac;
+      sink.occ = frac;
       fillPlane(plane, nu, nv, g.supersample, scratch, sink);
       pd = {
         plane,

@@ -51,7 +51,7 @@ import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { voxelCount, lpsToIndexAffine, type Grid } from './grid.js';
 import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
-import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, type RowSink } from './scanline.js';
+import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink } from './scanline.js';
 import { fillBetweenPlanes, type BetweenPlanesModel } from './between-planes.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
@@ -127,38 +127,6 @@ export interface MaskRasterizeOptions extends RasterizeOptions {
 export interface RasterizeResult {
   readonly occupancy: Occupancy;
   readonly warnings: readonly RasterizeWarning[];
-}
-
-/** The slab model's sink: each pixel row's fractions added to the voxels of the plane's slab (slabW,
- * weighted by slabWeight: the overlap of each voxel with the slab, in voxel thicknesses), capped at 1. */
-class SlabSink implements RowSink {
-  readonly slabW: Int32Array;
-  readonly slabWeight: Float64Array;
-  nSlab = 0;
-  constructor(
-    private readonly occ: Float32Array,
-    private readonly su: number,
-    private readonly sv: number,
-    private readonly sw: number,
-    nw: number,
-  ) {
-    this.slabW = new Int32Array(nw);
-    this.slabWeight = new Float64Array(nw);
-  }
-
-  row(iv: number, iu0: number, bw: number, frac: Float64Array): void {
-    const { occ, su, sv, sw, slabW, slabWeight, nSlab } = this;
-    for (let c = 0; c < bw; c++) {
-      const f = frac[c]!;
-      if (f <= 0) continue;
-      const base = (iu0 + c) * su + iv * sv;
-      for (let s = 0; s < nSlab; s++) {
-        const idx = base + slabW[s]! * sw;
-        const v = occ[idx]! + f * slabWeight[s]!;
-        occ[idx] = v > 1 ? 1 : v;
-      }
-    }
-  }
 }
 
 // The loops over contour points are small functions of their own, so that V8 optimises them alone
@@ -388,8 +356,8 @@ export function rasterizeStructureWithWarnings(
     if (result.clipped) clipped = true;
   } else {
     const scratch = createScanlineScratch(planes, nu);
-    const sink = new SlabSink(occ, su, sv, sw, nw);
-    const { slabW, slabWeight } = sink;
+    const sink = new PlaneSink(occ, su, sv, sw, nw);
+    const { layerW: slabW, layerWeight: slabWeight } = sink;
     for (let p = 0; p < planes.length; p++) {
       const plane = planes[p]!;
       const below = p > 0 ? plane.wMm - planes[p - 1]!.wMm : undefined;
@@ -411,7 +379,7 @@ export function rasterizeStructureWithWarnings(
       }
       if (nSlab === 0) continue;
       checkClip(plane);
-      sink.nSlab = nSlab;
+      sink.nLayers = nSlab;
       fillPlane(plane, nu, nv, n, scratch, sink);
     }
   }

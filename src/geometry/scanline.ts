@@ -32,13 +32,45 @@ export interface Plane {
 }
 
 /**
- * Where fillPlane puts each pixel row's fractions. An object with a method rather than a callback:
- * one sink per fill (not a closure per plane) keeps fillPlane's call site stable, so V8 optimises it
- * once instead of discarding and recompiling it for every new closure.
+ * Where fillPlane puts each pixel row's fractions: each pixel's fraction f, times a layer's weight, is
+ * added to the voxel at iu su + iv sv + w sw of occ for each layer w in use, capped at a full voxel.
+ * The slab model adds a plane to the voxel layers its slab overlaps (weights: the overlaps, in voxel
+ * thicknesses); the interpolated model keeps a plane's own fractions (one layer of weight 1, occ a
+ * zeroed plane: f itself, capped at 1). One class for both, an object rather than a callback, so that
+ * fillPlane's call of row() sees one shape: a callback per plane, or a second class, made V8 discard
+ * fillPlane's optimised code and compile it again (twice in an evaluate that used both models).
  */
-export interface RowSink {
-  /** fractions[c]: pixel (iu0 + c, iv); the buffer is reused, read it before returning. */
-  row(iv: number, iu0: number, width: number, fractions: Float64Array): void;
+export class PlaneSink {
+  /** Layer positions along w (voxels) and weights; the first nLayers are in use. */
+  readonly layerW: Int32Array;
+  readonly layerWeight: Float64Array;
+  nLayers = 0;
+
+  constructor(
+    public occ: Float32Array,
+    private readonly su: number,
+    private readonly sv: number,
+    private readonly sw: number,
+    maxLayers: number,
+  ) {
+    this.layerW = new Int32Array(maxLayers);
+    this.layerWeight = new Float64Array(maxLayers);
+  }
+
+  /** fractions[c]: pixel (iu0 + c, iv); the buffer is reused by fillPlane. */
+  row(iv: number, iu0: number, bw: number, fractions: Float64Array): void {
+    const { occ, su, sv, sw, layerW, layerWeight, nLayers } = this;
+    for (let c = 0; c < bw; c++) {
+      const f = fractions[c]!;
+      if (f <= 0) continue;
+      const base = (iu0 + c) * su + iv * sv;
+      for (let s = 0; s < nLayers; s++) {
+        const idx = base + layerW[s]! * sw;
+        const v = occ[idx]! + f * layerWeight[s]!;
+        occ[idx] = v > 1 ? 1 : v;
+      }
+    }
+  }
 }
 
 /** Scratch buffers for `fillPlane`, sized once for a set of planes. */
@@ -119,7 +151,7 @@ function rowFractions(acc: Float64Array, diff: Float64Array, rowFraction: Float6
 }
 
 /** Fill one plane (see the header) into sink. Returns false when the plane's box misses the grid. */
-export function fillPlane(plane: Plane, nu: number, nv: number, n: number, scratch: ScanlineScratch, sink: RowSink): boolean {
+export function fillPlane(plane: Plane, nu: number, nv: number, n: number, scratch: ScanlineScratch, sink: PlaneSink): boolean {
   const { ex0, ey0, eSlope, eFirst, eLast, order, active, xs, acc, diff, rowFraction } = scratch;
   const invN = 1 / n;
   const { minU, maxU, minV, maxV } = planeBounds(plane);
