@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The kernels: source, generated module, exported constant. */
 const KERNELS = [
-  { source: 'assembly/dvh-kernel.ts', module: 'src/evaluate/dvh-kernel-wasm.ts', name: 'DVH_KERNEL_WASM' },
+  { source: 'assembly/index.ts', module: 'src/core/kernels-wasm.ts', name: 'KERNELS_WASM' },
 ];
 
 /** The compiler's options: optimised, no assertions, no garbage collector (the kernels allocate nothing). */

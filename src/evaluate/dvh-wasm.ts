@@ -1,7 +1,8 @@
 /**
- * The one-pass DVH kernel (assembly/dvh-kernel.ts, compiled to WebAssembly) and its memory, one
- * instance per thread. dvh.ts structureDvhs runs it; scratchOccupancy hands out its occupancy region so
- * that a structure is rasterised straight into the kernel's memory (no copy of a BODY's 11 MB).
+ * The one-pass DVH kernel (assembly/dvh-kernel.ts, one of the WebAssembly kernels of
+ * src/core/wasm-kernels.ts) and its layout of the kernels' memory. dvh.ts structureDvhs runs it;
+ * scratchOccupancy hands out its occupancy region so that a structure is rasterised straight into the
+ * kernel's memory (no copy of a BODY's 11 MB).
  *
  * Memory layout, in bytes from 0: the occupancy (float32); the affine (12 float64); per map its kind
  * (int32), four numbers (float64), bin count (int32), histogram offsets (3 int32) and accumulators
@@ -11,17 +12,9 @@
  */
 
 import type { Grid } from '../geometry/grid.js';
-import { DVH_KERNEL_WASM } from './dvh-kernel-wasm.js';
-
-/** What is used of the WebAssembly API (its types are not in the ES library this project compiles against). */
-interface WebAssemblyApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+import { kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
 
 interface KernelExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   setSampling(occ: number, nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, vcc: number): void;
   setDose(dose: number, gx: number, gy: number, gz: number, bi: number, bj: number, bk: number, bnx: number, bny: number): void;
   setAffine(m: number, spread: number): void;
@@ -37,25 +30,6 @@ interface KernelExports {
   resultBadValue(): number;
 }
 
-let compiled: object | undefined;
-let kernel: KernelExports | undefined;
-
-function instance(): KernelExports {
-  if (kernel === undefined) {
-    compiled ??= new wasm.Module(Buffer.from(DVH_KERNEL_WASM, 'base64'));
-    kernel = new wasm.Instance(compiled, {}).exports as KernelExports;
-  }
-  return kernel;
-}
-
-const PAGE = 65536;
-
-/** Grow the kernel's memory to at least `bytes`. */
-function reserve(k: KernelExports, bytes: number): void {
-  const have = k.memory.buffer.byteLength;
-  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
-}
-
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /**
@@ -64,8 +38,8 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
  * detaches the views of it).
  */
 export function kernelOccupancy(n: number): Float32Array {
-  const k = instance();
-  reserve(k, 4 * n);
+  const k = kernels<KernelExports>();
+  reserveKernelMemory(4 * n);
   const view = new Float32Array(k.memory.buffer, 0, n);
   view.fill(0);
   return view;
@@ -109,7 +83,7 @@ const POINTS_PER_CALL = 1 << 16;
 export function runDvhKernel(
   occupancy: Float32Array, grid: Grid, vcc: number, doseData: Float32Array, doseGrid: Grid, m: Float64Array, spread: boolean, maps: KernelMaps,
 ): KernelResult {
-  const k = instance();
+  const k = kernels<KernelExports>();
   const [nx, ny, nz] = grid.size;
   const n = nx * ny * nz;
   if (occupancy.length < n) throw new RangeError(`occupancy: expected ${n} values, found ${occupancy.length}`);
@@ -148,7 +122,7 @@ export function runDvhKernel(
   at += align8(17 * nx);
   // An occupancy elsewhere is copied in after the memory has grown (growing detaches only views of
   // this memory, and the one view of it that is passed here, kernelOccupancy's, is read in place).
-  reserve(k, at);
+  reserveKernelMemory(at);
   const buf = k.memory.buffer;
   if (!inPlace) new Float32Array(buf, 0, n).set(occupancy.subarray(0, n));
   new Float64Array(buf, affineAt, 12).set(m.subarray(0, 12));
@@ -233,7 +207,3 @@ function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j:
   return { i: from[0]!, j: from[1]!, k: from[2]!, nx: size[0]!, ny: size[1]!, nz: size[2]! };
 }
 
-/** Let this thread's kernel instance and its memory go (the next call makes a new one from the compiled module). */
-export function releaseKernel(): void {
-  kernel = undefined;
-}

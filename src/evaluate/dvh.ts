@@ -60,7 +60,8 @@ import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { PlanarContour } from '../geometry/structure.js';
 import type { BetweenPlanesChoice, BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
-import { kernelOccupancy, releaseKernel, runDvhKernel } from './dvh-wasm.js';
+import { releaseKernels } from '../core/wasm-kernels.js';
+import { kernelOccupancy, runDvhKernel } from './dvh-wasm.js';
 
 /**
  * Default shape model between contour planes: 'auto', the interpolated model for the structures
@@ -1092,9 +1093,9 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
 }
 
 /**
- * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call of this or of
- * structureDvhs on this thread (either may grow the memory it is a view of): the one-pass kernel's own
- * memory (dvh-wasm.ts), so that structureDvhs reads it where it was filled.
+ * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call of this, of
+ * structureDvhs or of another WebAssembly kernel (a DICOM decimal string decoded) on this thread: the
+ * kernels' own memory (src/core/wasm-kernels.ts), so that structureDvhs reads it where it was filled.
  * Reused from structure to structure: fresh memory is slow to touch (each new page is a fault: about
  * 13 µs a page on the 2-vCPU test machine).
  */
@@ -1104,7 +1105,7 @@ export function scratchOccupancy(n: number): Float32Array {
 
 /** Let this thread's reused buffers go (after a batch of structures). */
 export function releaseDvhScratch(): void {
-  releaseKernel();
+  releaseKernels();
 }
 
 /** Contours + dose -> DVH in one call (geometry is not kept; use the steps to reuse it). */

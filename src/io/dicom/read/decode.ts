@@ -22,6 +22,7 @@
  */
 
 import type { RawDataset, RawElement } from '../dcmjs.js';
+import { kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
 import { DICTIONARY, LONG_LENGTH_VRS, SHORT_LENGTH_VRS, keywordOfTag, tagHex } from '../tags.js';
 
 const UNDEFINED_LENGTH = 0xffffffff;
@@ -74,91 +75,100 @@ function numericValue(text: string): number | null {
   return cleaned === '' ? null : Number(cleaned);
 }
 
-/** Exact powers of ten as doubles (10^22 is the largest). */
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
-const MAX_EXACT = 2 ** 53;
+/** The decimal kernel (assembly/decimal.ts): statuses per value, as it writes them. */
+interface DecimalExports {
+  parseDecimals(src: number, len: number, values: number, status: number, starts: number): number;
+  nonPlainCount(): number;
+}
+const PLAIN = 0, BLANK = 1;
+
+/** readDecimals's reading of a DS / IS value. */
+interface Decimals {
+  /** Per value its number; 0 where it is not plain. */
+  readonly values: Float64Array;
+  /** When any value is not plain: per value its status and the start of its text (from the value's start). */
+  readonly others?: { readonly status: Uint8Array; readonly starts: Int32Array };
+}
 
 /**
- * The DS / IS values of bytes[start, end), as numericValue reads each: straight from the bytes, with
- * no string made, for the plain form (spaces, sign, digits, '.', exponent) whose digits fit a double
- * exactly and whose decimal exponent is within +-22: then m * 10^e (or m / 10^-e) is one correctly
- * rounded operation on exact operands, the same double as Number() of the text (Clinger's fast
- * path). Any other value goes through numericValue.
+ * The decimal kernel's reading of bytes[start, end) (assembly/decimal.ts): the plain form (spaces,
+ * sign, digits, '.', exponent) whose digits fit a double exactly and whose decimal exponent is within
+ * +-22, straight from the bytes (m * 10^e or m / 10^-e: one correctly rounded operation on exact
+ * operands, the same double as Number() of the text: Clinger's fast path). The bytes are copied into
+ * the kernels' memory (src/core/wasm-kernels.ts) for the call, the results out of it.
  */
+function readDecimals(bytes: Uint8Array, start: number, end: number): Decimals {
+  const len = end - start;
+  const valuesAt = Math.ceil(len / 8) * 8;
+  const startsAt = valuesAt + 8 * (len + 1);
+  const statusAt = startsAt + 4 * (len + 1);
+  reserveKernelMemory(statusAt + len + 1);
+  const k = kernels<DecimalExports>();
+  const buffer = k.memory.buffer;
+  new Uint8Array(buffer, 0, len).set(bytes.subarray(start, end));
+  const n = k.parseDecimals(0, len, valuesAt, statusAt, startsAt);
+  const values = new Float64Array(buffer, valuesAt, n).slice();
+  if (k.nonPlainCount() === 0) return { values };
+  return { values, others: { status: new Uint8Array(buffer, statusAt, n).slice(), starts: new Int32Array(buffer, startsAt, n).slice() } };
+}
+
+/** numericValue of value i's text (bytes[start, end) holds the values). */
+function otherValue(d: Decimals, i: number, bytes: Uint8Array, start: number, end: number): number | null {
+  const { status, starts } = d.others!;
+  if (status[i] === BLANK) return null;
+  const from = start + starts[i]!;
+  const to = i + 1 < starts.length ? start + starts[i + 1]! - 1 : end;
+  return numericValue(latin1(bytes, from, to));
+}
+
+/** The DS / IS values of bytes[start, end), as numericValue reads each: readDecimals's numbers, and numericValue's reading of the others. */
 export function decodeNumbers(bytes: Uint8Array, start: number, end: number): (number | null)[] {
-  const out: (number | null)[] = [];
-  let p = start;
-  for (;;) {
-    let q = p;
-    while (q < end && bytes[q] !== 0x5c) q++;
-    const kind = plainNumber(bytes, p, q);
-    out.push(kind === PLAIN ? parsed[0]! : kind === BLANK ? null : numericValue(latin1(bytes, p, q)));
-    if (q >= end) return out;
-    p = q + 1;
+  const d = readDecimals(bytes, start, end);
+  const out: (number | null)[] = Array.from(d.values);
+  if (d.others !== undefined) {
+    for (let i = 0; i < out.length; i++) if (d.others.status[i] !== PLAIN) out[i] = otherValue(d, i, bytes, start, end);
+  }
+  return out;
+}
+
+/**
+ * A DS / IS element whose values are all finite numbers, held as a Float64Array: DicomView.float64s
+ * reads it as it is (a structure set's contours, 10^5 - 10^6 numbers, with no array of numbers made
+ * and read again); Value, the array dcmjs would give, is made on first read.
+ */
+export class NumberElement implements RawElement {
+  private array: unknown[] | undefined;
+  constructor(
+    readonly vr: string,
+    readonly numbers: Float64Array,
+  ) {}
+
+  get Value(): unknown[] {
+    return (this.array ??= Array.from(this.numbers));
   }
 }
 
-/** plainNumber's answers, and where it puts the number: a status and a typed-array slot rather than a
- * returned number, which V8 would allocate (box) for every one of a structure set's 10^5 values. */
-const PLAIN = 0, BLANK = 1, NOT_PLAIN = 2;
-const parsed = new Float64Array(1);
-
-/** A plain DS / IS text in bytes[p, q): PLAIN (its number in parsed[0]), BLANK, or NOT_PLAIN. */
-function plainNumber(bytes: Uint8Array, p: number, q: number): number {
-  while (p < q && bytes[p] === 0x20) p++;
-  while (q > p && bytes[q - 1] === 0x20) q--;
-  if (p === q) return BLANK;
-  let negative = false;
-  let c = bytes[p]!;
-  if (c === 0x2d || c === 0x2b) {
-    negative = c === 0x2d;
-    p++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let exponent = 0;
-  for (; p < q; p++) {
-    c = bytes[p]! - 0x30;
-    if (c < 0 || c > 9) break;
-    mantissa = mantissa * 10 + c;
-    digits++;
-  }
-  if (p < q && bytes[p] === 0x2e) {
-    for (p++; p < q; p++) {
-      c = bytes[p]! - 0x30;
-      if (c < 0 || c > 9) break;
-      mantissa = mantissa * 10 + c;
-      digits++;
-      exponent--;
+/** A DS / IS element of bytes[start, end) (not empty): a NumberElement when every value is a finite number. */
+function numberElement(vr: string, bytes: Uint8Array, start: number, end: number): RawElement {
+  const d = readDecimals(bytes, start, end);
+  if (d.others !== undefined) {
+    // a few values beyond the fast path (a contour point such as 1.0838124172e-14 is common): read
+    // here, the element stays numbers when they are finite
+    const { values, others } = d;
+    for (let i = 0; i < values.length; i++) {
+      if (others.status[i] === PLAIN) continue;
+      const v = otherValue(d, i, bytes, start, end);
+      if (v === null || !Number.isFinite(v)) return { vr, Value: decodeNumbers(bytes, start, end) };
+      values[i] = v;
     }
   }
-  if (digits === 0 || mantissa >= MAX_EXACT) return NOT_PLAIN;
-  if (p < q && (bytes[p] === 0x65 || bytes[p] === 0x45)) {
-    p++;
-    let expNegative = false;
-    if (p < q && (bytes[p] === 0x2d || bytes[p] === 0x2b)) expNegative = bytes[p++] === 0x2d;
-    let e = 0;
-    let expDigits = 0;
-    for (; p < q; p++) {
-      c = bytes[p]! - 0x30;
-      if (c < 0 || c > 9 || e > 1000) break;
-      e = e * 10 + c;
-      expDigits++;
-    }
-    if (expDigits === 0) return NOT_PLAIN;
-    exponent += expNegative ? -e : e;
-  }
-  if (p !== q || exponent < -22 || exponent > 22) return NOT_PLAIN;
-  const magnitude = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa * POW10[exponent]!;
-  parsed[0] = negative ? -magnitude : magnitude;
-  return PLAIN;
+  return new NumberElement(vr, d.values);
 }
 
 function decodeValue(ctx: Ctx, vr: string, start: number, end: number): unknown[] {
   // dcmjs reads an empty fixed-length number as its default, 0, and empty bytes as an empty buffer
   if (start === end) return !ctx.full ? [] : BINARY_VRS.has(vr) || vr === 'AT' ? [0] : BYTES_VRS.has(vr) ? [new ArrayBuffer(0)] : [];
   const bytes = ctx.bytes;
-  if (vr === 'DS' || vr === 'IS') return decodeNumbers(bytes, start, end);
   if (ASCII_VRS.has(vr)) {
     const parts = latin1(bytes, start, end).split('\\');
     return vr === 'CS' ? parts.map((s) => s.trim()) : parts;
@@ -255,7 +265,9 @@ function readElements(ctx: Ctx, pos: number, end: number, inItem: boolean): { da
       pos = items.next;
     } else {
       if (length === UNDEFINED_LENGTH) throw new Unsupported();
-      el = { vr, Value: decodeValue(ctx, vr, valueStart, valueStart + length) };
+      el = (vr === 'DS' || vr === 'IS') && length > 0
+        ? numberElement(vr, bytes, valueStart, valueStart + length)
+        : { vr, Value: decodeValue(ctx, vr, valueStart, valueStart + length) };
       pos = valueStart + length;
     }
     if (ctx.full && tag === SPECIFIC_CHARACTER_SET) {

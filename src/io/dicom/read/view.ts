@@ -8,6 +8,7 @@
 
 import { DicomError, elideValue, fmt, QUOTED_MAX_CHARS } from '../../../core/errors.js';
 import type { RawDataset, RawElement } from '../dcmjs.js';
+import { NumberElement } from './decode.js';
 import { tagHex, tagLabel, type TagKeyword } from '../tags.js';
 
 export class DicomView {
@@ -116,8 +117,11 @@ export class DicomView {
   }
 
   /** All values as finite numbers in a Float64Array (as numbers(), without the intermediate array), or
-   * undefined when absent: for long lists such as ContourData. */
+   * undefined when absent: for long lists such as ContourData. A decimal string decoded here
+   * (decode.ts NumberElement: plain numbers, finite) is read as it is, not copied. */
   float64s(keyword: TagKeyword): Float64Array | undefined {
+    const el = this.element(keyword);
+    if (el instanceof NumberElement) return el.numbers;
     const v = this.values(keyword);
     if (v === undefined) return undefined;
     const out = new Float64Array(v.length);

@@ -1,0 +1,8 @@
+/**
+ * The WebAssembly kernels, one module (npm run build:wasm compiles this entry into
+ * src/core/kernels-wasm.ts; src/core/wasm-kernels.ts holds the instance and its memory):
+ * - dvh-kernel.ts: the one-pass DVH kernel of src/evaluate/dvh.ts (structureDvhs);
+ * - decimal.ts: DICOM decimal strings to numbers for src/io/dicom/read/decode.ts.
+ */
+export * from './dvh-kernel';
+export * from './decimal';
