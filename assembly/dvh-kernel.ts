@@ -1,9 +1,9 @@
 /**
  * The one-pass DVH kernel of src/evaluate/dvh.ts (structureDvhs) in AssemblyScript, compiled to
- * WebAssembly (npm run build:wasm writes src/evaluate/dvh-kernel-wasm.ts). Why: V8 runs a JavaScript
- * loop unoptimised until its optimising compiler has compiled it, and on a two-processor machine the
- * first large structure of a case (a BODY of two million sampling points) ran about twice its
- * optimised time; WebAssembly is compiled before it runs.
+ * WebAssembly with the other kernels of assembly/index.ts (npm run build:wasm writes
+ * src/core/kernels-wasm.ts). Why: V8 runs a JavaScript loop unoptimised until its optimising compiler
+ * has compiled it, and on a two-processor machine the first large structure of a case (a BODY of two
+ * million sampling points) ran about twice its optimised time; WebAssembly is compiled before it runs.
  *
  * The arithmetic is dvh.ts's, operation for operation, in float64 (float32 where dvh.ts rounds with
  * Math.fround): partialOffset, boxNodeRange, pointDose, mapDoseValue and computeDvh's bins. WebAssembly

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly DVH kernel's build and memory (src/evaluate/dvh-wasm.ts). Its numbers are held to
- * the stored path's to the bit in dvh-fused.test.ts; here: the committed module holds the bytes of
- * assembly/dvh-kernel.ts as the AssemblyScript compiler makes them, and a structure rasterised straight
+ * the stored path's to the bit in dvh-fused.test.ts; here: the committed module (src/core/kernels-wasm.ts)
+ * holds the bytes of assembly/ as the AssemblyScript compiler makes them, and a structure rasterised straight
  * into the kernel's memory (scratchOccupancy, as the CLI and the DVH pool do) gives the DVHs of the same
  * structure rasterised into its own array and copied in, in a sequence of structures whose sizes make
  * the memory grow between the rasterising and the pass.
@@ -52,7 +52,7 @@ function expectSameDvhs(a: StructureDvhs, b: StructureDvhs): void {
 }
 
 describe('WebAssembly DVH kernel', () => {
-  it('the committed module holds the compiled bytes of assembly/dvh-kernel.ts', () => {
+  it('the committed module holds the compiled bytes of assembly/ (the DVH and decimal kernels)', () => {
     const out = execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], { encoding: 'utf8' });
     expect(out).toContain('up to date');
   }, 60_000);

@@ -17,7 +17,8 @@ import { createGrid } from '../../../src/geometry/grid.js';
 import type { ContourStructure, PlanarContour } from '../../../src/geometry/structure.js';
 import { createMask, createScalarVolume } from '../../../src/geometry/volume.js';
 import { readDicomCase, readRtCase } from '../../../src/io/dicom/case.js';
-import { decodeNumbers } from '../../../src/io/dicom/read/decode.js';
+import { decodeDataset, decodeNumbers, NumberElement } from '../../../src/io/dicom/read/decode.js';
+import { DicomView } from '../../../src/io/dicom/read/view.js';
 import { describeDicom } from '../../../src/io/dicom/read/describe.js';
 import { referencedCtOf, writeCase, writeStructureSet } from '../../../src/io/dicom/write/index.js';
 
@@ -296,6 +297,36 @@ describe('decimal strings decoded from the bytes (decode.ts fast path)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  /** An explicit-VR little-endian dataset of one ContourData (3006,0050) DS element holding text. */
+  const contourData = (text: string): Uint8Array => {
+    const padded = text.length % 2 === 0 ? text : `${text} `;
+    const out = new Uint8Array(8 + padded.length);
+    out.set([0x06, 0x30, 0x50, 0x00, 0x44, 0x53, padded.length & 0xff, padded.length >> 8]);
+    out.set(bytesOf(padded), 8);
+    return out;
+  };
+
+  it('a DS element of finite numbers is read as a Float64Array (fast path or not), others as before', () => {
+    // a value beyond the fast path (exponent -24) among plain ones, as a contour point often is
+    const text = '180\\0\\-136.5\\1.0838124172e-14\\180.306956167023\\-3.361655464e-14';
+    const bytes = contourData(text);
+    const el = decodeDataset(bytes, 0, bytes.length, true, true)!['30060050']!;
+    expect(el).toBeInstanceOf(NumberElement);
+    const view = new DicomView(decodeDataset(bytes, 0, bytes.length, true, true)!, 'f.dcm');
+    const got = view.float64s('ContourData')!;
+    const want = expected(text);
+    expect(Array.from(got)).toEqual(want);
+    got.forEach((g, i) => expect(Object.is(g, want[i])).toBe(true));
+    expect(view.numbers('ContourData')).toEqual(want);
+    // a blank or a value that is not finite: the array dcmjs gives, and DicomView's checks on it
+    const blank = contourData('1\\\\2');
+    const withBlank = decodeDataset(blank, 0, blank.length, true, true)!['30060050']!;
+    expect(withBlank).not.toBeInstanceOf(NumberElement);
+    expect(withBlank.Value).toEqual([1, null, 2]);
+    const huge = contourData('1\\1e400\\2');
+    expect(() => new DicomView(decodeDataset(huge, 0, huge.length, true, true)!, 'f.dcm').float64s('ContourData')).toThrow(/ContourData/);
   });
 
   it('values beyond the fast path (long mantissas, large exponents, -0, blanks) read as before', () => {
