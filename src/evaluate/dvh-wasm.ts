@@ -32,6 +32,11 @@ interface KernelExports {
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/** Room kept after an occupancy for rasterising into it (src/geometry/scanline-wasm.ts: a plane's
+ * points and the fill's scratch, without growing the memory, which would detach the occupancy's view):
+ * enough for planes of some 10^4 points. */
+const RASTER_ROOM = 1 << 20;
+
 /**
  * A zeroed float32 region of n values at the start of the kernel's memory: the occupancy of the next
  * structure (valid until the next call of this or of runDvhKernel on this thread: growing the memory
@@ -39,7 +44,7 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
  */
 export function kernelOccupancy(n: number): Float32Array {
   const k = kernels<KernelExports>();
-  reserveKernelMemory(4 * n);
+  reserveKernelMemory(4 * n + RASTER_ROOM);
   const view = new Float32Array(k.memory.buffer, 0, n);
   view.fill(0);
   return view;

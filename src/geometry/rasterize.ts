@@ -52,6 +52,7 @@ import { voxelCount, lpsToIndexAffine, type Grid } from './grid.js';
 import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
 import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink } from './scanline.js';
+import { kernelPlaneFill } from './scanline-wasm.js';
 import { fillBetweenPlanes, type BetweenPlanesModel } from './between-planes.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
@@ -355,7 +356,10 @@ export function rasterizeStructureWithWarnings(
     for (const plane of planes) checkClip(plane);
     if (result.clipped) clipped = true;
   } else {
-    const scratch = createScanlineScratch(planes, nu);
+    // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
+    // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts.
+    const inKernel = kernelPlaneFill(occ, planes, nu, nv, n, su, sv, sw, nw);
+    const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
     const sink = new PlaneSink(occ, su, sv, sw, nw);
     const { layerW: slabW, layerWeight: slabWeight } = sink;
     for (let p = 0; p < planes.length; p++) {
@@ -380,7 +384,8 @@ export function rasterizeStructureWithWarnings(
       if (nSlab === 0) continue;
       checkClip(plane);
       sink.nLayers = nSlab;
-      fillPlane(plane, nu, nv, n, scratch, sink);
+      if (inKernel !== undefined) inKernel.fill(plane, slabW, slabWeight, nSlab);
+      else fillPlane(plane, nu, nv, n, scratch!, sink);
     }
   }
   if (clipped) {

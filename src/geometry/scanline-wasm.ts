@@ -1,0 +1,76 @@
+/**
+ * fillPlane (scanline.ts) with its PlaneSink by the WebAssembly kernel (assembly/scanline.ts), for an
+ * occupancy that is a view of the kernels' memory (src/core/wasm-kernels.ts): what dvh.ts
+ * scratchOccupancy hands out, so a structure rasterised for its DVH (the slab model) is filled where
+ * the DVH kernel reads it. The same numbers as fillPlane, to the bit (test/geometry/scanline-wasm.test.ts).
+ *
+ * The plane's points, the layers and the scratch go into the kernels' memory after the occupancy,
+ * without growing it (growing would detach the occupancy's view): when they do not fit in the room
+ * there, kernelPlaneFill answers undefined and the caller fills with scanline.ts.
+ */
+
+import { kernels, type KernelMemory } from '../core/wasm-kernels.js';
+import type { Plane } from './scanline.js';
+
+interface ScanlineExports {
+  setScanlineScratch(at: number, maxEdges: number, nu: number, maxRows: number): number;
+  fillPlaneInto(
+    uv: number, counts: number, nContours: number, nu: number, nv: number, n: number,
+    occ: number, su: number, sv: number, sw: number, layerW: number, layerWeight: number, nLayers: number,
+  ): number;
+}
+
+/** Fills planes into the occupancy: fill(plane, layerW, layerWeight, nLayers) as fillPlane(plane, ..., sink) with the sink's layers. */
+export interface KernelPlaneFill {
+  fill(plane: Plane, layerW: Int32Array, layerWeight: Float64Array, nLayers: number): boolean;
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * The kernel's fill for these planes on a grid nu x nv (n sub-rows a row) into occ (voxel (iu, iv, w)
+ * at iu su + iv sv + w sw, at most maxLayers layers a plane), or undefined when occ is not a view of
+ * the kernels' memory or the planes do not fit in the room after it.
+ */
+export function kernelPlaneFill(
+  occ: Float32Array, planes: readonly Plane[], nu: number, nv: number, n: number, su: number, sv: number, sw: number, maxLayers: number,
+): KernelPlaneFill | undefined {
+  const k = kernels<ScanlineExports>();
+  const memory: KernelMemory = k.memory;
+  if (occ.buffer !== memory.buffer) return undefined;
+  let maxPoints = 0, maxContours = 0;
+  for (const plane of planes) {
+    let points = 0;
+    for (const pc of plane.contours) points += pc.uv.length / 2;
+    maxPoints = Math.max(maxPoints, points);
+    maxContours = Math.max(maxContours, plane.contours.length);
+  }
+  const uvAt = align8(occ.byteOffset + occ.byteLength);
+  const countsAt = uvAt + 16 * maxPoints;
+  const layerWAt = align8(countsAt + 4 * maxContours);
+  const layerWeightAt = align8(layerWAt + 4 * maxLayers);
+  const scratchAt = layerWeightAt + 8 * maxLayers;
+  // the scratch's end, as setScanlineScratch lays it out (maxPoints edges at most)
+  const end = scratchAt + 48 * maxPoints + 8 * (3 * nu + 4) + 4 * (nv * n + 1);
+  if (end > memory.buffer.byteLength) return undefined;
+  k.setScanlineScratch(scratchAt, maxPoints, nu, nv * n);
+  const buffer = memory.buffer;
+  const uv = new Float64Array(buffer, uvAt, 2 * maxPoints);
+  const counts = new Int32Array(buffer, countsAt, maxContours);
+  const layerWIn = new Int32Array(buffer, layerWAt, maxLayers);
+  const layerWeightIn = new Float64Array(buffer, layerWeightAt, maxLayers);
+  const occAt = occ.byteOffset;
+  return {
+    fill(plane, layerW, layerWeight, nLayers) {
+      let o = 0;
+      plane.contours.forEach((pc, c) => {
+        uv.set(pc.uv, o);
+        o += pc.uv.length;
+        counts[c] = pc.uv.length / 2;
+      });
+      layerWIn.set(layerW.subarray(0, nLayers));
+      layerWeightIn.set(layerWeight.subarray(0, nLayers));
+      return k.fillPlaneInto(uvAt, countsAt, plane.contours.length, nu, nv, n, occAt, su, sv, sw, layerWAt, layerWeightAt, nLayers) === 1;
+    },
+  };
+}
