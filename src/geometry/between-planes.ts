@@ -380,6 +380,11 @@ function deposit(occ: Float32Array, idx: number, f: number): void {
   occ[idx] = v > 1 ? 1 : v;
 }
 
+/** Add share f to the voxels at base + kOff[t] (a pixel's samples of a segment), each capped at a full voxel. */
+function depositColumn(occ: Float32Array, base: number, kOff: Int32Array, f: number): void {
+  for (let t = 0; t < kOff.length; t++) deposit(occ, base + kOff[t]!, f);
+}
+
 /** Depth samples of one segment: an interval between two planes, or a cap beyond an end plane. */
 interface Segment { readonly kind: 'interval' | 'lo' | 'hi'; readonly plane: number; readonly k: number[]; readonly w: number[] }
 
@@ -477,18 +482,14 @@ class Filler {
     kOff: Int32Array, uS: Float64Array, B00: Float64Array, B10: Float64Array, B01: Float64Array, B11: Float64Array,
   ): void {
     const { nu, nv, su, sv, spacingU: hu, spacingV: hv } = this.g;
-    const { nPix, occ, wK, ramp, use, y1, y2, m1, m2, ca, cb, cm1, cm2 } = this;
-    const ns = kOff.length;
+    const { nPix, occ, wK, use } = this;
     for (let iv = 0; iv < nv; iv++) {
       for (let iu = 0; iu < nu; iu++) {
         const i = iu + nu * iv;
         const k0c = pj.cls[i]!, k1c = pj1.cls[i]!;
         if (k0c === 0 && k1c === 0) continue;
         if (k0c === 2 && k1c === 2) {
-          const base = iu * su + iv * sv;
-          for (let t = 0; t < ns; t++) {
-            deposit(occ, base + kOff[t]!, wK);
-          }
+          depositColumn(occ, iu * su + iv * sv, kOff, wK);
           continue;
         }
         // The same fill around the pixel on all the planes involved: the shape is a prism there,
@@ -496,12 +497,7 @@ class Filler {
         const fc = pj.frac[i]!;
         if (samePrism(pj.frac, pj1.frac, i, nu, nPix) && (pPrev === undefined || samePrism(pj.frac, pPrev.frac, i, nu, nPix)) &&
           (pNext === undefined || samePrism(pj.frac, pNext.frac, i, nu, nPix))) {
-          if (fc > 0) {
-            const base = iu * su + iv * sv;
-            for (let t = 0; t < ns; t++) {
-              deposit(occ, base + kOff[t]!, fc * wK);
-            }
-          }
+          if (fc > 0) depositColumn(occ, iu * su + iv * sv, kOff, fc * wK);
           continue;
         }
         fields(pj, i, nu, nPix);
@@ -544,27 +540,39 @@ class Filler {
             );
           }
         }
-        // The exact fill's difference from the ramp on each plane, with the same lines.
-        const uA = use[0]!, uB = use[1]!;
-        const y1a = y1[0]!, y1b = y1[1]!, y2a = y2[0]!, y2b = y2[1]!;
-        const m1a = m1[0]!, m1b = m1[1]!, m2a = m2[0]!, m2b = m2[1]!;
-        const caa = ca[0]!, cab = ca[1]!, cba = cb[0]!, cbb = cb[1]!;
-        const cm1a = cm1[0]!, cm1b = cm1[1]!, cm2a = cm2[0]!, cm2b = cm2[1]!;
-        const r0 = pj.frac[i]! - rampFraction2(ramp, uA, y1a, caa, uB, y1b, cab);
-        const r1 = pj1.frac[i]! - rampFraction2(ramp, uA, y2a, cba, uB, y2b, cbb);
-        const base = iu * su + iv * sv;
-        for (let t = 0; t < ns; t++) {
-          const u = uS[t]!, b00 = B00[t]!, b10 = B10[t]!, b01 = B01[t]!, b11 = B11[t]!;
-          const hA = b00 * y1a + b10 * m1a + b01 * y2a + b11 * m2a;
-          const hB = b00 * y1b + b10 * m1b + b01 * y2b + b11 * m2b;
-          const cA = b00 * caa + b10 * cm1a + b01 * cba + b11 * cm2a;
-          const cB = b00 * cab + b10 * cm1b + b01 * cbb + b11 * cm2b;
-          const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
-          const f1 = f0 + (1 - u) * r0 + u * r1;
-          if (f1 > 0) {
-            deposit(occ, base + kOff[t]!, (f1 >= 1 ? 1 : f1) * wK);
-          }
-        }
+        this.hermiteSamples(pj.frac[i]!, pj1.frac[i]!, iu * su + iv * sv, kOff, uS, B00, B10, B01, B11);
+      }
+    }
+  }
+
+  /**
+   * An interval's samples of one pixel (occupancy offset base) from the Hermite data of its lines
+   * (setHermite): the ramp of the interpolated fields plus the exact fill's difference from the ramp on
+   * each plane (fa, fb: the pixel's fractions there), blended linearly. A function of its own, small,
+   * so that V8 optimises it early and alone (interval around it is large and slow to optimise).
+   */
+  hermiteSamples(
+    fa: number, fb: number, base: number, kOff: Int32Array, uS: Float64Array, B00: Float64Array, B10: Float64Array, B01: Float64Array, B11: Float64Array,
+  ): void {
+    const { occ, wK, ramp, use, y1, y2, m1, m2, ca, cb, cm1, cm2 } = this;
+    const uA = use[0]!, uB = use[1]!;
+    const y1a = y1[0]!, y1b = y1[1]!, y2a = y2[0]!, y2b = y2[1]!;
+    const m1a = m1[0]!, m1b = m1[1]!, m2a = m2[0]!, m2b = m2[1]!;
+    const caa = ca[0]!, cab = ca[1]!, cba = cb[0]!, cbb = cb[1]!;
+    const cm1a = cm1[0]!, cm1b = cm1[1]!, cm2a = cm2[0]!, cm2b = cm2[1]!;
+    const r0 = fa - rampFraction2(ramp, uA, y1a, caa, uB, y1b, cab);
+    const r1 = fb - rampFraction2(ramp, uA, y2a, cba, uB, y2b, cbb);
+    const ns = kOff.length;
+    for (let t = 0; t < ns; t++) {
+      const u = uS[t]!, b00 = B00[t]!, b10 = B10[t]!, b01 = B01[t]!, b11 = B11[t]!;
+      const hA = b00 * y1a + b10 * m1a + b01 * y2a + b11 * m2a;
+      const hB = b00 * y1b + b10 * m1b + b01 * y2b + b11 * m2b;
+      const cA = b00 * caa + b10 * cm1a + b01 * cba + b11 * cm2a;
+      const cB = b00 * cab + b10 * cm1b + b01 * cbb + b11 * cm2b;
+      const f0 = rampFraction2(ramp, uA, hA, cA, uB, hB, cB);
+      const f1 = f0 + (1 - u) * r0 + u * r1;
+      if (f1 > 0) {
+        deposit(occ, base + kOff[t]!, (f1 >= 1 ? 1 : f1) * wK);
       }
     }
   }
@@ -579,8 +587,7 @@ class Filler {
   ): void {
     const { nu, nv, su, sv, spacingU: hu, spacingV: hv } = this.g;
     const s = this.g.planeSpacingMm;
-    const { nPix, occ, wK, ramp, use, ha, c2a } = this;
-    const ns = kOff.length;
+    const { nPix, use, ha } = this;
     // Candidates: pixels within about a spacing of the end plane's shape (a growing end).
     const cand = dilate(pe.cls, p1?.cls, nu, nv, Math.ceil(s / Math.min(hu, hv)) + 1);
     for (let iv = 0; iv < nv; iv++) {
@@ -643,18 +650,29 @@ class Filler {
           for (let f = 0; f < FAMILIES; f++) if (use[f] === 1) limit = Math.min(limit, this.turning(f));
           limit = Math.max(limit, flatEnd);
         }
-        const uA = use[0]!, uB = use[1]!;
-        const re = pe.frac[i]! - rampFraction2(ramp, uA, ha[0]!, c2a[0]!, uB, ha[3]!, c2a[3]!);
-        for (let t = 0; t < ns; t++) {
-          const x = xs[t]!;
-          if (x > limit) continue;
-          const hA = ha[0]! + x * (ha[1]! + x * ha[2]!), cA = c2a[0]! + x * (c2a[1]! + x * c2a[2]!);
-          const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
-          const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
-          const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
-          if (fr > 0) deposit(occ, iu * su + iv * sv + kOff[t]!, fr * wK);
-        }
+        this.capSamples(pe.frac[i]!, iu * su + iv * sv, limit, fadeAt, kOff, xs);
       }
+    }
+  }
+
+  /**
+   * A cap's samples of one pixel (occupancy offset base, fraction fe on the end plane) out to limit,
+   * from the cap polynomials (setCap), the end plane's difference from the ramp faded out by fadeAt.
+   * Small and apart from cap, so that V8 optimises it early and alone.
+   */
+  capSamples(fe: number, base: number, limit: number, fadeAt: number, kOff: Int32Array, xs: Float64Array): void {
+    const { occ, wK, ramp, use, ha, c2a } = this;
+    const uA = use[0]!, uB = use[1]!;
+    const re = fe - rampFraction2(ramp, uA, ha[0]!, c2a[0]!, uB, ha[3]!, c2a[3]!);
+    const ns = kOff.length;
+    for (let t = 0; t < ns; t++) {
+      const x = xs[t]!;
+      if (x > limit) continue;
+      const hA = ha[0]! + x * (ha[1]! + x * ha[2]!), cA = c2a[0]! + x * (c2a[1]! + x * c2a[2]!);
+      const hB = ha[3]! + x * (ha[4]! + x * ha[5]!), cB = c2a[3]! + x * (c2a[4]! + x * c2a[5]!);
+      const fade = fadeAt === Infinity ? 1 : x < fadeAt ? 1 - x / fadeAt : 0;
+      const fr = clamp01(rampFraction2(ramp, uA, hA, cA, uB, hB, cB) + re * fade);
+      if (fr > 0) deposit(occ, base + kOff[t]!, fr * wK);
     }
   }
 }
