@@ -31,7 +31,7 @@ import type { ScalarVolume } from '../../src/geometry/volume.js';
 import { withOutputFolder, writeFileAtomic } from '../../src/io/atomic.js';
 import { readRtCase } from '../../src/io/dicom/case.js';
 import type { DoseGrid } from '../../src/io/dicom/model.js';
-import { readCtSeries, readRtDose } from '../../src/io/dicom/read/index.js';
+import { readCtPlanes, readRtDose } from '../../src/io/dicom/read/index.js';
 import { decimalNumber } from '../options.js';
 import { runCommand } from '../run-command.js';
 
@@ -273,22 +273,20 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders, 
   const title = `Plan evaluation: ${structureSet.patientName || structureSet.patientId} (${structureSet.label})`;
   writeFileAtomic(join(opts.out, 'report.json'), json);
   writeFileAtomic(join(opts.out, 'report.md'), renderMarkdown(evaluation, title));
-  // Snapshots need the CT images (readRtCase read its headers only): without a CT, a note instead.
-  let ctHu: ScalarVolume | undefined;
-  let ctNote: string | undefined;
-  if (!opts.snapshots) ctNote = 'Snapshots not made (--no-snapshots).';
-  else if (dicomCase.ct !== undefined) {
+  // Snapshots need the CT images (readRtCase read its headers only): read as far as the views need
+  // (readCtPlanes: one axial plane, one row and one column of each slice per view point); without a
+  // CT, a note instead.
+  let snapshots: string;
+  if (!opts.snapshots) snapshots = snapshotsSection([], [], ['Snapshots not made (--no-snapshots).']);
+  else {
     try {
-      ctHu = readCtSeries(dicomCase.ct.slices.map((sl) => sl.file).filter((f): f is string => f !== undefined)).hu;
+      const ct = dicomCase.ct !== undefined ? readCtPlanes(dicomCase.ct.slices.map((sl) => sl.file).filter((f): f is string => f !== undefined)) : undefined;
+      snapshots = evaluationSnapshotsSection({ ...(ct !== undefined ? { ct } : {}), dose, structures: structureSet.structures, ...snapshotFactsOf(evaluation) });
     } catch (err) {
       if (!(err instanceof DicomError)) throw err;
-      ctNote = `Snapshots skipped: the CT images could not be read (${err.message}).`;
+      snapshots = snapshotsSection([], [], [`Snapshots skipped: the CT images could not be read (${err.message}).`]);
     }
   }
-  const snapshots =
-    ctNote !== undefined
-      ? snapshotsSection([], [], [ctNote])
-      : evaluationSnapshotsSection({ ...(ctHu !== undefined ? { ctHu } : {}), dose, structures: structureSet.structures, ...snapshotFactsOf(evaluation) });
   const html = renderHtml(evaluation, title, [], course !== undefined ? [course.html] : [], [snapshots]);
   writeFileAtomic(join(opts.out, 'report.html'), html);
   if (chromium !== undefined) printHtmlToPdf(html, join(opts.out, 'report.pdf'), { chromium });

@@ -130,3 +130,50 @@ export function requireNonEmpty(mask: Mask, structure: string, operation: string
     throw new GeometryError(`${operation}: expected a non-empty structure, found no voxels`, { structure });
   }
 }
+
+/** A plane of voxels: those whose index along `axis` is `index`. */
+export interface PlaneRef {
+  readonly axis: 0 | 1 | 2;
+  readonly index: number;
+}
+
+/**
+ * A volume as a slice view reads it: its grid and planes of voxels (planeValues). prepare(planes) says
+ * which planes will be asked for, so that a volume read from files can read each file once for all
+ * of them (src/io/dicom/read/ct.ts readCtPlanes); it may be skipped.
+ */
+export interface VolumePlanes {
+  readonly grid: Grid;
+  prepare?(planes: readonly PlaneRef[]): void;
+  /** The plane's values, the other two axes in order, the lower one fastest (axis 1: i + nx k). */
+  plane(axis: 0 | 1 | 2, index: number): Float32Array;
+}
+
+/** Index of voxel (i, j, k) in a plane across `axis` (VolumePlanes.plane's order). */
+export function planeOffset(grid: Grid, axis: 0 | 1 | 2, i: number, j: number, k: number): number {
+  const [nx, ny] = grid.size;
+  return axis === 2 ? i + nx * j : axis === 1 ? i + nx * k : j + ny * k;
+}
+
+/** Copy into `out` (at planeOffset) the values of one slice k of a plane across axis 0 or 1 (index) from
+ * that slice's values (x fastest): the rows and columns a slice contributes. */
+function copySliceLine(grid: Grid, slice: Float32Array, k: number, axis: 0 | 1, index: number, out: Float32Array): void {
+  const [nx, ny] = grid.size;
+  if (axis === 1) out.set(slice.subarray(index * nx, index * nx + nx), nx * k);
+  else for (let j = 0; j < ny; j++) out[j + ny * k] = slice[index + nx * j]!;
+}
+
+/** The planes of a volume in memory. */
+export function volumePlanes(v: ScalarVolume): VolumePlanes {
+  const [nx, ny, nz] = v.grid.size;
+  return {
+    grid: v.grid,
+    plane(axis, index) {
+      const n = nx * ny;
+      if (axis === 2) return v.data.slice(index * n, index * n + n);
+      const out = new Float32Array((axis === 1 ? nx : ny) * nz);
+      for (let k = 0; k < nz; k++) copySliceLine(v.grid, v.data.subarray(k * n, k * n + n), k, axis, index, out);
+      return out;
+    },
+  };
+}

@@ -38,7 +38,7 @@ import type { Table } from '../evaluate/report/tables.js';
 import { intersectMasks } from '../geometry/booleans.js';
 import { rasterizeStructures } from '../geometry/structure-set.js';
 import type { ContourStructure } from '../geometry/structure.js';
-import { maskCentroidLps, maskVolumeCc } from '../geometry/volume.js';
+import { maskCentroidLps, maskVolumeCc, volumePlanes } from '../geometry/volume.js';
 import { trilinearSampler } from '../geometry/resample.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readDicomCase } from '../io/dicom/case.js';
@@ -486,7 +486,7 @@ export function planCase(casePath: string, options: PlanCaseOptions): PlanCaseRe
     }),
   );
   writeFileAtomic(files.reportMd, renderMarkdown(evaluation, title, extra));
-  const snapshots = evaluationSnapshotsSection({ ctHu: ct.hu, dose: total, structures: written.structures, isocentreLps: isoVec, ...snapshotFactsOf(evaluation) });
+  const snapshots = evaluationSnapshotsSection({ ct: volumePlanes(ct.hu), dose: total, structures: written.structures, isocentreLps: isoVec, ...snapshotFactsOf(evaluation) });
   const html = renderHtml(evaluation, title, extra, options.reportAppendixHtml ?? [], [snapshots]);
   writeFileAtomic(files.reportHtml, html);
   if (files.reportPdf !== undefined) printHtmlToPdf(html, files.reportPdf, { chromium: chromiumForPdf! });

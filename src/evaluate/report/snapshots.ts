@@ -19,7 +19,7 @@ import type { Vec3 } from '../../core/vec3.js';
 import { indexToLps, lpsToContinuousIndex, type Grid } from '../../geometry/grid.js';
 import { isolines } from '../../geometry/isolines.js';
 import type { ContourStructure, Rgb } from '../../geometry/structure.js';
-import type { ScalarVolume } from '../../geometry/volume.js';
+import { planeOffset, type PlaneRef, type ScalarVolume, type VolumePlanes } from '../../geometry/volume.js';
 import type { PlanEvaluation } from '../plan.js';
 import { encodePng } from './png.js';
 
@@ -132,21 +132,28 @@ function planesOf(s: ContourStructure): { z: number; polys: Float64Array[] }[] {
   return [...byZ.entries()].map(([z, polys]) => ({ z, polys })).sort((a, b) => a.z - b.z);
 }
 
+/** The plane of CT voxels a view through a point shows (the voxels nearest the point along the view's normal). */
+function viewPlane(view: SnapshotView, point: SnapshotPoint, grid: Grid): PlaneRef {
+  const L = layout(view, grid);
+  const ci = lpsToContinuousIndex(grid, point.pointLps);
+  return { axis: L.fixed, index: Math.max(0, Math.min(grid.size[L.fixed] - 1, Math.round(ci[L.fixed]))) };
+}
+
 /** One snapshot of `view` through `point`. */
 export function renderSnapshot(
   view: SnapshotView,
   point: SnapshotPoint,
-  ctHu: ScalarVolume,
+  ct: VolumePlanes,
   dose: ScalarVolume | undefined,
   structures: readonly ContourStructure[],
   levels: readonly IsodoseLevel[],
 ): Snapshot {
-  const grid = ctHu.grid;
+  const grid = ct.grid;
   const L = layout(view, grid);
   const w = grid.size[L.col];
   const h = grid.size[L.row];
-  const ci = lpsToContinuousIndex(grid, point.pointLps);
-  const fixedIndex = Math.max(0, Math.min(grid.size[L.fixed] - 1, Math.round(ci[L.fixed])));
+  const fixedIndex = viewPlane(view, point, grid).index;
+  const huPlane = ct.plane(L.fixed, fixedIndex);
   const ijk = (x: number, y: number): [number, number, number] => {
     const p: [number, number, number] = [0, 0, 0];
     p[L.fixed] = fixedIndex;
@@ -163,11 +170,10 @@ export function renderSnapshot(
   const grey = new Uint8Array(w * h);
   const doseField = new Float32Array(w * h);
   const lo = ABDOMEN_WINDOW.centreHu - ABDOMEN_WINDOW.widthHu / 2;
-  const [nx, ny] = grid.size;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const [i, j, k] = ijk(x, y);
-      const hu = ctHu.data[i + nx * (j + ny * k)]!;
+      const hu = huPlane[planeOffset(grid, L.fixed, i, j, k)]!;
       grey[x + w * y] = Math.max(0, Math.min(255, Math.round((255 * (hu - lo)) / ABDOMEN_WINDOW.widthHu)));
       if (dose !== undefined) doseField[x + w * y] = sampleTrilinear(dose, lpsToContinuousIndex(dose.grid, indexToLps(grid, [i, j, k])));
     }
@@ -313,13 +319,14 @@ ${body}`;
 /** The three views through each point. */
 export function renderSnapshots(
   points: readonly SnapshotPoint[],
-  ctHu: ScalarVolume,
+  ct: VolumePlanes,
   dose: ScalarVolume | undefined,
   structures: readonly ContourStructure[],
   levels: readonly IsodoseLevel[],
 ): Snapshot[] {
   const views: SnapshotView[] = ['axial', 'coronal', 'sagittal'];
-  return points.flatMap((p) => views.map((v) => renderSnapshot(v, p, ctHu, dose, structures, levels)));
+  ct.prepare?.(points.flatMap((p) => views.map((v) => viewPlane(v, p, ct.grid))));
+  return points.flatMap((p) => views.map((v) => renderSnapshot(v, p, ct, dose, structures, levels)));
 }
 
 /** Centre of a structure's closed contours: the middle of their bounding box (LPS, mm). */
@@ -347,8 +354,9 @@ function doseMaximum(dose: ScalarVolume): { readonly pointLps: Vec3; readonly gy
 }
 
 export interface EvaluationSnapshotInput {
-  /** The CT in HU; undefined (RTSTRUCT + RTDOSE only): no snapshots, a note says so. */
-  readonly ctHu?: ScalarVolume;
+  /** The CT in HU, as the views read it (volumePlanes of a volume in memory, or ct.ts readCtPlanes of
+   * the files); undefined (RTSTRUCT + RTDOSE only): no snapshots, a note says so. */
+  readonly ct?: VolumePlanes;
   /** The evaluated (planned total) dose, Gy. */
   readonly dose: ScalarVolume;
   readonly structures: readonly ContourStructure[];
@@ -366,7 +374,7 @@ export interface EvaluationSnapshotInput {
 export function evaluationSnapshots(input: EvaluationSnapshotInput): { readonly snapshots: Snapshot[]; readonly levels: IsodoseLevel[]; readonly notes: string[] } {
   const max = doseMaximum(input.dose);
   const levels = isodoseLevels(max.gy, input.lowPrescriptionGy);
-  if (input.ctHu === undefined) {
+  if (input.ct === undefined) {
     return { snapshots: [], levels, notes: ['Snapshots skipped: no CT in the case (RTSTRUCT + RTDOSE only); they need the CT images.'] };
   }
   const notes: string[] = [`Isodose levels are percentages of the dose maximum, ${max.gy.toFixed(2)} Gy.`];
@@ -396,7 +404,7 @@ export function evaluationSnapshots(input: EvaluationSnapshotInput): { readonly 
   } else {
     notes.push('No lattice spheres evaluated: no views through the hottest sphere.');
   }
-  return { snapshots: renderSnapshots(points, input.ctHu, input.dose, input.structures, levels), levels, notes };
+  return { snapshots: renderSnapshots(points, input.ct, input.dose, input.structures, levels), levels, notes };
 }
 
 /** The snapshots section of a report (evaluationSnapshots, then snapshotsSection). */

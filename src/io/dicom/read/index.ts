@@ -4,7 +4,7 @@
  * naming the file (and the tag, when one is at fault).
  */
 
-export { readCtGeometry, readCtSeries } from './ct.js';
+export { readCtGeometry, readCtPlanes, readCtSeries } from './ct.js';
 export {
   describeDicom,
   formatSummary,
