@@ -98,25 +98,44 @@ function layout(view: SnapshotView, grid: Grid): Layout {
   }
 }
 
-/** Trilinear sample of a volume at a continuous index: 0 beyond half a voxel outside the grid. */
-function sampleTrilinear(v: ScalarVolume, c: Vec3): number {
-  const n = v.grid.size;
-  const i0: number[] = [0, 0, 0], i1: number[] = [0, 0, 0], t: number[] = [0, 0, 0];
-  for (let a = 0; a < 3; a++) {
-    const na = n[a]!;
-    if (!(c[a]! >= -0.5 && c[a]! <= na - 0.5)) return 0;
-    const f = Math.min(na - 1, Math.max(0, c[a]!));
-    i0[a] = Math.floor(f);
-    i1[a] = Math.min(na - 1, i0[a]! + 1);
-    t[a] = f - i0[a]!;
-  }
-  const at = (i: number, j: number, k: number): number => v.data[i + n[0] * (j + n[1] * k)]!;
-  let s = 0;
-  for (let dk = 0; dk < 2; dk++) for (let dj = 0; dj < 2; dj++) for (let di = 0; di < 2; di++) {
-    const w = (di ? t[0]! : 1 - t[0]!) * (dj ? t[1]! : 1 - t[1]!) * (dk ? t[2]! : 1 - t[2]!);
-    if (w !== 0) s += w * at(di ? i1[0]! : i0[0]!, dj ? i1[1]! : i0[1]!, dk ? i1[2]! : i0[2]!);
-  }
-  return s;
+/**
+ * The dose at CT voxel (i, j, k): the voxel's position (indexToLps) as a continuous index of the dose
+ * grid (lpsToContinuousIndex), sampled trilinearly there; 0 beyond half a voxel outside the dose grid.
+ * grid.ts's operations in their order, without an array per pixel (a view has 10^4 - 10^5 pixels).
+ */
+export function doseAtCtVoxel(ct: Grid, dose: ScalarVolume): (i: number, j: number, k: number) => number {
+  const [s0, s1, s2] = ct.spacingMm;
+  const m = ct.direction;
+  const [o0, o1, o2] = ct.originMm;
+  const d = dose.grid.direction;
+  const [e0, e1, e2] = dose.grid.originMm;
+  const [h0, h1, h2] = dose.grid.spacingMm;
+  const [n0, n1, n2] = dose.grid.size;
+  const data = dose.data;
+  return (i, j, k) => {
+    // indexToLps
+    const v0 = i * s0, v1 = j * s1, v2 = k * s2;
+    const p0 = o0 + (m[0] * v0 + m[1] * v1 + m[2] * v2);
+    const p1 = o1 + (m[3] * v0 + m[4] * v1 + m[5] * v2);
+    const p2 = o2 + (m[6] * v0 + m[7] * v1 + m[8] * v2);
+    // lpsToContinuousIndex
+    const q0 = p0 - e0, q1 = p1 - e1, q2 = p2 - e2;
+    const c0 = (d[0] * q0 + d[3] * q1 + d[6] * q2) / h0;
+    const c1 = (d[1] * q0 + d[4] * q1 + d[7] * q2) / h1;
+    const c2 = (d[2] * q0 + d[5] * q1 + d[8] * q2) / h2;
+    // sampleTrilinear
+    if (!(c0 >= -0.5 && c0 <= n0 - 0.5) || !(c1 >= -0.5 && c1 <= n1 - 0.5) || !(c2 >= -0.5 && c2 <= n2 - 0.5)) return 0;
+    const f0 = Math.min(n0 - 1, Math.max(0, c0)), f1 = Math.min(n1 - 1, Math.max(0, c1)), f2 = Math.min(n2 - 1, Math.max(0, c2));
+    const a0 = Math.floor(f0), a1 = Math.floor(f1), a2 = Math.floor(f2);
+    const b0 = Math.min(n0 - 1, a0 + 1), b1 = Math.min(n1 - 1, a1 + 1), b2 = Math.min(n2 - 1, a2 + 1);
+    const t0 = f0 - a0, t1 = f1 - a1, t2 = f2 - a2;
+    let s = 0;
+    for (let dk = 0; dk < 2; dk++) for (let dj = 0; dj < 2; dj++) for (let di = 0; di < 2; di++) {
+      const w = (di ? t0 : 1 - t0) * (dj ? t1 : 1 - t1) * (dk ? t2 : 1 - t2);
+      if (w !== 0) s += w * data[(di ? b0 : a0) + n0 * ((dj ? b1 : a1) + n1 * (dk ? b2 : a2))]!;
+    }
+    return s;
+  };
 }
 
 /** Closed contours grouped by plane z (mm). */
@@ -170,12 +189,13 @@ export function renderSnapshot(
   const grey = new Uint8Array(w * h);
   const doseField = new Float32Array(w * h);
   const lo = ABDOMEN_WINDOW.centreHu - ABDOMEN_WINDOW.widthHu / 2;
+  const doseAt = dose !== undefined ? doseAtCtVoxel(grid, dose) : undefined;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const [i, j, k] = ijk(x, y);
       const hu = huPlane[planeOffset(grid, L.fixed, i, j, k)]!;
       grey[x + w * y] = Math.max(0, Math.min(255, Math.round((255 * (hu - lo)) / ABDOMEN_WINDOW.widthHu)));
-      if (dose !== undefined) doseField[x + w * y] = sampleTrilinear(dose, lpsToContinuousIndex(dose.grid, indexToLps(grid, [i, j, k])));
+      if (doseAt !== undefined) doseField[x + w * y] = doseAt(i, j, k);
     }
   }
 
