@@ -190,9 +190,13 @@ export function renderSnapshot(
   const doseField = new Float32Array(w * h);
   const lo = ABDOMEN_WINDOW.centreHu - ABDOMEN_WINDOW.widthHu / 2;
   const doseAt = dose !== undefined ? doseAtCtVoxel(grid, dose) : undefined;
+  const at: [number, number, number] = [0, 0, 0]; // ijk(x, y), without an array per pixel
+  at[L.fixed] = fixedIndex;
   for (let y = 0; y < h; y++) {
+    at[L.row] = L.rowIndex(y);
     for (let x = 0; x < w; x++) {
-      const [i, j, k] = ijk(x, y);
+      at[L.col] = x;
+      const i = at[0], j = at[1], k = at[2];
       const hu = huPlane[planeOffset(grid, L.fixed, i, j, k)]!;
       grey[x + w * y] = Math.max(0, Math.min(255, Math.round((255 * (hu - lo)) / ABDOMEN_WINDOW.widthHu)));
       if (doseAt !== undefined) doseField[x + w * y] = doseAt(i, j, k);
@@ -201,9 +205,10 @@ export function renderSnapshot(
 
   // outlines: even-odd fill row by row on the nearest contour plane, traced at 0.5
   const halfSliceMm = grid.spacingMm[2] / 2 + 1e-3;
+  const fill = new Float32Array(w * h); // one buffer for every structure's fill (fresh memory is slow to touch)
   const outlines = structures.map((s) => {
     const planes = planesOf(s);
-    const fill = new Float32Array(w * h);
+    fill.fill(0);
     if (planes.length > 0) {
       for (let y = 0; y < h; y++) {
         const p0 = pixelToLps(0, y);
