@@ -138,7 +138,7 @@ export interface PlaneRef {
 }
 
 /**
- * A volume as a slice view reads it: its grid and planes of voxels (planeValues). prepare(planes) says
+ * A volume as a slice view reads it: its grid and planes of voxels (plane). prepare(planes) says
  * which planes will be asked for, so that a volume read from files can read each file once for all
  * of them (src/io/dicom/read/ct.ts readCtPlanes); it may be skipped.
  */
