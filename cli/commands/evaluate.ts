@@ -280,7 +280,7 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders, 
   if (!opts.snapshots) snapshots = snapshotsSection([], [], ['Snapshots not made (--no-snapshots).']);
   else {
     try {
-      const ct = dicomCase.ct !== undefined ? readCtPlanes(dicomCase.ct.slices.map((sl) => sl.file).filter((f): f is string => f !== undefined)) : undefined;
+      const ct = dicomCase.ct !== undefined ? readCtPlanes(dicomCase.ct.slices.map((sl) => sl.file).filter((f): f is string => f !== undefined), dicomCase.ct) : undefined;
       snapshots = evaluationSnapshotsSection({ ...(ct !== undefined ? { ct } : {}), dose, structures: structureSet.structures, ...snapshotFactsOf(evaluation) });
     } catch (err) {
       if (!(err instanceof DicomError)) throw err;

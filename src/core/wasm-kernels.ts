@@ -43,6 +43,9 @@ export function kernels<T>(): T & { readonly memory: KernelMemory } {
 
 const PAGE = 65536;
 
+/** n rounded up to a multiple of 8 (a float64's alignment in the kernels' memory layouts). */
+export const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
 /** Grow the kernels' memory to at least `bytes`. */
 export function reserveKernelMemory(bytes: number): void {
   const memory = kernels<object>().memory;

@@ -12,7 +12,7 @@
  */
 
 import type { Grid } from '../geometry/grid.js';
-import { kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
+import { align8, kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
 
 interface KernelExports {
   setSampling(occ: number, nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, vcc: number): void;
@@ -30,8 +30,6 @@ interface KernelExports {
   resultBadValue(): number;
 }
 
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
-
 /** Room kept after an occupancy for rasterising into it (src/geometry/scanline-wasm.ts: a plane's
  * points and the fill's scratch, without growing the memory, which would detach the occupancy's view):
  * enough for planes of some 10^4 points. */
@@ -39,8 +37,8 @@ const RASTER_ROOM = 1 << 20;
 
 /**
  * A zeroed float32 region of n values at the start of the kernel's memory: the occupancy of the next
- * structure (valid until the next call of this or of runDvhKernel on this thread: growing the memory
- * detaches the views of it).
+ * structure (valid until the next call of a kernel on this thread, this one included: growing the
+ * memory detaches the views of it, and the decimal kernel lays out its own data from 0).
  */
 export function kernelOccupancy(n: number): Float32Array {
   const k = kernels<KernelExports>();

@@ -9,7 +9,7 @@
  * there, kernelPlaneFill answers undefined and the caller fills with scanline.ts.
  */
 
-import { kernels, type KernelMemory } from '../core/wasm-kernels.js';
+import { align8, kernels, type KernelMemory } from '../core/wasm-kernels.js';
 import type { Plane } from './scanline.js';
 
 interface ScanlineExports {
@@ -24,8 +24,6 @@ interface ScanlineExports {
 export interface KernelPlaneFill {
   fill(plane: Plane, layerW: Int32Array, layerWeight: Float64Array, nLayers: number): boolean;
 }
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /**
  * The kernel's fill for these planes on a grid nu x nv (n sub-rows a row) into occ (voxel (iu, iv, w)
@@ -50,10 +48,8 @@ export function kernelPlaneFill(
   const layerWAt = align8(countsAt + 4 * maxContours);
   const layerWeightAt = align8(layerWAt + 4 * maxLayers);
   const scratchAt = layerWeightAt + 8 * maxLayers;
-  // the scratch's end, as setScanlineScratch lays it out (maxPoints edges at most)
-  const end = scratchAt + 48 * maxPoints + 8 * (3 * nu + 4) + 4 * (nv * n + 1);
-  if (end > memory.buffer.byteLength) return undefined;
-  k.setScanlineScratch(scratchAt, maxPoints, nu, nv * n);
+  // the scratch (maxPoints edges at most) as setScanlineScratch lays it out; it writes nothing yet
+  if (k.setScanlineScratch(scratchAt, maxPoints, nu, nv * n) > memory.buffer.byteLength) return undefined;
   const buffer = memory.buffer;
   const uv = new Float64Array(buffer, uvAt, 2 * maxPoints);
   const counts = new Int32Array(buffer, countsAt, maxContours);

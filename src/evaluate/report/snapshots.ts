@@ -18,6 +18,7 @@
 import type { Vec3 } from '../../core/vec3.js';
 import { indexToLps, lpsToContinuousIndex, type Grid } from '../../geometry/grid.js';
 import { isolines } from '../../geometry/isolines.js';
+import { interpolateAtIndex, targetToSourceIndexAffine } from '../../geometry/resample.js';
 import type { ContourStructure, Rgb } from '../../geometry/structure.js';
 import { planeOffset, type PlaneRef, type ScalarVolume, type VolumePlanes } from '../../geometry/volume.js';
 import type { PlanEvaluation } from '../plan.js';
@@ -99,43 +100,22 @@ function layout(view: SnapshotView, grid: Grid): Layout {
 }
 
 /**
- * The dose at CT voxel (i, j, k): the voxel's position (indexToLps) as a continuous index of the dose
- * grid (lpsToContinuousIndex), sampled trilinearly there; 0 beyond half a voxel outside the dose grid.
- * grid.ts's operations in their order, without an array per pixel (a view has 10^4 - 10^5 pixels).
+ * The dose at CT voxel (i, j, k): trilinear at the voxel's position as a continuous index of the dose
+ * grid (resample.ts targetToSourceIndexAffine and interpolateAtIndex: no array per pixel, a view has
+ * 10^4 - 10^5 pixels); 0 beyond half a voxel outside the dose grid.
  */
 export function doseAtCtVoxel(ct: Grid, dose: ScalarVolume): (i: number, j: number, k: number) => number {
-  const [s0, s1, s2] = ct.spacingMm;
-  const m = ct.direction;
-  const [o0, o1, o2] = ct.originMm;
-  const d = dose.grid.direction;
-  const [e0, e1, e2] = dose.grid.originMm;
-  const [h0, h1, h2] = dose.grid.spacingMm;
-  const [n0, n1, n2] = dose.grid.size;
+  const m = targetToSourceIndexAffine(dose.grid, ct);
+  const [nx, ny, nz] = dose.grid.size;
   const data = dose.data;
-  return (i, j, k) => {
-    // indexToLps
-    const v0 = i * s0, v1 = j * s1, v2 = k * s2;
-    const p0 = o0 + (m[0] * v0 + m[1] * v1 + m[2] * v2);
-    const p1 = o1 + (m[3] * v0 + m[4] * v1 + m[5] * v2);
-    const p2 = o2 + (m[6] * v0 + m[7] * v1 + m[8] * v2);
-    // lpsToContinuousIndex
-    const q0 = p0 - e0, q1 = p1 - e1, q2 = p2 - e2;
-    const c0 = (d[0] * q0 + d[3] * q1 + d[6] * q2) / h0;
-    const c1 = (d[1] * q0 + d[4] * q1 + d[7] * q2) / h1;
-    const c2 = (d[2] * q0 + d[5] * q1 + d[8] * q2) / h2;
-    // sampleTrilinear
-    if (!(c0 >= -0.5 && c0 <= n0 - 0.5) || !(c1 >= -0.5 && c1 <= n1 - 0.5) || !(c2 >= -0.5 && c2 <= n2 - 0.5)) return 0;
-    const f0 = Math.min(n0 - 1, Math.max(0, c0)), f1 = Math.min(n1 - 1, Math.max(0, c1)), f2 = Math.min(n2 - 1, Math.max(0, c2));
-    const a0 = Math.floor(f0), a1 = Math.floor(f1), a2 = Math.floor(f2);
-    const b0 = Math.min(n0 - 1, a0 + 1), b1 = Math.min(n1 - 1, a1 + 1), b2 = Math.min(n2 - 1, a2 + 1);
-    const t0 = f0 - a0, t1 = f1 - a1, t2 = f2 - a2;
-    let s = 0;
-    for (let dk = 0; dk < 2; dk++) for (let dj = 0; dj < 2; dj++) for (let di = 0; di < 2; di++) {
-      const w = (di ? t0 : 1 - t0) * (dj ? t1 : 1 - t1) * (dk ? t2 : 1 - t2);
-      if (w !== 0) s += w * data[(di ? b0 : a0) + n0 * ((dj ? b1 : a1) + n1 * (dk ? b2 : a2))]!;
-    }
-    return s;
-  };
+  return (i, j, k) =>
+    interpolateAtIndex(
+      data, nx, ny, nz,
+      m[0]! * i + m[1]! * j + m[2]! * k + m[3]!,
+      m[4]! * i + m[5]! * j + m[6]! * k + m[7]!,
+      m[8]! * i + m[9]! * j + m[10]! * k + m[11]!,
+      0,
+    );
 }
 
 /** Closed contours grouped by plane z (mm). */

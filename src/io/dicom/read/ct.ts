@@ -273,10 +273,11 @@ function storedLine(stored: StoredPixels, axis: 0 | 1, index: number): StoredPix
  * slice that holds part of them read and converted once (one slice's values at a time), as readCtSeries
  * converts it. What a report's snapshots read: one axial plane, one row and one column of each slice,
  * for each view point, where readCtSeries makes the whole HU volume (96 MB for a 512 x 512 x 92 CT).
- * Throws DicomError as readCtSeries does, when a plane is first read.
+ * Throws DicomError as readCtSeries does, when a plane is first read. `geometry`: the series' geometry
+ * when already read from these files' headers (readCtGeometry's), else it is read here.
  */
-export function readCtPlanes(files: readonly DicomInput[]): VolumePlanes {
-  const geometry0 = readCtGeometry(files);
+export function readCtPlanes(files: readonly DicomInput[], geometry?: CtSeriesGeometry): VolumePlanes {
+  const geometry0 = geometry ?? readCtGeometry(files);
   const grid = geometry0.grid;
   const [nx, ny, nz] = grid.size;
   const byName = new Map(files.map((f) => [inputName(f), f]));

@@ -22,7 +22,7 @@
  */
 
 import type { RawDataset, RawElement } from '../dcmjs.js';
-import { kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
+import { align8, kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
 import { DICTIONARY, LONG_LENGTH_VRS, SHORT_LENGTH_VRS, keywordOfTag, tagHex } from '../tags.js';
 
 const UNDEFINED_LENGTH = 0xffffffff;
@@ -99,7 +99,7 @@ interface Decimals {
  */
 function readDecimals(bytes: Uint8Array, start: number, end: number): Decimals {
   const len = end - start;
-  const valuesAt = Math.ceil(len / 8) * 8;
+  const valuesAt = align8(len);
   const startsAt = valuesAt + 8 * (len + 1);
   const statusAt = startsAt + 4 * (len + 1);
   reserveKernelMemory(statusAt + len + 1);

@@ -118,7 +118,7 @@ export class DicomView {
 
   /** All values as finite numbers in a Float64Array (as numbers(), without the intermediate array), or
    * undefined when absent: for long lists such as ContourData. A decimal string decoded here
-   * (decode.ts NumberElement: plain numbers, finite) is read as it is, not copied. */
+   * (decode.ts NumberElement: every value a finite number) is read as it is, not copied. */
   float64s(keyword: TagKeyword): Float64Array | undefined {
     const el = this.element(keyword);
     if (el instanceof NumberElement) return el.numbers;
