@@ -3,15 +3,23 @@
  * Bundle the command line (cli/main.ts and the library code it loads) into dist/bundle/, the code that
  * bin/lattice.js runs. Why: a whole-process command spends tens of milliseconds finding and loading
  * some sixty modules one by one (0.04-0.07 s of a 0.6-0.9 s `lattice evaluate` on the 2-vCPU test
- * machine, bench/README.md); a bundle is a few files. The split stays: each command's code is its own
- * chunk, loaded when that command runs (cli/main.ts imports them on demand). The packages in
- * package.json's dependencies are not bundled (loaded from node_modules as before).
- * The worker threads' entries (the DVH pool's and the dose engine's) are entries of the bundle too,
- * named as src/core/worker-spawn.ts looks for them beside the calling module: dvh-worker.js, worker.js.
- * The modules that find the package's files (templates/, machines/, dist/viewer/) search upwards from
- * their own folder, so dist/bundle/ finds them as dist/src/ does. The library (dist/src/, from tsc)
- * is unchanged. Usage: node scripts/build-cli.mjs [OUTDIR]
+ * machine, bench/README.md), and compiling the functions it runs; a bundle is one file, and its code
+ * cache spares the compile.
+ * - main.cjs: cli/bundle-entry.ts (the CLI, and the case the cache is made on) as one CommonJS
+ *   module, which bin/load-cli.js compiles with V8's code cache. Each command's modules are still
+ *   initialised only when that command runs (cli/main.ts imports them on demand); a function that
+ *   never runs is never compiled. import.meta.url is the file's own URL.
+ * - main.cache: that code cache, written by scripts/warm-cli.mjs after a run of `lattice evaluate`
+ *   on a small case (option `cache: false` leaves it out: the bundle then compiles as it runs).
+ * - dvh-worker.js, worker.js and their chunks: the worker threads' entries (the DVH pool's and the
+ *   dose engine's) as ES modules, named as src/core/worker-spawn.ts looks for them beside the calling
+ *   module.
+ * The packages in package.json's dependencies are not bundled (loaded from node_modules). The modules
+ * that find the package's files (templates/, machines/, dist/viewer/) search upwards from their own
+ * folder, so dist/bundle/ finds them as dist/src/ does. The library (dist/src/, from tsc) is
+ * unchanged. Usage: node scripts/build-cli.mjs [OUTDIR]
  */
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,26 +29,28 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Bundle the CLI into `outDir` (default dist/bundle; emptied first: the chunks' names change with their
- * content); resolves to the folder. Its main.js exports main(argv).
+ * content); resolves to the folder. Its main.cjs exports main(argv) (load it with bin/load-cli.js).
  */
-export async function buildCli(outDir = join(root, 'dist', 'bundle')) {
+export async function buildCli(outDir = join(root, 'dist', 'bundle'), { cache = true } = {}) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' };
   await build({
-    entryPoints: {
-      main: join(root, 'cli', 'main.ts'),
-      'dvh-worker': join(root, 'src', 'evaluate', 'dvh-worker.ts'),
-      worker: join(root, 'src', 'dose', 'worker.ts'),
-    },
-    bundle: true,
+    ...common,
+    entryPoints: { 'dvh-worker': join(root, 'src', 'evaluate', 'dvh-worker.ts'), worker: join(root, 'src', 'dose', 'worker.ts') },
     splitting: true,
     format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
     outdir: outDir,
-    logLevel: 'warning',
   });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'cli', 'bundle-entry.ts')],
+    format: 'cjs',
+    outfile: join(outDir, 'main.cjs'),
+    define: { 'import.meta.url': '__lattice_module_url' },
+    banner: { js: 'const __lattice_module_url = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  if (cache) execFileSync(process.execPath, [join(root, 'scripts', 'warm-cli.mjs'), outDir], { stdio: 'inherit' });
   return outDir;
 }
 

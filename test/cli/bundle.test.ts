@@ -1,6 +1,8 @@
 /**
- * The bundled command line (scripts/build-cli.mjs: what bin/lattice.js runs) against the CLI run from
- * its TypeScript sources: the same report from a real process, and the worker threads' entries where
+ * The bundled command line (scripts/build-cli.mjs: what bin/lattice.js runs, built as `npm ci` builds
+ * it, with its code cache) against the CLI run from its TypeScript sources: the same report from a real
+ * process, with and without the cache; the cache accepted by V8 in a plain `node` process (V8's own
+ * verdict, vm.Script cachedDataRejected); and the worker threads' entries where
  * src/core/worker-spawn.ts looks for them (beside the calling module, which in the bundle is any of its
  * files). A worker whose entry is missing does not fail the command (its tasks are computed by the
  * caller), so the entries are checked directly: each name that the sources pass to spawnWorker is a
@@ -8,7 +10,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,15 +21,17 @@ import { runLattice } from '../helpers/cli.js';
 import { writeEvaluationCase, type WrittenEvaluationCase } from '../evaluate/dicom-case.js';
 
 const run = promisify(execFile);
+const loaderUrl = new URL('../../bin/load-cli.js', import.meta.url).href;
 
 let dir: string;
 let bundle: string;
+let folder: string;
 let removeBundle: () => void;
 let written: WrittenEvaluationCase;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lattice-bundle-'));
-  ({ bundle, remove: removeBundle } = await bundleCli('bundle-check'));
+  ({ bundle, folder, remove: removeBundle } = await bundleCli('bundle-check', { cache: true }));
   written = writeEvaluationCase(join(dir, 'case'));
 }, 60_000);
 afterAll(() => {
@@ -60,6 +64,26 @@ describe('the bundled CLI', () => {
     const report = readFileSync(join(dir, 'bundled', 'report.json'), 'utf8');
     expect(report).toBe(readFileSync(join(dir, 'from-sources', 'report.json'), 'utf8'));
     expect((JSON.parse(report) as { structures: unknown[] }).structures.length).toBeGreaterThanOrEqual(5);
+    // the same run compiling everything itself (the cache ignored)
+    const uncached = join(dir, 'uncached.mjs');
+    writeFileSync(uncached, `import { loadCli } from ${JSON.stringify(loaderUrl)};\nprocess.exitCode = await loadCli(${JSON.stringify(folder)}, false).exports.main(process.argv);\n`);
+    await run(process.execPath, [uncached, ...args, '--threads', '2', '--out', join(dir, 'uncached')], { encoding: 'utf8' });
+    expect(readFileSync(join(dir, 'uncached', 'report.json'), 'utf8')).toBe(report);
+  });
+
+  it('holds a code cache that V8 accepts in a plain node process, used only for the source it was made from', async () => {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, `import { loadCli } from ${JSON.stringify(loaderUrl)};\nconsole.log(JSON.stringify({ used: loadCli(process.argv[2]).cacheUsed }));\n`);
+    const verdict = async (f: string): Promise<boolean> => (JSON.parse((await run(process.execPath, [probe, f], { encoding: 'utf8' })).stdout) as { used: boolean }).used;
+    expect(existsSync(join(folder, 'main.cache'))).toBe(true);
+    expect(await verdict(folder)).toBe(true);
+    // a bundle whose source differs in one character (the same length, which is all V8 itself checks
+    // of the source): the old cache is not used
+    const edited = join(folder, '..', 'edited');
+    mkdirSync(edited);
+    writeFileSync(join(edited, 'main.cjs'), readFileSync(join(folder, 'main.cjs'), 'utf8').replace('Lattice SFRT planning', 'Lattice SFRT-planning'));
+    copyFileSync(join(folder, 'main.cache'), join(edited, 'main.cache'));
+    expect(await verdict(edited)).toBe(false);
   });
 
   it('holds an entry exporting runWorker for every worker the sources start', async () => {

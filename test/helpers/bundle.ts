@@ -7,19 +7,32 @@
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 // @ts-expect-error a plain ESM build script without type declarations
 import { buildCli } from '../../scripts/build-cli.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Bundle the CLI into a fresh folder; returns the path of a script that runs it (as bin/lattice.js does) and a function removing the folder. */
-export async function bundleCli(prefix: string): Promise<{ readonly bundle: string; readonly remove: () => void }> {
+/**
+ * Bundle the CLI into a fresh folder (`cache`: with its code cache, as `npm ci` builds it; default
+ * without, which spares the warm-up run); returns the path of a script that runs it (as bin/lattice.js
+ * does, through bin/load-cli.js), the bundle's folder and a function removing the folder.
+ */
+export async function bundleCli(
+  prefix: string,
+  options: { readonly cache?: boolean } = {},
+): Promise<{ readonly bundle: string; readonly folder: string; readonly remove: () => void }> {
   const parent = join(root, 'node_modules', '.cache', 'lattice-test-bundles');
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, `${prefix}-`));
-  await buildCli(join(dir, 'bundle'));
+  const folder = join(dir, 'bundle');
+  await buildCli(folder, { cache: options.cache ?? false });
   const bundle = join(dir, 'lattice.mjs');
-  writeFileSync(bundle, "import { main } from './bundle/main.js';\nprocess.exitCode = await main(process.argv);\n");
-  return { bundle, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const loader = pathToFileURL(join(root, 'bin', 'load-cli.js')).href;
+  writeFileSync(
+    bundle,
+    `import { loadCli } from ${JSON.stringify(loader)};\n` +
+      `process.exitCode = await loadCli(${JSON.stringify(folder)}).exports.main(process.argv);\n`,
+  );
+  return { bundle, folder, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

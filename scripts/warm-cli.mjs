@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * Write the code cache of the bundled command line in DIR (DIR/main.cache beside DIR/main.cjs): load the
+ * bundle without a cache, run `lattice evaluate` on a small case (cli/warm-up.ts) so that V8 compiles
+ * what a run compiles, then save the compiled code (vm.Script createCachedData, after the source's
+ * digest: bin/load-cli.js cacheFile). Run by
+ * scripts/build-cli.mjs in a plain `node` process: V8 accepts a cache only under the flags it was made
+ * with, and bin/lattice.js runs under none. The cache is written to a temporary file and renamed.
+ * Usage: node scripts/warm-cli.mjs DIR
+ */
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundleFiles, cacheFile, loadCli } from '../bin/load-cli.js';
+
+const dir = resolve(process.argv[2] ?? '');
+const { exports, script, sourceBytes } = loadCli(dir, false);
+const work = mkdtempSync(join(tmpdir(), 'lattice-warm-up-'));
+try {
+  exports.writeWarmUpCase(join(work, 'case'));
+  const log = console.log;
+  console.log = () => undefined;
+  let code;
+  try {
+    code = await exports.main(['node', 'lattice', 'evaluate', join(work, 'case'), '--fractions-planned', '5', '--out', join(work, 'out')]);
+  } finally {
+    console.log = log;
+  }
+  if (code !== 0) throw new Error(`lattice evaluate on the warm-up case exited with ${code}`);
+  const { cache } = bundleFiles(dir);
+  writeFileSync(`${cache}.tmp`, cacheFile(sourceBytes, script.createCachedData()));
+  renameSync(`${cache}.tmp`, cache);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
