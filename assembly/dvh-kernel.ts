@@ -18,8 +18,9 @@
  * then walks the structure.
  */
 
-// sampling grid and occupancy
+// sampling grid and occupancy (point p at occ + 4 (p - occBase): a window of slices from occBase / (nx ny))
 let occ: usize = 0;
+let occBase: i32 = 0;
 let nx: i32 = 0, ny: i32 = 0, nz: i32 = 0;
 let hx: f64 = 0, hy: f64 = 0, hz: f64 = 0, vcc: f64 = 0;
 // dose block: the dose grid's nodes [bi, bi + bnx) x [bj, bj + bny) x [bk, bk + bnz), x fastest
@@ -50,6 +51,7 @@ let badValue: f64 = 0;
 
 export function setSampling(occPtr: usize, sx: i32, sy: i32, sz: i32, shx: f64, shy: f64, shz: f64, voxelCc: f64): void {
   occ = occPtr;
+  occBase = 0;
   nx = sx;
   ny = sy;
   nz = sz;
@@ -135,7 +137,16 @@ export function resultBadValue(): f64 { return badValue; }
 }
 
 @inline function occAt(p: i32): f64 {
-  return <f64>load<f32>(occ + (<usize>p << 2));
+  return <f64>load<f32>(occ + (<usize>(p - occBase) << 2));
+}
+
+/**
+ * The occupancy from here on: slices k >= kBase of the sampling grid at `at` (setSampling first). slices
+ * over k0 .. k1 - 1 then reads slices max(k0 - 1, 0) .. min(k1, nz - 1) of it (a point's neighbours).
+ */
+export function setOccupancyWindow(at: usize, kBase: i32): void {
+  occ = at;
+  occBase = kBase * nx * ny;
 }
 
 /** The dose node at block index b (blockIndex). */

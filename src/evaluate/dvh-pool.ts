@@ -20,7 +20,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
 import { voxelCount, type Grid } from '../geometry/grid.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { planSampling, rasterizePlan, scratchOccupancy, structureDvhs, type DoseMap, type NamedContours, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
+import { planDvhs, planSampling, type DoseMap, type NamedContours, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
 
 /** One structure's DVHs to compute: what rasterizeForSampling and structureDvhs are given. */
 export interface DvhTask {
@@ -31,13 +31,12 @@ export interface DvhTask {
 }
 
 /**
- * A task's DVHs on this thread (throws as rasterizeForSampling and structureDvhs do). The occupancy is
- * filled into this thread's reused buffer (dvh.ts scratchOccupancy): it is done with once the DVHs
- * are made. releaseDvhScratch() lets the buffers go after a batch.
+ * A task's DVHs on this thread (throws as rasterizeForSampling and structureDvhs do): dvh.ts planDvhs,
+ * in this thread's WebAssembly kernels' memory (the occupancy filled there, window by window for the
+ * slab model). releaseDvhScratch() lets that memory go after a batch.
  */
 export function computeDvhTask(task: DvhTask, dose: ScalarVolume): StructureDvhs {
-  const plan = planSampling(task.structure, dose.grid, task.sampling);
-  return structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(plan.info.grid))), dose, task.maps, task.options);
+  return planDvhs(planSampling(task.structure, dose.grid, task.sampling), dose, task.maps, task.options);
 }
 
 /** Relative cost of a task: its sampling points, an interpolated shape about 3.5 x a slab's per point

@@ -16,6 +16,7 @@ import { align8, kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
 
 interface KernelExports {
   setSampling(occ: number, nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, vcc: number): void;
+  setOccupancyWindow(at: number, kBase: number): void;
   setDose(dose: number, gx: number, gy: number, gz: number, bi: number, bj: number, bk: number, bnx: number, bny: number): void;
   setAffine(m: number, spread: number): void;
   setRowCache(at: number): void;
@@ -79,23 +80,43 @@ export interface KernelMaps {
 const POINTS_PER_CALL = 1 << 16;
 
 /**
+ * An occupancy filled a window of sampling slices at a time: fill(window, kBase, k0, k1) adds slices
+ * k0 <= k < k1 into `window`, whose first slice is kBase (zero where not yet filled). A window holds
+ * `slices` slices besides the two it shares with the windows before and after it.
+ */
+export interface OccupancyWindows {
+  readonly slices: number;
+  fill(window: Float32Array, kBase: number, k0: number, k1: number): void;
+}
+
+/** An occupancy as the kernel takes it: the whole sampling grid's, or filled window by window. */
+export type KernelOccupancySource = Float32Array | OccupancyWindows;
+
+/**
  * structureDvhs's pass over an occupancy on its sampling grid (vcc: a sampling voxel's volume, cc)
  * and a dose (values on doseGrid): the DVH accumulators of every map. m: sampling index -> dose index
- * (row-major 3 x 4).
+ * (row-major 3 x 4). An occupancy filled by windows is laid out after everything else, followed by
+ * the room its fill may use (RASTER_ROOM); the kernel reads each window while it is filled.
  */
 export function runDvhKernel(
-  occupancy: Float32Array, grid: Grid, vcc: number, doseData: Float32Array, doseGrid: Grid, m: Float64Array, spread: boolean, maps: KernelMaps,
+  occupancy: KernelOccupancySource, grid: Grid, vcc: number, doseData: Float32Array, doseGrid: Grid, m: Float64Array, spread: boolean, maps: KernelMaps,
 ): KernelResult {
   const k = kernels<KernelExports>();
   const [nx, ny, nz] = grid.size;
-  const n = nx * ny * nz;
-  if (occupancy.length < n) throw new RangeError(`occupancy: expected ${n} values, found ${occupancy.length}`);
-  const inPlace = occupancy.buffer === k.memory.buffer && occupancy.byteOffset === 0;
+  const nxy = nx * ny;
+  const n = nxy * nz;
+  const whole = occupancy instanceof Float32Array ? occupancy : undefined;
+  const windows = occupancy instanceof Float32Array ? undefined : occupancy;
+  if (whole !== undefined && whole.length < n) throw new RangeError(`occupancy: expected ${n} values, found ${whole.length}`);
+  const inPlace = whole !== undefined && whole.buffer === k.memory.buffer && whole.byteOffset === 0;
   const [gx, gy, gz] = doseGrid.size;
   const block = doseBlock(grid, doseGrid, m);
   const nMaps = maps.kinds.length;
+  // A window's slices: its own (step) and a neighbour either side.
+  const step = windows === undefined ? nz : Math.max(1, Math.min(nz, windows.slices));
+  const windowSlices = Math.min(nz, step + 2);
   // layout
-  let at = align8(4 * n);
+  let at = windows === undefined ? align8(4 * n) : 0;
   const affineAt = at;
   at += 8 * 12;
   const kindsAt = at;
@@ -123,11 +144,13 @@ export function runDvhKernel(
   at += 64 * block.nx;
   const rowBufferAt = at;
   at += align8(17 * nx);
+  const windowAt = at;
+  if (windows !== undefined) at += 4 * windowSlices * nxy + RASTER_ROOM;
   // An occupancy elsewhere is copied in after the memory has grown (growing detaches only views of
   // this memory, and the one view of it that is passed here, kernelOccupancy's, is read in place).
   reserveKernelMemory(at);
   const buf = k.memory.buffer;
-  if (!inPlace) new Float32Array(buf, 0, n).set(occupancy.subarray(0, n));
+  if (whole !== undefined && !inPlace) new Float32Array(buf, 0, n).set(whole.subarray(0, n));
   new Float64Array(buf, affineAt, 12).set(m.subarray(0, 12));
   new Int32Array(buf, kindsAt, nMaps).set(maps.kinds);
   new Float64Array(buf, paramsAt, 4 * nMaps).set(maps.params.subarray(0, 4 * nMaps));
@@ -147,15 +170,31 @@ export function runDvhKernel(
     }
   }
   const [hx, hy, hz] = grid.spacingMm;
-  k.setSampling(0, nx, ny, nz, hx, hy, hz, vcc);
+  k.setSampling(windows === undefined ? 0 : windowAt, nx, ny, nz, hx, hy, hz, vcc);
   k.setDose(doseAt, gx, gy, gz, block.i, block.j, block.k, block.nx, block.ny);
   k.setAffine(affineAt, spread ? 1 : 0);
   k.setRowCache(rowCacheAt);
   k.setRowBuffer(rowBufferAt);
   k.setMaps(nMaps, kindsAt, paramsAt, binsAt, histAt, accAt, maps.binWidthGy);
-  const step = Math.max(1, Math.floor(POINTS_PER_CALL / Math.max(1, nx * ny)));
+  const perCall = Math.max(1, Math.floor(POINTS_PER_CALL / Math.max(1, nxy)));
+  const window = new Float32Array(buf, windowAt, windows === undefined ? 0 : windowSlices * nxy);
   let bad = false;
-  for (let k0 = 0; k0 < nz && !bad; k0 += step) bad = k.slices(k0, Math.min(nz, k0 + step)) !== 0;
+  // slices base .. filled - 1 are in the window, complete
+  let base = 0, filled = 0;
+  for (let k0 = 0; k0 < nz && !bad; k0 += step) {
+    const k1 = Math.min(nz, k0 + step);
+    if (windows !== undefined) {
+      // the window for slices k0 .. k1 - 1 and their neighbours: the complete ones kept, the rest filled
+      const from = Math.max(0, k0 - 1), to = Math.min(nz, k1 + 1);
+      window.copyWithin(0, (from - base) * nxy, (filled - base) * nxy);
+      window.fill(0, (filled - from) * nxy, (to - from) * nxy);
+      windows.fill(window, from, filled, to);
+      base = from;
+      filled = to;
+      k.setOccupancyWindow(windowAt, base);
+    }
+    for (let s0 = k0; s0 < k1 && !bad; s0 += perCall) bad = k.slices(s0, Math.min(k1, s0 + perCall)) !== 0;
+  }
   const view = (i: number, size: number): Float64Array => new Float64Array(k.memory.buffer, histograms[i]!, size);
   return {
     diff: Array.from({ length: nMaps }, (_, t) => view(3 * t, maps.nBins[t]!)),

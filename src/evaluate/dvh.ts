@@ -55,13 +55,13 @@ import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { column, cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
 import { createGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
 import { pointSetNormal, polygonAreaVector } from '../geometry/polygon.js';
-import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings } from '../geometry/rasterize.js';
+import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings, slabFill, type RasterizeOptions } from '../geometry/rasterize.js';
 import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { PlanarContour } from '../geometry/structure.js';
 import type { BetweenPlanesChoice, BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 import { releaseKernels } from '../core/wasm-kernels.js';
-import { kernelOccupancy, runDvhKernel } from './dvh-wasm.js';
+import { kernelOccupancy, runDvhKernel, type KernelOccupancySource } from './dvh-wasm.js';
 
 /**
  * Default shape model between contour planes: 'auto', the interpolated model for the structures
@@ -246,18 +246,24 @@ export function rasterizeForSampling(
  * fill (all zero, at least the sampling grid's voxel count; default a new array).
  */
 export function rasterizePlan(plan: SamplingPlan, into?: Float32Array): StructureRaster {
-  const { name, info } = plan;
   const warnings: string[] = [];
-  const { occupancy } = rasterizeStructureWithWarnings(plan.contours, info.grid, {
-    name,
-    planeSpacingMm: info.planeSpacingMm!,
-    betweenPlanes: info.betweenPlanes!,
+  const { occupancy } = rasterizeStructureWithWarnings(plan.contours, plan.info.grid, {
+    ...rasterizeOptions(plan, warnings),
+    ...(into !== undefined ? { into } : {}),
+  });
+  return { name: plan.name, info: plan.info, occupancy, warnings };
+}
+
+/** The rasteriser's options for a planned sampling: its warnings but 'outside-grid' go into `warnings`. */
+function rasterizeOptions(plan: SamplingPlan, warnings: string[]): RasterizeOptions {
+  return {
+    name: plan.name,
+    planeSpacingMm: plan.info.planeSpacingMm!,
+    betweenPlanes: plan.info.betweenPlanes!,
     onWarning: (w) => {
       if (w.code !== 'outside-grid') warnings.push(w.message);
     },
-    ...(into !== undefined ? { into } : {}),
-  });
-  return { name, info, occupancy, warnings };
+  };
 }
 
 /**
@@ -1009,6 +1015,71 @@ export interface StructureDvhsOptions extends DvhOptions, SampleDoseOptions {
  */
 export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions = {}): StructureDvhs {
   const name = raster.name;
+  const bins = binLayout(name, dose, maps, options);
+  if (options.keepSamples === true || !bins.fits) {
+    // The stored path: the samples are wanted, or doses beyond any plan (computeDvh widens the bins).
+    const sampling = compact(name, raster.occupancy, raster.info, [...raster.warnings]);
+    const samples = sampleDose(sampling, dose, options);
+    const dvhs = maps.map((m) => computeDvh(m.kind === 0 ? { ...samples, quantity: m.quantity } : mapDoseSamples(samples, m.quantity, doseMapFunction(m)), options));
+    return {
+      name,
+      info: raster.info,
+      points: sampling.index.length,
+      pointsInside: samples.doseGy.length,
+      volumeCc: sampling.volumeCc,
+      outsideCc: samples.outsideCc,
+      dvhs,
+      samples,
+      warnings: samples.warnings,
+    };
+  }
+  return kernelDvhs(name, raster.info, raster.occupancy.data, raster.warnings, dose, maps, bins, options.spread ?? true);
+}
+
+/**
+ * Sampling slices the slab model fills and the DVH pass reads at a time in planDvhs (with their two
+ * neighbours, about 1 MiB of the kernels' memory for a BODY's sampling grid): touched again and again,
+ * instead of the whole grid's occupancy once (fresh memory is slow to touch, and a window stays in
+ * the processor's cache).
+ */
+const WINDOW_POINTS = 1 << 18;
+
+/**
+ * The DVHs of a planned sampling (planSampling): rasterizePlan then structureDvhs, the same numbers to
+ * the bit. A structure of the slab model is filled a window of sampling slices at a time (slabFill)
+ * just before the DVH pass reads it, instead of into a buffer of its whole sampling grid.
+ * `windowSlices` (tests): slices a window holds besides the two it shares with its neighbours.
+ */
+export function planDvhs(
+  plan: SamplingPlan,
+  dose: ScalarVolume,
+  maps: readonly DoseMap[],
+  options: StructureDvhsOptions = {},
+  windowSlices?: number,
+): StructureDvhs {
+  const { grid } = plan.info;
+  if (plan.info.betweenPlanes === 'slab' && options.keepSamples !== true) {
+    const bins = binLayout(plan.name, dose, maps, options);
+    const warnings: string[] = [];
+    const slabs = bins.fits ? slabFill(plan.contours, grid, rasterizeOptions(plan, warnings)) : undefined;
+    if (slabs !== undefined && slabs.wAxis === 2) {
+      const slices = windowSlices ?? Math.max(2, Math.floor(WINDOW_POINTS / Math.max(1, grid.size[0] * grid.size[1])));
+      const windows = { slices, fill: (into: Float32Array, kBase: number, k0: number, k1: number) => slabs.fill(into, kBase, k0, k1) };
+      return kernelDvhs(plan.name, plan.info, windows, warnings, dose, maps, bins, options.spread ?? true);
+    }
+  }
+  return structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(grid))), dose, maps, options);
+}
+
+/** The histograms' layout for a dose and maps (checked bin width; bins per map up to the dose grid's maximum). */
+interface BinLayout {
+  readonly w: number;
+  readonly nBins: readonly number[];
+  /** Whether every map's bins are within MAX_DVH_BINS (else the stored path). */
+  readonly fits: boolean;
+}
+
+function binLayout(name: string, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions): BinLayout {
   const w = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
   if (!(Number.isFinite(w) && w > 0)) {
     throw new InputError(`DVH bin width must be positive (Gy), found ${fmt(w)}`, ctx(name));
@@ -1026,33 +1097,31 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
     const top = m.kind === 0 ? doseMax : Math.fround(mapDoseValue(m.kind, m.a, m.b, m.c, m.d, Math.fround(doseMax)));
     return Math.floor(top / w) + 1;
   });
-  if (options.keepSamples === true || !nBins.every((n) => n <= MAX_DVH_BINS)) {
-    // The stored path: the samples are wanted, or doses beyond any plan (computeDvh widens the bins).
-    const sampling = compact(name, raster.occupancy, raster.info, [...raster.warnings]);
-    const samples = sampleDose(sampling, dose, options);
-    const dvhs = maps.map((m) => computeDvh(m.kind === 0 ? { ...samples, quantity: m.quantity } : mapDoseSamples(samples, m.quantity, doseMapFunction(m)), options));
-    return {
-      name,
-      info: raster.info,
-      points: sampling.index.length,
-      pointsInside: samples.doseGy.length,
-      volumeCc: sampling.volumeCc,
-      outsideCc: samples.outsideCc,
-      dvhs,
-      samples,
-      warnings: samples.warnings,
-    };
-  }
+  return { w, nBins, fits: nBins.every((n) => n <= MAX_DVH_BINS) };
+}
+
+/** structureDvhs's one pass (the WebAssembly kernel) over an occupancy, whole or filled window by window, and its DVHs. */
+function kernelDvhs(
+  name: string,
+  info: SamplingInfo,
+  occupancy: KernelOccupancySource,
+  rasterWarnings: readonly string[],
+  dose: ScalarVolume,
+  maps: readonly DoseMap[],
+  bins: BinLayout,
+  spread: boolean,
+): StructureDvhs {
+  const { w, nBins } = bins;
   const run = runDvhKernel(
-    raster.occupancy.data, raster.info.grid, voxelVolumeCc(raster.info.grid), src, dose.grid,
-    targetToSourceIndexAffine(dose.grid, raster.info.grid), options.spread ?? true,
+    occupancy, info.grid, voxelVolumeCc(info.grid), dose.data, dose.grid,
+    targetToSourceIndexAffine(dose.grid, info.grid), spread,
     { kinds: Int32Array.from(maps, (m) => m.kind), params: Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins: Int32Array.from(nBins), binWidthGy: w },
   );
   const { diff, sumC, sumCt, acc, points, inside: pointsInside, volumeCc, outsideCc } = run;
   if (run.bad) {
     throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(run.badDose)} Gy inside the structure`, ctx(name));
   }
-  const warnings = [...raster.warnings];
+  const warnings = [...rasterWarnings];
   if (points === 0) warnings.push(`structure "${name}" is empty on its sampling grid`);
   const fraction = volumeCc > 0 ? outsideCc / volumeCc : 0;
   if (fraction > OUTSIDE_WARNING_FRACTION) {
@@ -1085,11 +1154,11 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
       minGy: n === 0 ? NaN : nCore > 0 ? coreMin : min,
       maxGy: n === 0 ? NaN : nCore > 0 ? coreMax : max,
       meanGy: vol > 0 ? sum / vol : NaN,
-      info: raster.info,
+      info,
       warnings,
     };
   });
-  return { name, info: raster.info, points, pointsInside, volumeCc, outsideCc, dvhs, warnings };
+  return { name, info, points, pointsInside, volumeCc, outsideCc, dvhs, warnings };
 }
 
 /**

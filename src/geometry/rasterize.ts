@@ -199,6 +199,158 @@ export function rasterizeStructureWithWarnings(
   grid: Grid,
   options: RasterizeOptions = {},
 ): RasterizeResult {
+  const prepared = preparePlanes(contours, grid, options);
+  const occupancy = createOccupancy(grid, options.into?.subarray(0, voxelCount(grid)));
+  const { planes } = prepared;
+  if (planes.length === 0) return { occupancy, warnings: prepared.warnings };
+  if (options.betweenPlanes === 'interpolated') {
+    const { nu, nv, nw, su, sv, sw, spacingS } = prepared;
+    const result = fillBetweenPlanes(planes, {
+      nu, nv, nw, su, sv, sw,
+      spacingU: grid.spacingMm[prepared.uAxis]!,
+      spacingV: grid.spacingMm[prepared.vAxis]!,
+      spacingW: prepared.spacingW,
+      planeSpacingMm: spacingS,
+      bridgeGapMm: BRIDGE_GAP_FACTOR * spacingS,
+      supersample: prepared.n,
+    }, occupancy.data);
+    let clipped = result.clipped;
+    for (const plane of planes) if (planeClipped(prepared, plane)) clipped = true;
+    if (clipped) warnOutside(prepared);
+  } else {
+    slabsOf(prepared).fill(occupancy.data, 0, 0, prepared.nw);
+  }
+  return { occupancy, warnings: prepared.warnings };
+}
+
+/**
+ * The slab model's fill of a structure (rasterizeStructureWithWarnings with betweenPlanes 'slab'),
+ * prepared once and run over any range of the grid's layers along the contour normal: a caller can
+ * fill a few layers at a time into a small buffer (evaluate/dvh.ts: a structure's DVH pass over a
+ * window of its sampling grid). Each voxel gets the same sum, in the same order, as a fill of the whole
+ * grid.
+ */
+export interface SlabFill {
+  /** The warnings (those of rasterizeStructureWithWarnings; onWarning has seen them). */
+  readonly warnings: readonly RasterizeWarning[];
+  /** The grid axis along the contour normal (0, 1 or 2), and the grid's size along it. */
+  readonly wAxis: number;
+  readonly nw: number;
+  /**
+   * Add the occupancy of layers w0 <= w < w1 along the normal into occ, where layer w starts at
+   * (w - wBase) x its stride (occ holds layers wBase .. at least w1 - 1; zero where not yet filled).
+   */
+  fill(occ: Float32Array, wBase: number, w0: number, w1: number): void;
+}
+
+/** The slab model's fill of a structure on a grid (see SlabFill); throws as rasterizeStructure does. */
+export function slabFill(contours: readonly PlanarContour[], grid: Grid, options: RasterizeOptions = {}): SlabFill {
+  return slabsOf(preparePlanes(contours, grid, options));
+}
+
+/** A structure's contour planes on a grid, ready to fill: steps 1-5 of the rasterisation. */
+interface PreparedPlanes {
+  readonly name: string;
+  readonly warnings: RasterizeWarning[];
+  readonly onWarning: ((w: RasterizeWarning) => void) | undefined;
+  /** The planes along the normal, ascending (none: nothing to fill). */
+  readonly planes: readonly Plane[];
+  readonly uAxis: number;
+  readonly vAxis: number;
+  readonly wAxis: number;
+  readonly nu: number;
+  readonly nv: number;
+  readonly nw: number;
+  readonly su: number;
+  readonly sv: number;
+  readonly sw: number;
+  readonly spacingW: number;
+  /** Sub-rows per voxel row. */
+  readonly n: number;
+  /** The structure's contour-plane spacing (mm). */
+  readonly spacingS: number;
+}
+
+function warnOutside(p: PreparedPlanes): void {
+  const w: RasterizeWarning = {
+    code: 'outside-grid',
+    structure: p.name,
+    message: `structure "${p.name}" extends outside the grid; the part outside is cut off`,
+  };
+  p.warnings.push(w);
+  p.onWarning?.(w);
+}
+
+/** Whether a plane's contours reach beyond the grid in the plane. */
+function planeClipped(p: PreparedPlanes, plane: Plane): boolean {
+  const { minU, maxU, minV, maxV } = planeBounds(plane);
+  return minU < -0.5 || maxU > p.nu - 0.5 || minV < -0.5 || maxV > p.nv - 0.5;
+}
+
+/**
+ * The slab model's layers of every plane (voxels w whose extent [w - 0.5, w + 0.5] overlaps the
+ * plane's slab, with the overlap as weight), and the outside-grid warning where it applies.
+ */
+function slabsOf(p: PreparedPlanes): SlabFill {
+  const { planes, spacingS, spacingW, nw } = p;
+  const half = (gap: number | undefined): number =>
+    gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS ? gap / 2 : spacingS / 2;
+  const first = new Int32Array(planes.length + 1);
+  const layerW: number[] = [];
+  const layerWeight: number[] = [];
+  let clipped = false;
+  for (let q = 0; q < planes.length; q++) {
+    const plane = planes[q]!;
+    const below = q > 0 ? plane.wMm - planes[q - 1]!.wMm : undefined;
+    const above = q + 1 < planes.length ? planes[q + 1]!.wMm - plane.wMm : undefined;
+    const loW = (plane.wMm - half(below)) / spacingW;
+    const hiW = (plane.wMm + half(above)) / spacingW;
+    if (loW < -0.5 - 1e-9 || hiW > nw - 0.5 + 1e-9) clipped = true;
+    const w0 = Math.max(0, Math.floor(loW + 0.5));
+    const w1 = Math.min(nw - 1, Math.ceil(hiW - 0.5));
+    const before = layerW.length;
+    for (let w = w0; w <= w1; w++) {
+      const overlap = Math.min(hiW, w + 0.5) - Math.max(loW, w - 0.5);
+      if (overlap > 1e-12) {
+        layerW.push(w);
+        layerWeight.push(overlap);
+      }
+    }
+    if (layerW.length > before && planeClipped(p, plane)) clipped = true;
+    first[q + 1] = layerW.length;
+  }
+  if (clipped) warnOutside(p);
+  return {
+    warnings: p.warnings,
+    wAxis: p.wAxis,
+    nw,
+    fill(occ, wBase, w0, w1) {
+      if (planes.length === 0) return;
+      // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
+      // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts.
+      const inKernel = kernelPlaneFill(occ, planes, p.nu, p.nv, p.n, p.su, p.sv, p.sw, nw);
+      const scratch = inKernel === undefined ? createScanlineScratch(planes, p.nu) : undefined;
+      const sink = new PlaneSink(occ, p.su, p.sv, p.sw, nw);
+      const { layerW: sinkW, layerWeight: sinkWeight } = sink;
+      for (let q = 0; q < planes.length; q++) {
+        let m = 0;
+        for (let l = first[q]!; l < first[q + 1]!; l++) {
+          const w = layerW[l]!;
+          if (w < w0 || w >= w1) continue;
+          sinkW[m] = w - wBase;
+          sinkWeight[m] = layerWeight[l]!;
+          m++;
+        }
+        if (m === 0) continue;
+        sink.nLayers = m;
+        if (inKernel !== undefined) inKernel.fill(planes[q]!, sinkW, sinkWeight, m);
+        else fillPlane(planes[q]!, p.nu, p.nv, p.n, scratch!, sink);
+      }
+    },
+  };
+}
+
+function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: RasterizeOptions): PreparedPlanes {
   const name = options.name ?? 'unnamed structure';
   const ctx = { structure: name };
   const warnings: RasterizeWarning[] = [];
@@ -305,9 +457,10 @@ export function rasterizeStructureWithWarnings(
     options.supersample ??
     Math.min(MAX_SUPERSAMPLE, Math.max(MIN_SUPERSAMPLE, Math.ceil(spacingV / SUB_ROW_TARGET_MM - 1e-9)));
 
-  const occupancy = createOccupancy(grid, options.into?.subarray(0, voxelCount(grid)));
-  const occ = occupancy.data;
-  if (closed.length === 0 || voxelCount(grid) === 0) return { occupancy, warnings };
+  const prepared = (planes: readonly Plane[], spacingS: number): PreparedPlanes => ({
+    name, warnings, onWarning: options.onWarning, planes, uAxis, vAxis, wAxis, nu, nv, nw, su, sv, sw, spacingW, n, spacingS,
+  });
+  if (closed.length === 0 || voxelCount(grid) === 0) return prepared([], options.planeSpacingMm ?? spacingW);
 
   // 3. Project the contours to continuous index coordinates.
   const planeContours: PlaneContour[] = [];
@@ -332,68 +485,6 @@ export function rasterizeStructureWithWarnings(
     }
   }
 
-  // 5. Slabs (in continuous index units along w).
-  const spacingS = options.planeSpacingMm ?? contourPlaneSpacingMm(planes.map((pl) => pl.wMm)) ?? spacingW;
-  const half = (gap: number | undefined): number =>
-    gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS! ? gap / 2 : spacingS! / 2;
-
-  let clipped = false;
-  const checkClip = (plane: Plane): void => {
-    const { minU, maxU, minV, maxV } = planeBounds(plane);
-    if (minU < -0.5 || maxU > nu - 0.5 || minV < -0.5 || maxV > nv - 0.5) clipped = true;
-  };
-
-  if (options.betweenPlanes === 'interpolated') {
-    const result = fillBetweenPlanes(planes, {
-      nu, nv, nw, su, sv, sw,
-      spacingU: grid.spacingMm[uAxis]!,
-      spacingV: spacingV,
-      spacingW,
-      planeSpacingMm: spacingS,
-      bridgeGapMm: BRIDGE_GAP_FACTOR * spacingS,
-      supersample: n,
-    }, occ);
-    for (const plane of planes) checkClip(plane);
-    if (result.clipped) clipped = true;
-  } else {
-    // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
-    // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts.
-    const inKernel = kernelPlaneFill(occ, planes, nu, nv, n, su, sv, sw, nw);
-    const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
-    const sink = new PlaneSink(occ, su, sv, sw, nw);
-    const { layerW: slabW, layerWeight: slabWeight } = sink;
-    for (let p = 0; p < planes.length; p++) {
-      const plane = planes[p]!;
-      const below = p > 0 ? plane.wMm - planes[p - 1]!.wMm : undefined;
-      const above = p + 1 < planes.length ? planes[p + 1]!.wMm - plane.wMm : undefined;
-      const loW = (plane.wMm - half(below)) / spacingW;
-      const hiW = (plane.wMm + half(above)) / spacingW;
-      if (loW < -0.5 - 1e-9 || hiW > nw - 0.5 + 1e-9) clipped = true;
-      // Voxels w with extent [w - 0.5, w + 0.5] overlapping (loW, hiW).
-      let nSlab = 0;
-      const w0 = Math.max(0, Math.floor(loW + 0.5));
-      const w1 = Math.min(nw - 1, Math.ceil(hiW - 0.5));
-      for (let w = w0; w <= w1; w++) {
-        const overlap = Math.min(hiW, w + 0.5) - Math.max(loW, w - 0.5);
-        if (overlap > 1e-12) {
-          slabW[nSlab] = w;
-          slabWeight[nSlab] = overlap;
-          nSlab++;
-        }
-      }
-      if (nSlab === 0) continue;
-      checkClip(plane);
-      sink.nLayers = nSlab;
-      if (inKernel !== undefined) inKernel.fill(plane, slabW, slabWeight, nSlab);
-      else fillPlane(plane, nu, nv, n, scratch!, sink);
-    }
-  }
-  if (clipped) {
-    warn({
-      code: 'outside-grid',
-      structure: name,
-      message: `structure "${name}" extends outside the grid; the part outside is cut off`,
-    });
-  }
-  return { occupancy, warnings };
+  // 5. The structure's contour-plane spacing.
+  return prepared(planes, options.planeSpacingMm ?? contourPlaneSpacingMm(planes.map((pl) => pl.wMm)) ?? spacingW);
 }
