@@ -159,14 +159,24 @@ export function runDvhKernel(
   const acc = new Float64Array(buf, accAt, 8 * nMaps);
   for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
   new Float64Array(buf, histograms[0] ?? histEnd, (histEnd - (histograms[0] ?? histEnd)) / 8).fill(0);
-  // the dose block, row by row
+  // the dose block: in one piece when it is whole planes, a piece a plane when whole rows, else row by row
   const dst = new Float32Array(buf, doseAt, block.nx * block.ny * block.nz);
-  let o = 0;
-  for (let kk = block.k; kk < block.k + block.nz; kk++) {
-    for (let jj = block.j; jj < block.j + block.ny; jj++) {
-      const s = block.i + gx * (jj + gy * kk);
-      dst.set(doseData.subarray(s, s + block.nx), o);
-      o += block.nx;
+  if (block.nx === gx && block.ny === gy) {
+    dst.set(doseData.subarray(gx * gy * block.k, gx * gy * (block.k + block.nz)));
+  } else {
+    let o = 0;
+    for (let kk = block.k; kk < block.k + block.nz; kk++) {
+      if (block.nx === gx) {
+        const s = gx * (block.j + gy * kk);
+        dst.set(doseData.subarray(s, s + gx * block.ny), o);
+        o += gx * block.ny;
+        continue;
+      }
+      for (let jj = block.j; jj < block.j + block.ny; jj++) {
+        const s = block.i + gx * (jj + gy * kk);
+        dst.set(doseData.subarray(s, s + block.nx), o);
+        o += block.nx;
+      }
     }
   }
   const [hx, hy, hz] = grid.spacingMm;
@@ -211,7 +221,7 @@ export function runDvhKernel(
 }
 
 /**
- * The block of dose nodes the kernel can read for a sampling grid: every node of the interpolation
+ * The block of dose nodes the kernel can read for a sampling grid (at least): every node of the interpolation
  * cells and of the sampling boxes (boxNodeRange) of the points, clamped to the dose grid (the affine
  * is linear: its extremes are at the corners of the box the points lie in). A partial point is moved
  * off its voxel centre by at most 1/2 |h| / h_a sampling indices along axis a (dvh.ts partialOffset:
@@ -245,6 +255,17 @@ function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j:
     const last = Math.min(n - 1, Math.ceil(Math.min(Math.max(hi[a]!, 0), n - 1) + box) + 1);
     from.push(first);
     size.push(Math.max(1, last - first + 1));
+  }
+  // A block most of the rows' (then the planes') width is widened to the whole of them: copied in
+  // larger pieces (runDvhKernel), for a few more nodes.
+  const [gx, gy] = doseGrid.size;
+  if (2 * size[0]! > gx) {
+    from[0] = 0;
+    size[0] = gx;
+    if (2 * size[1]! > gy) {
+      from[1] = 0;
+      size[1] = gy;
+    }
   }
   return { i: from[0]!, j: from[1]!, k: from[2]!, nx: size[0]!, ny: size[1]!, nz: size[2]! };
 }
