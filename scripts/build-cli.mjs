@@ -14,18 +14,20 @@
  * - dvh-worker.js, worker.js and their chunks: the worker threads' entries (the DVH pool's and the
  *   dose engine's) as ES modules, named as src/core/worker-spawn.ts looks for them beside the calling
  *   module.
- * The packages in package.json's dependencies are not bundled (loaded from node_modules). The modules
+ * The packages in package.json's dependencies are not bundled (loaded from node_modules), but for
+ * commander in main.cjs. The modules
  * that find the package's files (templates/, machines/, dist/viewer/) search upwards from their own
  * folder, so dist/bundle/ finds them as dist/src/ does. The library (dist/src/, from tsc) is
  * unchanged. Usage: node scripts/build-cli.mjs [OUTDIR]
  */
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /**
  * Bundle the CLI into `outDir` (default dist/bundle; emptied first: the chunks' names change with their
@@ -45,6 +47,9 @@ export async function buildCli(outDir = join(root, 'dist', 'bundle'), { cache = 
   await build({
     ...common,
     entryPoints: [join(root, 'cli', 'bundle-entry.ts')],
+    // commander, which every run loads, is bundled too (compiled with the rest: its code is in the cache)
+    packages: undefined,
+    external: Object.keys(dependencies).filter((name) => name !== 'commander'),
     format: 'cjs',
     outfile: join(outDir, 'main.cjs'),
     define: { 'import.meta.url': '__lattice_module_url' },

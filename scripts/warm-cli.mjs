@@ -17,7 +17,7 @@ const dir = resolve(process.argv[2] ?? '');
 const { exports, script, sourceBytes } = loadCli(dir, false);
 const work = mkdtempSync(join(tmpdir(), 'lattice-warm-up-'));
 try {
-  exports.writeWarmUpCase(join(work, 'case'));
+  await exports.writeWarmUpCase(join(work, 'case'));
   const log = console.log;
   console.log = () => undefined;
   let code;

@@ -395,7 +395,7 @@ interface Segment { readonly kind: 'interval' | 'lo' | 'hi'; readonly plane: num
 class Filler {
   readonly nPix: number;
   readonly ramp: number;
-  // Interval coefficients per family: Hermite values and slopes, c² at both ends.
+  // Interval coefficients per family: Hermite values and slopes, c^2 at both ends.
   readonly y1 = new Float64Array(FAMILIES);
   readonly y2 = new Float64Array(FAMILIES);
   readonly m1 = new Float64Array(FAMILIES);
@@ -405,7 +405,7 @@ class Filler {
   readonly cm1 = new Float64Array(FAMILIES);
   readonly cm2 = new Float64Array(FAMILIES);
   readonly use = new Uint8Array(FAMILIES);
-  // Cap polynomials per family: h(x) = a0 + a1 x + a2 x², likewise c².
+  // Cap polynomials per family: h(x) = a0 + a1 x + a2 x^2, likewise c^2.
   readonly ha = new Float64Array(3 * FAMILIES);
   readonly c2a = new Float64Array(3 * FAMILIES);
 
@@ -416,7 +416,7 @@ class Filler {
 
   /**
    * Hermite data of field f between planes at w0 and w1 (dw apart) from its values there (ya, yb) and
-   * on the neighbouring planes at wm and wp (yp, yn; NaN: the neighbour has none), likewise c².
+   * on the neighbouring planes at wm and wp (yp, yn; NaN: the neighbour has none), likewise c^2.
    */
   setHermite(
     f: number, w0: number, w1: number, wm: number, wp: number,
