@@ -4,20 +4,23 @@
 // V8 checks a cache against its own version and flags but the source only by its length, so the cache
 // file starts with the SHA-256 of the source it was made from, and is used only for that source. A
 // cache that does not match, or none, only costs the compile.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+// CommonJS (bin/package.json), as bin/lattice.js: a process started on a CommonJS file does not set up
+// the ES module loader, some 15 ms of a run.
+'use strict';
+const { createHash } = require('node:crypto');
+const { readFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
 
 /** The bundle's file and its cache's in `dir`. */
-export const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache') });
+const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache') });
 
 /** The digest a cache file starts with: SHA-256 of the source file's bytes (32 bytes). */
 const digest = (sourceBytes) => createHash('sha256').update(sourceBytes).digest();
 
 /** The bytes of a cache file for the source file's bytes and V8's cached data. */
-export const cacheFile = (sourceBytes, cachedData) => Buffer.concat([digest(sourceBytes), cachedData]);
+const cacheFile = (sourceBytes, cachedData) => Buffer.concat([digest(sourceBytes), cachedData]);
 
 /** V8's cached data in the cache file `bytes` when it was made from `sourceBytes`, else undefined. */
 function cachedDataFor(sourceBytes, bytes) {
@@ -31,7 +34,7 @@ function cachedDataFor(sourceBytes, bytes) {
  * cache), the source file's bytes, and whether a cache was used (present, made from this source,
  * accepted by V8).
  */
-export function loadCli(dir, useCache = true) {
+function loadCli(dir, useCache = true) {
   const files = bundleFiles(dir);
   const sourceBytes = readFileSync(files.source);
   const source = sourceBytes.toString('utf8');
@@ -51,3 +54,7 @@ export function loadCli(dir, useCache = true) {
   script.runInThisContext()(module.exports, createRequire(files.source), module, files.source, dirname(files.source));
   return { exports: module.exports, script, sourceBytes, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
+
+exports.bundleFiles = bundleFiles;
+exports.cacheFile = cacheFile;
+exports.loadCli = loadCli;
