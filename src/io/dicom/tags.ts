@@ -241,10 +241,18 @@ export const tagOf = (keyword: TagKeyword): number => TAGS[keyword];
 /** The VR of a keyword. */
 export const vrOf = <K extends TagKeyword>(keyword: K): VrOf<K> => DICTIONARY[keyword][1];
 
+/** tagHex's strings so far (each tag's made once: a file's every element, every read of a dataset, asks). */
+const HEX = new Map<number, string>();
+
 /** 8 upper-case hex digits, the key dcmjs uses in its datasets: "0020000D". */
 export function tagHex(tag: TagKeyword | number): string {
-  const t = typeof tag === 'number' ? tag : TAGS[tag];
-  return (t >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  const t = (typeof tag === 'number' ? tag : TAGS[tag]) >>> 0;
+  let h = HEX.get(t);
+  if (h === undefined) {
+    h = t.toString(16).toUpperCase().padStart(8, '0');
+    HEX.set(t, h);
+  }
+  return h;
 }
 
 /** "(gggg,eeee)" in upper-case hex. */
