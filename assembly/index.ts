@@ -3,8 +3,10 @@
  * src/core/kernels-wasm.ts; src/core/wasm-kernels.ts holds the instance and its memory):
  * - dvh-kernel.ts: the one-pass DVH kernel of src/evaluate/dvh.ts (structureDvhs);
  * - decimal.ts: DICOM decimal strings to numbers for src/io/dicom/read/decode.ts;
- * - scanline.ts: src/geometry/scanline.ts fillPlane into an occupancy in the kernels' memory.
+ * - scanline.ts: src/geometry/scanline.ts fillPlane into an occupancy in the kernels' memory;
+ * - points.ts: passes over contour points (src/geometry/points-wasm.ts).
  */
 export * from './dvh-kernel';
 export * from './decimal';
 export * from './scanline';
+export * from './points';

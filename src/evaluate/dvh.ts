@@ -54,7 +54,8 @@
 import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { column, cross, dot, norm, type Mat3, type Vec3 } from '../core/vec3.js';
 import { createGrid, voxelCount, voxelVolumeCc, type Grid } from '../geometry/grid.js';
-import { pointSetNormal, polygonAreaVector } from '../geometry/polygon.js';
+import { pointSetNormal } from '../geometry/polygon.js';
+import { contourAreaVector, contourFrameExtents } from '../geometry/points-wasm.js';
 import { contourPlaneSpacingMm, distinctPlanePositions, rasterizeStructureWithWarnings, slabFill, type RasterizeOptions } from '../geometry/rasterize.js';
 import { targetToSourceIndexAffine } from '../geometry/resample.js';
 import type { PlanarContour } from '../geometry/structure.js';
@@ -242,10 +243,10 @@ export function rasterizeForSampling(
 }
 
 /**
- * The occupancy of a planned sampling (planSampling). `into`: rasterizeStructureWithWarnings's buffer to
- * fill (all zero, at least the sampling grid's voxel count; default a new array).
+ * The occupancy of a planned sampling (planSampling). `into`: rasterizeStructureWithWarnings's option,
+ * the buffer to fill for a voxel count (scratchOccupancy; default a new array).
  */
-export function rasterizePlan(plan: SamplingPlan, into?: Float32Array): StructureRaster {
+export function rasterizePlan(plan: SamplingPlan, into?: (voxels: number) => Float32Array): StructureRaster {
   const warnings: string[] = [];
   const { occupancy } = rasterizeStructureWithWarnings(plan.contours, plan.info.grid, {
     ...rasterizeOptions(plan, warnings),
@@ -266,30 +267,6 @@ function rasterizeOptions(plan: SamplingPlan, warnings: string[]): RasterizeOpti
   };
 }
 
-/**
- * One contour's points in the frame (e0, e1, e2): widens box (u min, u max, v min, v max) to take them
- * and returns their mean w. A small function of its own: V8 optimises it alone, quickly, instead of
- * the whole of planSampling around it.
- */
-function frameExtents(p: Float64Array, e0: Vec3, e1: Vec3, e2: Vec3, box: Float64Array): number {
-  let u0 = box[0]!, u1 = box[1]!, v0 = box[2]!, v1 = box[3]!;
-  let wSum = 0;
-  for (let i = 0; i < p.length; i += 3) {
-    const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
-    const u = e0[0] * x + e0[1] * y + e0[2] * z;
-    const v = e1[0] * x + e1[1] * y + e1[2] * z;
-    wSum += e2[0] * x + e2[1] * y + e2[2] * z;
-    if (u < u0) u0 = u;
-    if (u > u1) u1 = u;
-    if (v < v0) v0 = v;
-    if (v > v1) v1 = v;
-  }
-  box[0] = u0;
-  box[1] = u1;
-  box[2] = v0;
-  box[3] = v1;
-  return wSum / (p.length / 3);
-}
 
 /** What rasterizeForSampling fills: a structure's closed contours and its sampling grid and model. */
 export interface SamplingPlan {
@@ -321,7 +298,7 @@ export function planSampling(
   // Contour normal: that of the largest contour.
   let best: Vec3 = [0, 0, 1];
   let bestArea = 0;
-  const areas = closed.map((c) => polygonAreaVector(c.pointsLps));
+  const areas = closed.map((c) => contourAreaVector(c.pointsLps));
   for (const a of areas) {
     const area = norm(a);
     if (area > bestArea) {
@@ -362,7 +339,7 @@ export function planSampling(
 
   // Extents in the frame; contour planes along the normal.
   const box = new Float64Array([Infinity, -Infinity, Infinity, -Infinity]);
-  const ws = closed.map((c) => frameExtents(c.pointsLps, e0, e1, e2, box));
+  const ws = closed.map((c) => contourFrameExtents(c.pointsLps, e0, e1, e2, box));
   const [u0, u1, v0, v1] = box as unknown as [number, number, number, number];
   let areaSum = 0;
   for (const a of areas) areaSum += norm(a);
@@ -1068,7 +1045,7 @@ export function planDvhs(
       return kernelDvhs(plan.name, plan.info, windows, warnings, dose, maps, bins, options.spread ?? true);
     }
   }
-  return structureDvhs(rasterizePlan(plan, scratchOccupancy(voxelCount(grid))), dose, maps, options);
+  return structureDvhs(rasterizePlan(plan, scratchOccupancy), dose, maps, options);
 }
 
 /** The histograms' layout for a dose and maps (checked bin width; bins per map up to the dose grid's maximum). */
@@ -1163,7 +1140,8 @@ function kernelDvhs(
 
 /**
  * A zeroed buffer of n values for rasterizePlan's occupancy, valid until the next call of this, of
- * structureDvhs or of another WebAssembly kernel (a DICOM decimal string decoded) on this thread: the
+ * structureDvhs or of another WebAssembly kernel (a DICOM decimal string decoded, a pass over a
+ * contour's points: planSampling, rasterisation's checks) on this thread: the
  * kernels' own memory (src/core/wasm-kernels.ts), so that structureDvhs reads it where it was filled.
  * Reused from structure to structure: fresh memory is slow to touch (each new page is a fault: about
  * 13 µs a page on the 2-vCPU test machine).

@@ -54,6 +54,7 @@ import { createMask, createOccupancy, type Mask, type Occupancy } from './volume
 import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink } from './scanline.js';
 import { kernelPlaneFill } from './scanline-wasm.js';
 import { fillBetweenPlanes, type BetweenPlanesModel } from './between-planes.js';
+import { contourIndexRanges, contourProject } from './points-wasm.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
 export const PLANE_TOLERANCE_MM = 0.05;
@@ -113,11 +114,13 @@ export interface RasterizeOptions {
   /** Called once per warning (in addition to the list `rasterizeStructureWithWarnings` returns). */
   readonly onWarning?: (warning: RasterizeWarning) => void;
   /**
-   * Where to put the occupancy: a buffer of at least the grid's voxel count, all zero, whose first
-   * values become the occupancy (default: a new array). For a caller that fills many grids in turn and
-   * is done with each before the next: fresh memory is slow to touch.
+   * Where to put the occupancy: a function giving a buffer of at least `voxels` values, all zero, whose
+   * first values become the occupancy (default: a new array). It is asked once the contours are checked
+   * and projected (work that uses the WebAssembly kernels' memory, where such a buffer may lie). For a
+   * caller that fills many grids in turn and is done with each before the next: fresh memory is slow
+   * to touch.
    */
-  readonly into?: Float32Array;
+  readonly into?: (voxels: number) => Float32Array;
 }
 
 export interface MaskRasterizeOptions extends RasterizeOptions {
@@ -128,43 +131,6 @@ export interface MaskRasterizeOptions extends RasterizeOptions {
 export interface RasterizeResult {
   readonly occupancy: Occupancy;
   readonly warnings: readonly RasterizeWarning[];
-}
-
-// The loops over contour points are small functions of their own, so that V8 optimises them alone
-// (quickly, once) rather than the whole of rasterizeStructureWithWarnings around them.
-
-/** Index of the first value that is not finite, or -1. */
-function firstNonFinite(pts: Float64Array): number {
-  for (let i = 0; i < pts.length; i++) if (!Number.isFinite(pts[i]!)) return i;
-  return -1;
-}
-
-/** Range (max - min) of a contour's points along index axis `axis` of the LPS -> index affine a. */
-function indexSpread(pts: Float64Array, a: Float64Array, axis: number): number {
-  const a0 = a[4 * axis]!, a1 = a[4 * axis + 1]!, a2 = a[4 * axis + 2]!, a3 = a[4 * axis + 3]!;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < pts.length; i += 3) {
-    const q = a0 * pts[i]! + a1 * pts[i + 1]! + a2 * pts[i + 2]! + a3;
-    if (q < lo) lo = q;
-    if (q > hi) hi = q;
-  }
-  return hi - lo;
-}
-
-/** A contour's points as (u, v) continuous indices into uv; returns their mean w index. */
-function projectContour(pts: Float64Array, a: Float64Array, uAxis: number, vAxis: number, wAxis: number, uv: Float64Array): number {
-  const m = pts.length / 3;
-  let wSum = 0;
-  for (let i = 0; i < m; i++) {
-    const x = pts[3 * i]!;
-    const y = pts[3 * i + 1]!;
-    const z = pts[3 * i + 2]!;
-    uv[2 * i] = a[4 * uAxis]! * x + a[4 * uAxis + 1]! * y + a[4 * uAxis + 2]! * z + a[4 * uAxis + 3]!;
-    uv[2 * i + 1] = a[4 * vAxis]! * x + a[4 * vAxis + 1]! * y + a[4 * vAxis + 2]! * z + a[4 * vAxis + 3]!;
-    wSum += a[4 * wAxis]! * x + a[4 * wAxis + 1]! * y + a[4 * wAxis + 2]! * z + a[4 * wAxis + 3]!;
-  }
-  return wSum / m;
 }
 
 /** Fractional occupancy of a contoured structure on a grid (see the file header for the rules). */
@@ -200,7 +166,7 @@ export function rasterizeStructureWithWarnings(
   options: RasterizeOptions = {},
 ): RasterizeResult {
   const prepared = preparePlanes(contours, grid, options);
-  const occupancy = createOccupancy(grid, options.into?.subarray(0, voxelCount(grid)));
+  const occupancy = createOccupancy(grid, options.into?.(voxelCount(grid)).subarray(0, voxelCount(grid)));
   const { planes } = prepared;
   if (planes.length === 0) return { occupancy, warnings: prepared.warnings };
   if (options.betweenPlanes === 'interpolated') {
@@ -370,6 +336,8 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
   }
 
   // 1. Keep closed contours with >= 3 points; check coordinates.
+  const a = lpsToIndexAffine(grid);
+  const ranges = new Float64Array(6 * contours.length);
   const closed: number[] = [];
   const skipped: { index: number; code: RasterizeWarningCode; what: string }[] = [];
   for (let c = 0; c < contours.length; c++) {
@@ -381,7 +349,8 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
         ctx,
       );
     }
-    const bad = firstNonFinite(pts);
+    // the check and the contour's index ranges in one pass (points-wasm.ts)
+    const bad = contourIndexRanges(pts, a, ranges.subarray(6 * c, 6 * c + 6));
     if (bad >= 0) throw new GeometryError(`contour ${c}: expected finite coordinates (mm), found ${pts[bad]} at value ${bad}`, ctx);
     if (contour.geometricType !== 'CLOSED_PLANAR') {
       skipped.push({ index: c, code: 'not-closed-planar', what: `is ${contour.geometricType}, not CLOSED_PLANAR` });
@@ -393,8 +362,7 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
   }
 
   // 2. Which grid axis is normal to the contour planes (prefer k).
-  const a = lpsToIndexAffine(grid);
-  const spread = (c: number, axis: number): number => indexSpread(contours[c]!.pointsLps, a, axis) * grid.spacingMm[axis]!;
+  const spread = (c: number, axis: number): number => (ranges[6 * c + 2 * axis + 1]! - ranges[6 * c + 2 * axis]!) * grid.spacingMm[axis]!;
   let wAxis = -1;
   let worst = { axis: 2, contour: -1, mm: 0 };
   for (const axis of [2, 0, 1]) {
@@ -467,7 +435,7 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
   for (const c of closed) {
     const pts = contours[c]!.pointsLps;
     const uv = new Float64Array((2 * pts.length) / 3);
-    planeContours.push({ index: c, uv, w: projectContour(pts, a, uAxis, vAxis, wAxis, uv) });
+    planeContours.push({ index: c, uv, w: contourProject(pts, a, uAxis, vAxis, wAxis, uv) });
   }
 
   // 4. Group into planes along the normal.

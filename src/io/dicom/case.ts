@@ -20,6 +20,7 @@
 import { dirname } from 'node:path';
 import { DicomError } from '../../core/errors.js';
 import { cornerPointsLps, lpsToIndexAffine, type Grid } from '../../geometry/grid.js';
+import { pointsOutsideGrid } from '../../geometry/points-wasm.js';
 import type { ContourStructure } from '../../geometry/structure.js';
 import { ctGridOf, type CtSeries, type CtSeriesGeometry, type DoseGrid, type RtPlan, type StructureSet } from './model.js';
 import { readCtGeometry, readCtSeries } from './read/ct.js';
@@ -71,30 +72,11 @@ export function fractionOfContourOutside(structure: ContourStructure, grid: Grid
   let outside = 0;
   for (const c of structure.contours) {
     n += Math.ceil(c.pointsLps.length / 3);
-    outside += pointsOutside(c.pointsLps, b, grid.size);
+    outside += pointsOutsideGrid(c.pointsLps, b, grid.size);
   }
   return n === 0 ? 0 : outside / n;
 }
 
-/**
- * Points (x, y, z triples) of p beyond half a voxel past the outer voxel centres of a grid of `size`
- * (b: its LPS -> index affine), or not finite. Every bound is tested for every point (no
- * short-circuit): V8 then optimises the loop once for all structures.
- */
-function pointsOutside(p: Float64Array, b: Float64Array, size: readonly [number, number, number]): number {
-  const eps = 1e-6;
-  const hx = size[0] - 0.5, hy = size[1] - 0.5, hz = size[2] - 0.5;
-  let outside = 0;
-  for (let i = 0; i < p.length; i += 3) {
-    const x = p[i]!, y = p[i + 1]!, z = p[i + 2]!;
-    const ci = b[0]! * x + b[1]! * y + b[2]! * z + b[3]!;
-    const cj = b[4]! * x + b[5]! * y + b[6]! * z + b[7]!;
-    const ck = b[8]! * x + b[9]! * y + b[10]! * z + b[11]!;
-    const beyond = Math.max(-0.5 - ci, ci - hx, -0.5 - cj, cj - hy, -0.5 - ck, ck - hz);
-    if (!(beyond <= eps)) outside++;
-  }
-  return outside;
-}
 
 /**
  * How far a grid's footprint (its voxel centres +- half a voxel) reaches beyond another's, in mm
