@@ -160,6 +160,7 @@ export function runDvhKernel(
   for (let t = 0; t < nMaps; t++) acc.set([0, -Infinity, Infinity, -Infinity, Infinity, 0, 0, 0], 8 * t);
   new Float64Array(buf, histograms[0] ?? histEnd, (histEnd - (histograms[0] ?? histEnd)) / 8).fill(0);
   // the dose block: in one piece when it is whole planes, a piece a plane when whole rows, else row by row
+  // (the block is a fresh part of the memory for the first large structure: each page touched costs)
   const dst = new Float32Array(buf, doseAt, block.nx * block.ny * block.nz);
   if (block.nx === gx && block.ny === gy) {
     dst.set(doseData.subarray(gx * gy * block.k, gx * gy * (block.k + block.nz)));
@@ -256,16 +257,12 @@ function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j:
     from.push(first);
     size.push(Math.max(1, last - first + 1));
   }
-  // A block most of the rows' (then the planes') width is widened to the whole of them: copied in
-  // larger pieces (runDvhKernel), for a few more nodes.
-  const [gx, gy] = doseGrid.size;
+  // A block most of the rows' width is widened to whole rows: a plane of it is then one piece of the
+  // dose (runDvhKernel copies it in a piece a plane, not a row at a time), for a few more nodes.
+  const gx = doseGrid.size[0];
   if (2 * size[0]! > gx) {
     from[0] = 0;
     size[0] = gx;
-    if (2 * size[1]! > gy) {
-      from[1] = 0;
-      size[1] = gy;
-    }
   }
   return { i: from[0]!, j: from[1]!, k: from[2]!, nx: size[0]!, ny: size[1]!, nz: size[2]! };
 }
