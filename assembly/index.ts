@@ -4,9 +4,11 @@
  * - dvh-kernel.ts: the one-pass DVH kernel of src/evaluate/dvh.ts (structureDvhs);
  * - decimal.ts: DICOM decimal strings to numbers for src/io/dicom/read/decode.ts;
  * - scanline.ts: src/geometry/scanline.ts fillPlane into an occupancy in the kernels' memory;
- * - points.ts: passes over contour points (src/geometry/points-wasm.ts).
+ * - points.ts: passes over contour points (src/geometry/points-wasm.ts);
+ * - convert.ts: stored pixel words to values (src/io/dicom/read/pixels.ts).
  */
 export * from './dvh-kernel';
 export * from './decimal';
 export * from './scanline';
 export * from './points';
+export * from './convert';

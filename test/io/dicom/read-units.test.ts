@@ -52,14 +52,15 @@ describe('stored pixel values', () => {
     new DataView(bytes.buffer).setUint32(0, 0xfffffffe, true);
     new DataView(bytes.buffer).setUint32(4, 3, true);
     const layout: PixelLayout = { rows: 1, columns: 2, frames: 1, bitsAllocated: 32, bitsStored: 32, signed: false };
-    const out = new Float64Array(2) as unknown as Float32Array;
+    const out = new Float32Array(2);
     convertStored({ layout, bytes, littleEndian: true }, 0.5, -1, out);
-    expect([...out]).toEqual([0xfffffffe * 0.5 - 1, 0.5]);
+    // as signed, the first word would be -2 (-2 x 0.5 - 1 = -2)
+    expect([...out]).toEqual([Math.fround(0xfffffffe * 0.5 - 1), 0.5]);
     // the same words 2 bytes into their buffer, and as signed 32-bit values
     const shifted = new Uint8Array(10);
     shifted.set(bytes, 2);
     convertStored({ layout, bytes: shifted.subarray(2), littleEndian: true }, 0.5, -1, out);
-    expect([...out]).toEqual([0xfffffffe * 0.5 - 1, 0.5]);
+    expect([...out]).toEqual([Math.fround(0xfffffffe * 0.5 - 1), 0.5]);
     convertStored({ layout: { ...layout, signed: true }, bytes: shifted.subarray(2), littleEndian: true }, 1, 0, out);
     expect([...out]).toEqual([-2, 3]);
   });

@@ -13,6 +13,7 @@
  */
 
 import { DicomError } from '../../../core/errors.js';
+import { align8, kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
 import { tagLabel } from '../tags.js';
 import { TRANSFER_SYNTAX, describeTransferSyntax } from '../uid.js';
 import type { ParsedDicom } from './parse.js';
@@ -197,6 +198,13 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
 /** Whether this machine stores multi-byte numbers little-endian (typed arrays use its order). */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Values convertStored converts a call of the kernel (its words and float32 values: 0.5 MiB at most). */
+const CONVERT_CHUNK = 1 << 16;
+
+interface ConvertExports {
+  convertWords(src: number, n: number, bits: number, signed: number, shift: number, mask: number, whole: number, slope: number, intercept: number, dst: number): void;
+}
+
 /**
  * out[offset + n] = stored_n * slope + intercept for every value n of the stored pixels.
  * Hot loop: no allocation per value.
@@ -212,14 +220,23 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
   const shift = 32 - bitsStored;
   const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
   if (le && HOST_LITTLE_ENDIAN && (bitsAllocated === 16 || bitsAllocated === 32)) {
-    // Little-endian words on a little-endian host: read them as a typed array (aligned: copied when
-    // the value does not start on a word boundary), one tight loop per case (about 4x the DataView's speed).
-    const bytes = b.byteOffset % (bitsAllocated / 8) === 0 ? b : new Uint8Array(b.subarray(0, count * (bitsAllocated / 8))); // a copy (a Buffer's slice is a view)
-    const words = bitsAllocated === 16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint32Array(bytes.buffer, bytes.byteOffset, count);
-    if (signed && shift !== 0) for (let n = 0; n < count; n++) out[offset + n] = ((words[n]! << shift) >> shift) * slope + intercept;
-    else if (signed) for (let n = 0; n < count; n++) out[offset + n] = (words[n]! | 0) * slope + intercept;
-    else if (bitsStored >= 32) for (let n = 0; n < count; n++) out[offset + n] = words[n]! * slope + intercept;
-    else for (let n = 0; n < count; n++) out[offset + n] = (words[n]! & mask) * slope + intercept;
+    // Little-endian words on a little-endian host (whose typed arrays read the kernels' little-endian
+    // memory as it is): the WebAssembly kernel (assembly/convert.ts, the arithmetic below), a chunk at a
+    // time through the kernels' memory. out may be the stored bytes themselves (convertStoredInPlace):
+    // each chunk is read before its values are written.
+    const k = kernels<ConvertExports>();
+    const bytesPer = bitsAllocated / 8;
+    const chunk = Math.min(count, CONVERT_CHUNK);
+    const valuesAt = align8(chunk * bytesPer);
+    reserveKernelMemory(valuesAt + 4 * chunk);
+    const memory = new Uint8Array(k.memory.buffer);
+    const values = new Float32Array(k.memory.buffer, valuesAt, chunk);
+    for (let n0 = 0; n0 < count; n0 += chunk) {
+      const m = Math.min(chunk, count - n0);
+      memory.set(b.subarray(n0 * bytesPer, (n0 + m) * bytesPer));
+      k.convertWords(0, m, bitsAllocated, signed ? 1 : 0, shift, mask, bitsStored >= 32 ? 1 : 0, slope, intercept, valuesAt);
+      out.set(m === chunk ? values : values.subarray(0, m), offset + n0);
+    }
     return;
   }
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
