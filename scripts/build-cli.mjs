@@ -55,7 +55,15 @@ export async function buildCli(outDir = join(root, 'dist', 'bundle'), { cache = 
     define: { 'import.meta.url': '__lattice_module_url' },
     banner: { js: 'const __lattice_module_url = require("node:url").pathToFileURL(__filename).href;' },
   });
-  if (cache) execFileSync(process.execPath, [join(root, 'scripts', 'warm-cli.mjs'), outDir], { stdio: 'inherit' });
+  if (cache) {
+    // The cache only spares compile time: a build whose warm-up run fails still gives a working CLI.
+    try {
+      execFileSync(process.execPath, [join(root, 'scripts', 'warm-cli.mjs'), outDir], { stdio: ['ignore', 'inherit', 'pipe'] });
+    } catch (e) {
+      const why = String(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ');
+      console.warn(`build-cli: the code cache was not written (the CLI compiles as it runs): ${why}`);
+    }
+  }
   return outDir;
 }
 

@@ -45,7 +45,9 @@
  * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
  */
 
+import { align8, kernels } from '../core/wasm-kernels.js';
 import { createScanlineScratch, fillPlane, PlaneSink, type Plane } from './scanline.js';
+import { kernelPlaneFill } from './scanline-wasm.js';
 
 /** How a structure is filled between its contour planes. */
 export type BetweenPlanesModel = 'slab' | 'interpolated';
@@ -739,22 +741,35 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   }
 
   // Plane data, computed on first use and dropped once no later segment needs it.
-  const scratch = createScanlineScratch(planes, nu);
   const cache = new Map<number, PlaneData>();
   const free: PlaneData[] = [];
   const classScratch = new Uint8Array(3 * nPix);
-  // A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1: one layer of weight 1.
+  // A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1: one layer of weight 1. By
+  // the WebAssembly kernel (scanline-wasm.ts, the same numbers) into the kernels' memory just after the
+  // occupancy when the occupancy lies there (a structure's DVH sampling) and the room allows, else by
+  // scanline.ts.
   const sink = new PlaneSink(new Float32Array(0), 1, nu, 0, 1);
   sink.layerWeight[0] = 1;
   sink.nLayers = 1;
+  const memory = kernels<object>().memory.buffer;
+  const fracAt = align8(occ.byteOffset + occ.byteLength);
+  const kernelFrac = occ.buffer === memory && fracAt + 4 * nPix <= memory.byteLength ? new Float32Array(memory, fracAt, nPix) : undefined;
+  const inKernel = kernelFrac !== undefined ? kernelPlaneFill(kernelFrac, planes, nu, nv, g.supersample, 1, nu, 0, 1) : undefined;
+  const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
   const planeData = (p: number): PlaneData => {
     let pd = cache.get(p);
     if (pd === undefined) {
       const plane = planes[p]!;
       const old = free.pop();
       const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
-      sink.occ = frac;
-      fillPlane(plane, nu, nv, g.supersample, scratch, sink);
+      if (inKernel !== undefined && kernelFrac !== undefined) {
+        kernelFrac.fill(0);
+        inKernel.fill(plane, sink.layerW, sink.layerWeight, 1);
+        frac.set(kernelFrac);
+      } else {
+        sink.occ = frac;
+        fillPlane(plane, nu, nv, g.supersample, scratch!, sink);
+      }
       pd = {
         plane,
         frac,

@@ -1,7 +1,8 @@
 /**
  * The WebAssembly plane fill (assembly/scanline.ts through src/geometry/scanline-wasm.ts), used when a
  * structure is rasterised into the kernels' memory for its DVH, against scanline.ts's fillPlane, used
- * for every other occupancy: the same slab-model occupancy to the last bit, on random contours
+ * for every other occupancy: the same occupancy to the last bit (the slab model; the interpolated model,
+ * whose exact fill of each plane is the kernel's there, between-planes.ts), on random contours
  * (several per plane, self-intersecting ones, partly or wholly off the grid), random plane spacings
  * (a plane's slab spread over one to three voxel layers, with fractional weights), grids of other
  * in-plane sizes and sub-row counts; and the fall-back to scanline.ts when a plane's points do not fit
@@ -36,7 +37,7 @@ const contourArb = fc.record({
 });
 
 describe('WebAssembly plane fill', () => {
-  it('fills the occupancy of scanline.ts, bit for bit', () => {
+  it('fills the occupancy of scanline.ts, bit for bit (the slab model; the interpolated model\'s in-plane fill of each plane)', () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -48,13 +49,14 @@ describe('WebAssembly plane fill', () => {
           planeSpacing: fc.double({ min: 0.7, max: 4, noNaN: true }),
           supersample: fc.integer({ min: 1, max: 16 }),
           planes: fc.array(fc.array(contourArb, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 6 }),
+          model: fc.constantFrom('slab' as const, 'interpolated' as const),
         }),
         (c) => {
           const grid = createGrid({ size: [c.nx, c.ny, c.nz], spacingMm: [c.h, c.h, c.hz], originMm: [-c.nx * c.h / 2, -c.ny * c.h / 2, 0] });
           const contours = c.planes.flatMap((plane, p) =>
             plane.map((r) => ring(r.cx, r.cy, r.r, p * c.planeSpacing, r.m, r.wobble, r.twist)),
           );
-          const options = { supersample: c.supersample, planeSpacingMm: c.planeSpacing, betweenPlanes: 'slab' as const };
+          const options = { supersample: c.supersample, planeSpacingMm: c.planeSpacing, betweenPlanes: c.model };
           const js = rasterizeStructureWithWarnings(contours, grid, options).occupancy.data;
           const inKernel = rasterizeStructureWithWarnings(contours, grid, { ...options, into: scratchOccupancy }).occupancy.data;
           expect(inKernel.buffer).not.toBe(js.buffer);
