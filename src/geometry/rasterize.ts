@@ -53,7 +53,7 @@ import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
 import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink } from './scanline.js';
 import { kernelPlaneFill } from './scanline-wasm.js';
-import { fillBetweenPlanes, type BetweenPlanesModel } from './between-planes.js';
+import { fillBetweenPlanes, type BetweenPlanesGrid, type BetweenPlanesModel } from './between-planes.js';
 import { contourIndexRanges, contourProject } from './points-wasm.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
@@ -170,21 +170,12 @@ export function rasterizeStructureWithWarnings(
   const { planes } = prepared;
   if (planes.length === 0) return { occupancy, warnings: prepared.warnings };
   if (options.betweenPlanes === 'interpolated') {
-    const { nu, nv, nw, su, sv, sw, spacingS } = prepared;
-    const result = fillBetweenPlanes(planes, {
-      nu, nv, nw, su, sv, sw,
-      spacingU: grid.spacingMm[prepared.uAxis]!,
-      spacingV: grid.spacingMm[prepared.vAxis]!,
-      spacingW: prepared.spacingW,
-      planeSpacingMm: spacingS,
-      bridgeGapMm: BRIDGE_GAP_FACTOR * spacingS,
-      supersample: prepared.n,
-    }, occupancy.data);
+    const result = fillBetweenPlanes(planes, prepared.g, occupancy.data);
     let clipped = result.clipped;
     for (const plane of planes) if (planeClipped(prepared, plane)) clipped = true;
     if (clipped) warnOutside(prepared);
   } else {
-    slabsOf(prepared).fill(occupancy.data, 0, 0, prepared.nw);
+    slabsOf(prepared).fill(occupancy.data, 0, 0, prepared.g.nw);
   }
   return { occupancy, warnings: prepared.warnings };
 }
@@ -221,20 +212,10 @@ interface PreparedPlanes {
   readonly onWarning: ((w: RasterizeWarning) => void) | undefined;
   /** The planes along the normal, ascending (none: nothing to fill). */
   readonly planes: readonly Plane[];
-  readonly uAxis: number;
-  readonly vAxis: number;
+  /** The grid axis along the normal. */
   readonly wAxis: number;
-  readonly nu: number;
-  readonly nv: number;
-  readonly nw: number;
-  readonly su: number;
-  readonly sv: number;
-  readonly sw: number;
-  readonly spacingW: number;
-  /** Sub-rows per voxel row. */
-  readonly n: number;
-  /** The structure's contour-plane spacing (mm). */
-  readonly spacingS: number;
+  /** The grid in the (u, v, w) axes, with the structure's plane spacing and the sub-rows per voxel row. */
+  readonly g: BetweenPlanesGrid;
 }
 
 function warnOutside(p: PreparedPlanes): void {
@@ -250,7 +231,7 @@ function warnOutside(p: PreparedPlanes): void {
 /** Whether a plane's contours reach beyond the grid in the plane. */
 function planeClipped(p: PreparedPlanes, plane: Plane): boolean {
   const { minU, maxU, minV, maxV } = planeBounds(plane);
-  return minU < -0.5 || maxU > p.nu - 0.5 || minV < -0.5 || maxV > p.nv - 0.5;
+  return minU < -0.5 || maxU > p.g.nu - 0.5 || minV < -0.5 || maxV > p.g.nv - 0.5;
 }
 
 /**
@@ -258,7 +239,8 @@ function planeClipped(p: PreparedPlanes, plane: Plane): boolean {
  * plane's slab, with the overlap as weight), and the outside-grid warning where it applies.
  */
 function slabsOf(p: PreparedPlanes): SlabFill {
-  const { planes, spacingS, spacingW, nw } = p;
+  const { planes } = p;
+  const { nu, nv, nw, su, sv, sw, spacingW, planeSpacingMm: spacingS, supersample: n } = p.g;
   const half = (gap: number | undefined): number =>
     gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS ? gap / 2 : spacingS / 2;
   const first = new Int32Array(planes.length + 1);
@@ -294,9 +276,9 @@ function slabsOf(p: PreparedPlanes): SlabFill {
       if (planes.length === 0) return;
       // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
       // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts.
-      const inKernel = kernelPlaneFill(occ, planes, p.nu, p.nv, p.n, p.su, p.sv, p.sw, nw);
-      const scratch = inKernel === undefined ? createScanlineScratch(planes, p.nu) : undefined;
-      const sink = new PlaneSink(occ, p.su, p.sv, p.sw, nw);
+      const inKernel = kernelPlaneFill(occ, planes, nu, nv, n, su, sv, sw, nw);
+      const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
+      const sink = new PlaneSink(occ, su, sv, sw, nw);
       const { layerW: sinkW, layerWeight: sinkWeight } = sink;
       for (let q = 0; q < planes.length; q++) {
         let m = 0;
@@ -310,7 +292,7 @@ function slabsOf(p: PreparedPlanes): SlabFill {
         if (m === 0) continue;
         sink.nLayers = m;
         if (inKernel !== undefined) inKernel.fill(planes[q]!, sinkW, sinkWeight, m);
-        else fillPlane(planes[q]!, p.nu, p.nv, p.n, scratch!, sink);
+        else fillPlane(planes[q]!, nu, nv, n, scratch!, sink);
       }
     },
   };
@@ -426,7 +408,20 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
     Math.min(MAX_SUPERSAMPLE, Math.max(MIN_SUPERSAMPLE, Math.ceil(spacingV / SUB_ROW_TARGET_MM - 1e-9)));
 
   const prepared = (planes: readonly Plane[], spacingS: number): PreparedPlanes => ({
-    name, warnings, onWarning: options.onWarning, planes, uAxis, vAxis, wAxis, nu, nv, nw, su, sv, sw, spacingW, n, spacingS,
+    name,
+    warnings,
+    onWarning: options.onWarning,
+    planes,
+    wAxis,
+    g: {
+      nu, nv, nw, su, sv, sw,
+      spacingU: grid.spacingMm[uAxis]!,
+      spacingV,
+      spacingW,
+      planeSpacingMm: spacingS,
+      bridgeGapMm: BRIDGE_GAP_FACTOR * spacingS,
+      supersample: n,
+    },
   });
   if (closed.length === 0 || voxelCount(grid) === 0) return prepared([], options.planeSpacingMm ?? spacingW);
 

@@ -85,6 +85,15 @@ function expectSame(fused: Dvh, stored: Dvh): void {
 }
 
 const schedule = { fractionsPlanned: 5, fractionsDelivered: 2 };
+
+/** A random ellipsoid's centre, radii, plane spacing and ripple (ellipsoid). */
+const shapeFields = {
+  cx: fc.double({ min: -10, max: 10, noNaN: true }),
+  ry: fc.double({ min: 3, max: 30, noNaN: true }),
+  rz: fc.double({ min: 2, max: 25, noNaN: true }),
+  spacing: fc.constantFrom(1, 2, 2.5, 3),
+  ripple: fc.double({ min: 0, max: 0.2, noNaN: true }),
+};
 const mapsFor = (name: string): DoseMap[] => [
   PHYSICAL_DOSE,
   eqd2Map(5, 10, name),
@@ -97,11 +106,7 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     fc.assert(
       fc.property(
         fc.record({
-          cx: fc.double({ min: -10, max: 10, noNaN: true }),
-          ry: fc.double({ min: 3, max: 30, noNaN: true }),
-          rz: fc.double({ min: 2, max: 25, noNaN: true }),
-          spacing: fc.constantFrom(1, 2, 2.5, 3),
-          ripple: fc.double({ min: 0, max: 0.2, noNaN: true }),
+          ...shapeFields,
           angle: fc.constantFrom(0, 0, 0.3),
           shift: fc.double({ min: -30, max: 10, noNaN: true }),
           doseSpacing: fc.constantFrom(2, 2.5, 3),
@@ -177,11 +182,7 @@ describe('planDvhs: the slab model filled a window of sampling slices at a time 
     fc.assert(
       fc.property(
         fc.record({
-          cx: fc.double({ min: -10, max: 10, noNaN: true }),
-          ry: fc.double({ min: 3, max: 30, noNaN: true }),
-          rz: fc.double({ min: 2, max: 25, noNaN: true }),
-          spacing: fc.constantFrom(1, 2, 2.5, 3),
-          ripple: fc.double({ min: 0, max: 0.2, noNaN: true }),
+          ...shapeFields,
           // a second part above the first, with a gap bridged or not
           second: fc.option(fc.double({ min: 2, max: 20, noNaN: true }), { nil: undefined }),
           shift: fc.double({ min: -30, max: 10, noNaN: true }),
