@@ -267,7 +267,6 @@ function rasterizeOptions(plan: SamplingPlan, warnings: string[]): RasterizeOpti
   };
 }
 
-
 /** What rasterizeForSampling fills: a structure's closed contours and its sampling grid and model. */
 export interface SamplingPlan {
   readonly name: string;
@@ -1041,8 +1040,7 @@ export function planDvhs(
     const slabs = bins.fits ? slabFill(plan.contours, grid, rasterizeOptions(plan, warnings)) : undefined;
     if (slabs !== undefined && slabs.wAxis === 2) {
       const slices = windowSlices ?? Math.max(2, Math.floor(WINDOW_POINTS / Math.max(1, grid.size[0] * grid.size[1])));
-      const windows = { slices, fill: (into: Float32Array, kBase: number, k0: number, k1: number) => slabs.fill(into, kBase, k0, k1) };
-      return kernelDvhs(plan.name, plan.info, windows, warnings, dose, maps, bins, options.spread ?? true);
+      return kernelDvhs(plan.name, plan.info, { slices, fill: slabs.fill }, warnings, dose, maps, bins, options.spread ?? true);
     }
   }
   return structureDvhs(rasterizePlan(plan, scratchOccupancy), dose, maps, options);

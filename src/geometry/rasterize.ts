@@ -190,9 +190,8 @@ export function rasterizeStructureWithWarnings(
 export interface SlabFill {
   /** The warnings (those of rasterizeStructureWithWarnings; onWarning has seen them). */
   readonly warnings: readonly RasterizeWarning[];
-  /** The grid axis along the contour normal (0, 1 or 2), and the grid's size along it. */
+  /** The grid axis along the contour normal (0, 1 or 2). */
   readonly wAxis: number;
-  readonly nw: number;
   /**
    * Add the occupancy of layers w0 <= w < w1 along the normal into occ, where layer w starts at
    * (w - wBase) x its stride (occ holds layers wBase .. at least w1 - 1; zero where not yet filled).
@@ -240,9 +239,8 @@ function planeClipped(p: PreparedPlanes, plane: Plane): boolean {
  */
 function slabsOf(p: PreparedPlanes): SlabFill {
   const { planes } = p;
-  const { nu, nv, nw, su, sv, sw, spacingW, planeSpacingMm: spacingS, supersample: n } = p.g;
-  const half = (gap: number | undefined): number =>
-    gap !== undefined && gap <= BRIDGE_GAP_FACTOR * spacingS ? gap / 2 : spacingS / 2;
+  const { nu, nv, nw, su, sv, sw, spacingW, planeSpacingMm: spacingS, bridgeGapMm, supersample: n } = p.g;
+  const half = (gap: number | undefined): number => (gap !== undefined && gap <= bridgeGapMm ? gap / 2 : spacingS / 2);
   const first = new Int32Array(planes.length + 1);
   const layerW: number[] = [];
   const layerWeight: number[] = [];
@@ -271,7 +269,6 @@ function slabsOf(p: PreparedPlanes): SlabFill {
   return {
     warnings: p.warnings,
     wAxis: p.wAxis,
-    nw,
     fill(occ, wBase, w0, w1) {
       if (planes.length === 0) return;
       // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
