@@ -77,7 +77,6 @@ export function fractionOfContourOutside(structure: ContourStructure, grid: Grid
   return n === 0 ? 0 : outside / n;
 }
 
-
 /**
  * How far a grid's footprint (its voxel centres +- half a voxel) reaches beyond another's, in mm
  * along the other's axes: 0 when it lies inside; `disjoint` when the two footprints do not overlap.
