@@ -51,8 +51,8 @@ import { GeometryError, InputError, fmt } from '../core/errors.js';
 import { voxelCount, lpsToIndexAffine, type Grid } from './grid.js';
 import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
-import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink } from './scanline.js';
-import { kernelPlaneFill } from './scanline-wasm.js';
+import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink, type ScanlineScratch } from './scanline.js';
+import { kernelPlaneFill, type KernelPlaneFill } from './scanline-wasm.js';
 import { fillBetweenPlanes, type BetweenPlanesGrid, type BetweenPlanesModel } from './between-planes.js';
 import { contourIndexRanges, contourProject } from './points-wasm.js';
 
@@ -266,16 +266,25 @@ function slabsOf(p: PreparedPlanes): SlabFill {
     first[q + 1] = layerW.length;
   }
   if (clipped) warnOutside(p);
+  let filler: { occ: Float32Array; inKernel: KernelPlaneFill | undefined; scratch: ScanlineScratch | undefined; sink: PlaneSink } | undefined;
   return {
     warnings: p.warnings,
     wAxis: p.wAxis,
     fill(occ, wBase, w0, w1) {
       if (planes.length === 0) return;
       // An occupancy in the WebAssembly kernels' memory (a structure's DVH sampling) is filled there by
-      // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts.
-      const inKernel = kernelPlaneFill(occ, planes, nu, nv, n, su, sv, sw, nw);
-      const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
-      const sink = new PlaneSink(occ, su, sv, sw, nw);
+      // the kernel, with the same numbers (scanline-wasm.ts); any other by scanline.ts. Set up once per
+      // buffer: a DVH pass fills the same window buffer again and again.
+      if (filler?.occ !== occ) {
+        const inKernel = kernelPlaneFill(occ, planes, nu, nv, n, su, sv, sw, nw);
+        filler = {
+          occ,
+          inKernel,
+          scratch: inKernel === undefined ? createScanlineScratch(planes, nu) : undefined,
+          sink: new PlaneSink(occ, su, sv, sw, nw),
+        };
+      }
+      const { inKernel, scratch, sink } = filler;
       const { layerW: sinkW, layerWeight: sinkWeight } = sink;
       for (let q = 0; q < planes.length; q++) {
         let m = 0;
