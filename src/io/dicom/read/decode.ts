@@ -123,7 +123,11 @@ function otherValue(d: Decimals, i: number, bytes: Uint8Array, start: number, en
 
 /** The DS / IS values of bytes[start, end), as numericValue reads each: readDecimals's numbers, and numericValue's reading of the others. */
 export function decodeNumbers(bytes: Uint8Array, start: number, end: number): (number | null)[] {
-  const d = readDecimals(bytes, start, end);
+  return numbersOf(readDecimals(bytes, start, end), bytes, start, end);
+}
+
+/** decodeNumbers from readDecimals's reading d of bytes[start, end). */
+function numbersOf(d: Decimals, bytes: Uint8Array, start: number, end: number): (number | null)[] {
   const out: (number | null)[] = Array.from(d.values);
   if (d.others !== undefined) {
     for (let i = 0; i < out.length; i++) if (d.others.status[i] !== PLAIN) out[i] = otherValue(d, i, bytes, start, end);
@@ -158,7 +162,7 @@ function numberElement(vr: string, bytes: Uint8Array, start: number, end: number
     for (let i = 0; i < values.length; i++) {
       if (others.status[i] === PLAIN) continue;
       const v = otherValue(d, i, bytes, start, end);
-      if (v === null || !Number.isFinite(v)) return { vr, Value: decodeNumbers(bytes, start, end) };
+      if (v === null || !Number.isFinite(v)) return { vr, Value: numbersOf(d, bytes, start, end) };
       values[i] = v;
     }
   }
