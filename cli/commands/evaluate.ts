@@ -17,7 +17,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DicomError, InputError } from '../../src/core/errors.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
-import { startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
+import { DEFAULT_THREADS, startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
@@ -110,7 +110,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--pdf', 'also print report.html to report.pdf with headless Chromium (Debian package chromium)')
     .option('--no-snapshots', 'no CT snapshots in report.html: the CT images are then not decoded (DVHs and metrics need only the CT headers)')
     .option('--force', 'replace files in the output folder that lattice did not write')
-    .option('--threads <n>', 'threads computing the DVHs, each taking whole structures (default 1); the results do not depend on it', integerOption('--threads', 1))
+    .option('--threads <n>', `threads computing the DVHs, sharing the structures and the parts of large ones (default ${DEFAULT_THREADS}: two where there are two processors); the results do not depend on it`, integerOption('--threads', 1))
     .action(async (path: string, opts: EvaluateOptions) => {
       // The DVH threads start first: they load while the case is read.
       const pool = startDvhPool(opts.threads !== undefined ? { threads: opts.threads } : {});

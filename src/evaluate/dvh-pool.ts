@@ -1,26 +1,38 @@
 /**
  * Structure DVHs on several threads: a pool of worker threads started before the case is read (so
  * that their start overlaps the reading), each computing whole structures (rasterise + structureDvhs)
- * while the calling thread computes its own share; the caller waits for the rest synchronously
- * (Atomics.wait on a shared counter, receiveMessageOnPort), so evaluatePlan stays a plain function.
+ * or parts of a large one (dvh.ts dvhParts: consecutive sampling slices of a BODY) while the calling
+ * thread computes its own share; the caller waits for the rest synchronously (Atomics.wait on a shared
+ * counter, receiveMessageOnPort), so evaluatePlan stays a plain function, and adds each large
+ * structure's parts in their order (dvh.ts mergeDvhParts).
  *
- * Results are the same, to the bit, whichever thread computes a structure: the same code on the same
- * inputs (the dose is shared, not converted; contours and maps are copied exactly). Tasks go to the
- * threads by estimated cost (sampling points, interpolated shapes weighted), largest first, each to the
- * least-loaded thread: the split changes with the thread count, the results do not.
- * Failures: a task that throws in a worker (e.g. GeometryError) comes back undefined and the caller
- * computes it again, meeting the same error itself; a worker that cannot start (src/core/worker-spawn.ts
- * marks it failed), or has not said it is ready within READY_TIMEOUT_MS, or is silent for
- * STALL_TIMEOUT_MS while it holds tasks, has its tasks computed by the caller.
+ * Results are the same, to the bit, whichever thread computes a structure or a part: the same code on
+ * the same inputs (the dose is shared, not converted; contours and maps are copied exactly), and the
+ * parts are a function of the structure alone. The work is claimed, not assigned: each run's units
+ * (whole tasks, parts), largest first (sampling points), are taken one at a time by whichever thread
+ * is free (Atomics.compareExchange on a shared claim per unit), so a worker still loading takes nothing
+ * and nobody waits for it, and a slow thread takes less. The interpolated shapes stay on the calling
+ * thread (computed before it claims): their JavaScript is compiled there already (the CLI's code
+ * cache) and a worker would compile it again (measured: a cord of 0.1 million points 0.07 s in a
+ * worker, 0.03 s here). The split changes from run to run, the results do not.
+ * Failures: a unit that throws in a worker (e.g. GeometryError) comes back undefined and the caller
+ * computes its task again, meeting the same error itself; a worker that cannot start
+ * (src/core/worker-spawn.ts marks it failed) claims nothing, and one that fails or is silent for
+ * STALL_TIMEOUT_MS while it holds claimed units has them computed by the caller.
  * Control block (shared Int32Array): slot 0 counts the workers' messages (the caller waits on it), slot
  * 1 + w is worker w's state (0 starting, WORKER_READY, WORKER_FAILED).
  */
 
+import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
 import { voxelCount, type Grid } from '../geometry/grid.js';
 import type { ScalarVolume } from '../geometry/volume.js';
-import { planDvhs, planSampling, type DoseMap, type NamedContours, type SampleStructureOptions, type StructureDvhs, type StructureDvhsOptions } from './dvh.js';
+import {
+  dvhParts, mergeDvhParts, planDvhPart, planDvhs, planSampling, preparedSlabs,
+  type DoseMap, type DvhPart, type NamedContours, type PreparedSlabs, type SampleStructureOptions, type SamplingPlan, type StructureDvhs, type StructureDvhsOptions,
+} from './dvh.js';
+import type { SliceRange } from './dvh-wasm.js';
 
 /** One structure's DVHs to compute: what rasterizeForSampling and structureDvhs are given. */
 export interface DvhTask {
@@ -39,20 +51,32 @@ export function computeDvhTask(task: DvhTask, dose: ScalarVolume): StructureDvhs
   return planDvhs(planSampling(task.structure, dose.grid, task.sampling), dose, task.maps, task.options);
 }
 
-/** Relative cost of a task: its sampling points, an interpolated shape about 3.5 x a slab's per point
- * (measured on the stand-in organs: rasterising and histogramming together). */
-function taskCost(task: DvhTask, doseGrid: Grid): number {
-  try {
-    const { info } = planSampling(task.structure, doseGrid, task.sampling);
-    return voxelCount(info.grid) * (info.betweenPlanes === 'interpolated' ? 3.5 : 1);
-  } catch {
-    return 0; // fails at once, wherever it runs
+/**
+ * Parts of one large task (dvh.ts dvhParts) computed on this thread, the task's sampling and slab fill
+ * prepared once for them all. `key` names the task (a run and its index).
+ */
+export class DvhPartComputer {
+  private key: string | undefined;
+  private prepared: { readonly plan: SamplingPlan; readonly slabs: PreparedSlabs } | undefined;
+
+  compute(key: string, task: DvhTask, dose: ScalarVolume, range: SliceRange): DvhPart {
+    if (this.key !== key || this.prepared === undefined) {
+      this.key = undefined;
+      const plan = planSampling(task.structure, dose.grid, task.sampling);
+      this.prepared = { plan, slabs: preparedSlabs(plan) };
+      this.key = key;
+    }
+    const { plan, slabs } = this.prepared;
+    return planDvhPart(plan, dose, task.maps, task.options, range, undefined, slabs);
   }
 }
 
-/** A worker that has not said it is ready this long after its start gets no tasks (ms). */
-export const READY_TIMEOUT_MS = 10_000;
-/** A worker silent this long while it holds tasks has them computed by the caller (ms). */
+/** Relative cost of a whole task: its sampling points (the order the units are claimed in, largest first). */
+function planCost(plan: SamplingPlan | undefined): number {
+  return plan === undefined ? 0 : voxelCount(plan.info.grid);
+}
+
+/** A worker silent this long while it holds work it claimed has that work computed by the caller (ms). */
 export const STALL_TIMEOUT_MS = 120_000;
 
 /** A worker's state in its control slot once it has loaded (WORKER_FAILED: it could not). */
@@ -65,33 +89,83 @@ export interface DvhWorkerData {
   readonly slot: number;
 }
 
+/** A piece of work: a whole task, or one part (dvh.ts dvhParts) of a large one. */
+export interface DvhUnit {
+  /** The task's index in the run. */
+  readonly task: number;
+  /** The part's number (-1: the whole task) and its slices. */
+  readonly part: number;
+  readonly range?: SliceRange;
+}
+
+/** The claim of the calling thread on a unit (a worker's is its slot, >= 1; 0: not claimed yet). */
+const CALLER_CLAIM = -1;
+
+/**
+ * A run as a worker gets it: the shared dose, the tasks its units refer to (null: none of them), the
+ * units in the order they are to be claimed, and the claims (shared: one int32 a unit, set by
+ * Atomics.compareExchange from 0 to the claiming thread's slot).
+ */
 export type ToWorker =
-  | { readonly kind: 'dose'; readonly run: number; readonly grid: Grid; readonly data: Float32Array }
-  | { readonly kind: 'task'; readonly run: number; readonly index: number; readonly task: DvhTask }
+  | {
+    readonly kind: 'run';
+    readonly run: number;
+    readonly grid: Grid;
+    readonly data: Float32Array;
+    readonly tasks: readonly (DvhTask | null)[];
+    readonly units: readonly DvhUnit[];
+    readonly claims: Int32Array;
+  }
   | { readonly kind: 'close' };
 export interface FromWorker {
   readonly run: number;
-  readonly index: number;
+  /** The unit's index in the run's units. */
+  readonly unit: number;
   readonly result?: StructureDvhs;
+  readonly partResult?: DvhPart;
+}
+
+/** The buffers of a part's sums (sent, not copied, from a worker). */
+export function partBuffers(p: DvhPart): ArrayBuffer[] {
+  return [p.acc, ...p.diff, ...p.sumC, ...p.sumCt].map((a) => a.buffer as ArrayBuffer);
+}
+
+/**
+ * A unit's DVHs on this thread: a whole task's (computeDvhTask) or a part's sums (`parts`, keyed by the
+ * run); undefined where computing failed (whoever merges or evaluates meets the error again).
+ */
+export function computeDvhUnit(
+  run: number, unit: DvhUnit, task: DvhTask, dose: ScalarVolume, parts: DvhPartComputer,
+): { readonly result?: StructureDvhs; readonly partResult?: DvhPart } {
+  try {
+    if (unit.part < 0) return { result: computeDvhTask(task, dose) };
+    return { partResult: parts.compute(`${run}:${unit.task}`, task, dose, unit.range!) };
+  } catch {
+    return {};
+  }
 }
 
 interface PoolWorker {
   readonly worker: Worker;
   readonly port: MessagePort;
   readonly slot: number;
-  readonly startedAt: number;
 }
 
 export interface DvhPool {
   /** Worker threads (the calling thread computes too). */
   readonly workers: number;
-  /** Tasks whose DVHs came from a worker, over every run so far. */
+  /** Tasks (or parts of a large task) whose DVHs came from a worker, over every run so far. */
   readonly computedInWorkers: number;
   /**
    * Every task's DVHs, in the tasks' order; undefined where computing failed (the caller computes that
    * task itself to meet the error). Synchronous: returns when every task is done.
    */
   run(tasks: readonly DvhTask[], dose: ScalarVolume): (StructureDvhs | undefined)[];
+  /**
+   * Waits (synchronously) until every worker has loaded or failed to, at most timeoutMs; returns the
+   * workers ready. run() does not need it (a worker still loading claims nothing); tests do.
+   */
+  awaitWorkers(timeoutMs: number): number;
   /** Ends the workers (they also end with the process). */
   close(): void;
 }
@@ -104,14 +178,15 @@ export interface DvhPoolOptions {
 }
 
 /**
- * Threads when none are asked for: one (no pool). Measured on the only machine at hand (2 vCPUs), a
- * worker made `lattice evaluate` no faster (1.01-1.17 of one thread's wall time, medians of 8 pairs on
- * the bench cases and the phantom plan) for 24-28 % more processor time: the second processor is busy
- * with V8's optimising compiler and garbage collector, and the worker compiles everything again
- * (bench/README.md). Machines with more processors are not measured yet: there `--threads N` is the
- * user's choice.
+ * Threads when none are asked for: two where the machine has two processors or more (one worker),
+ * else one (no pool). Measured on the only machine at hand (2 vCPUs; bench/README.md, tenth session):
+ * with large structures in parts and the interpolated shapes on the calling thread, a worker makes
+ * `lattice evaluate` 0.92 (prostate and small stand-ins) and 0.85 (the phantom plan, 19 structures)
+ * of one thread's wall time, for 12-19 % more processor time and 20-45 MiB more memory. More threads
+ * are not measured (no machine with more processors was at hand): there `--threads N` is the user's
+ * choice.
  */
-export const DEFAULT_THREADS = 1;
+export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 
 /**
  * Start a pool (returns at once; the workers load in the background). Undefined when one thread is
@@ -130,7 +205,7 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       transferList: [port2],
       ...(options.entry !== undefined ? { entry: options.entry } : {}),
     });
-    pool.push({ worker, port: port1, slot: data.slot, startedAt: performance.now() });
+    pool.push({ worker, port: port1, slot: data.slot });
   }
   const state = (w: PoolWorker): number => Atomics.load(ctrl, w.slot);
   let runs = 0;
@@ -142,79 +217,126 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
     get computedInWorkers() {
       return fromWorkers;
     },
+    awaitWorkers(timeoutMs) {
+      const end = performance.now() + timeoutMs;
+      for (;;) {
+        const seen = Atomics.load(ctrl, 0);
+        if (pool.every((w) => state(w) !== 0)) break;
+        const left = end - performance.now();
+        if (left <= 0) break;
+        // a worker's ready or failed state is announced by a notify on slot 0 or on its own slot
+        Atomics.wait(ctrl, 0, seen, Math.min(left, 50));
+      }
+      return pool.filter((w) => state(w) === WORKER_READY).length;
+    },
     run(tasks, dose) {
       if (closed) throw new Error('DvhPool.run after close');
       const run = ++runs;
       const results: (StructureDvhs | undefined)[] = new Array(tasks.length).fill(undefined);
-      // Started workers, and those still starting (their tasks wait in their port), share the tasks.
-      const now = performance.now();
-      const live = pool.filter((w) => state(w) === WORKER_READY || (state(w) === 0 && now - w.startedAt < READY_TIMEOUT_MS));
-      // Largest first, each to the least-loaded thread (thread 0: this one).
-      const order = tasks.map((t, i) => ({ i, cost: taskCost(t, dose.grid) })).sort((a, b) => b.cost - a.cost || a.i - b.i);
-      const load = new Float64Array(live.length + 1);
-      const mine: number[] = [];
-      const theirs: number[][] = live.map(() => []);
-      for (const { i, cost } of order) {
-        let t = 0;
-        for (let k = 1; k < load.length; k++) if (load[k]! < load[t]!) t = k;
-        load[t]! += cost;
-        if (t === 0) mine.push(i);
-        else theirs[t - 1]!.push(i);
-      }
-      // The dose once per run, shared: no copy per worker.
-      let shared = dose.data;
-      if (theirs.some((list) => list.length > 0) && !(shared.buffer instanceof SharedArrayBuffer)) {
-        shared = new Float32Array(new SharedArrayBuffer(dose.data.byteLength));
-        shared.set(dose.data);
-      }
-      const pending = new Map<PoolWorker, Set<number>>();
-      live.forEach((w, k) => {
-        const list = theirs[k]!;
-        if (list.length === 0) return;
-        w.port.postMessage({ kind: 'dose', run, grid: dose.grid, data: shared } satisfies ToWorker);
-        for (const index of list) w.port.postMessage({ kind: 'task', run, index, task: tasks[index]! } satisfies ToWorker);
-        pending.set(w, new Set(list));
-      });
-      const computeHere = (i: number): void => {
+      // What is shared out: whole tasks, and the parts of the large ones (dvh.ts dvhParts: the same
+      // parts whatever the threads, merged in their order).
+      const plans = tasks.map((t) => {
         try {
-          results[i] = computeDvhTask(tasks[i]!, dose);
+          return planSampling(t.structure, dose.grid, t.sampling);
         } catch {
-          results[i] = undefined; // the caller meets the error itself
+          return undefined; // fails at once, wherever it runs
         }
+      });
+      const workers = pool.filter((w) => state(w) !== WORKER_FAILED);
+      const partsOf: (readonly SliceRange[] | undefined)[] = tasks.map((t, i) => {
+        const plan = plans[i];
+        if (plan === undefined || workers.length === 0) return undefined;
+        try {
+          return dvhParts(plan, dose, t.maps, t.options);
+        } catch {
+          return undefined;
+        }
+      });
+      // The interpolated shapes stay here (see the header); the rest is claimed by whichever thread is
+      // free first, largest first: a worker still loading takes nothing, so nobody waits for it.
+      const here: DvhUnit[] = [];
+      const costed: { readonly unit: DvhUnit; readonly cost: number }[] = [];
+      tasks.forEach((_, i) => {
+        const plan = plans[i];
+        const parts = partsOf[i];
+        if (parts !== undefined) {
+          const [nx, ny] = plan!.info.grid.size;
+          parts.forEach((range, q) => costed.push({ unit: { task: i, part: q, range }, cost: (range.k1 - range.k0) * nx * ny }));
+        } else if (plan?.info.betweenPlanes === 'interpolated' || workers.length === 0) {
+          here.push({ task: i, part: -1 });
+        } else {
+          costed.push({ unit: { task: i, part: -1 }, cost: planCost(plan) });
+        }
+      });
+      const units = costed.sort((a, b) => b.cost - a.cost || a.unit.task - b.unit.task || a.unit.part - b.unit.part).map((c) => c.unit);
+      const claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, units.length)));
+      const partResults: (DvhPart | undefined)[][] = tasks.map((_, i) => new Array<DvhPart | undefined>(partsOf[i]?.length ?? 0).fill(undefined));
+      const received = new Uint8Array(units.length);
+      const take = (q: number, r: { readonly result?: StructureDvhs; readonly partResult?: DvhPart }): void => {
+        const u = units[q]!;
+        received[q] = 1;
+        if (u.part < 0) results[u.task] = r.result;
+        else partResults[u.task]![u.part] = r.partResult;
       };
-      for (const i of mine) computeHere(i);
-      // The workers' results; a worker that failed to start, or stalls, has its tasks done here.
-      const heard = new Map<PoolWorker, number>([...pending.keys()].map((w) => [w, performance.now()]));
+      const parts = new DvhPartComputer();
+      const computeHere = (q: number): void => take(q, computeDvhUnit(run, units[q]!, tasks[units[q]!.task]!, dose, parts));
+      if (units.length > 0 && workers.length > 0) {
+        // The dose once per run, shared: no copy per worker.
+        let shared = dose.data;
+        if (!(shared.buffer instanceof SharedArrayBuffer)) {
+          shared = new Float32Array(new SharedArrayBuffer(dose.data.byteLength));
+          shared.set(dose.data);
+        }
+        const needed = new Set(units.map((u) => u.task));
+        const sent = tasks.map((t, i) => (needed.has(i) ? t : null));
+        for (const w of workers) w.port.postMessage({ kind: 'run', run, grid: dose.grid, data: shared, tasks: sent, units, claims } satisfies ToWorker);
+      }
+      for (const u of here) {
+        const r = computeDvhUnit(run, u, tasks[u.task]!, dose, parts);
+        results[u.task] = r.result;
+      }
+      for (let q = 0; q < units.length; q++) if (Atomics.compareExchange(claims, q, 0, CALLER_CLAIM) === 0) computeHere(q);
+      // What the workers claimed: their results; a worker that fails, or stalls, has its claims done here.
+      const heard = new Map<number, number>(workers.map((w) => [w.slot, performance.now()]));
       for (;;) {
         const seen = Atomics.load(ctrl, 0);
-        let any = false;
-        for (const [w, left] of pending) {
+        for (const w of workers) {
           for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
-            any = true;
-            heard.set(w, performance.now());
+            heard.set(w.slot, performance.now());
             const r = m.message as FromWorker;
-            if (r.run === run && left.delete(r.index)) {
-              results[r.index] = r.result;
-              if (r.result !== undefined) fromWorkers++;
-            }
+            if (r.run !== run || received[r.unit] === 1) continue;
+            take(r.unit, r);
+            if (r.result !== undefined || r.partResult !== undefined) fromWorkers++;
           }
         }
+        let waiting = false;
         const t = performance.now();
-        for (const [w, left] of pending) {
+        for (const w of workers) {
+          const owed: number[] = [];
+          for (let q = 0; q < units.length; q++) if (received[q] === 0 && Atomics.load(claims, q) === w.slot) owed.push(q);
+          if (owed.length === 0) continue;
           const s = state(w);
-          const giveUp = s === WORKER_FAILED || (s === 0 && t - w.startedAt > READY_TIMEOUT_MS) || (s === WORKER_READY && t - heard.get(w)! > STALL_TIMEOUT_MS);
-          if (left.size === 0 || giveUp) {
-            for (const i of left) computeHere(i);
-            pending.delete(w);
-            if (giveUp) {
-              Atomics.store(ctrl, w.slot, WORKER_FAILED);
-              void w.worker.terminate();
-            }
+          if (s === WORKER_FAILED || t - heard.get(w.slot)! > STALL_TIMEOUT_MS) {
+            for (const q of owed) computeHere(q);
+            Atomics.store(ctrl, w.slot, WORKER_FAILED);
+            void w.worker.terminate();
+          } else {
+            waiting = true;
           }
         }
-        if (pending.size === 0) break;
-        if (!any) Atomics.wait(ctrl, 0, seen, 1000);
+        if (!waiting) break;
+        Atomics.wait(ctrl, 0, seen, 1000);
       }
+      // A task in parts: its parts' sums added in order (a part that failed: the caller meets the error).
+      tasks.forEach((t, i) => {
+        const ps = partResults[i]!;
+        if (partsOf[i] === undefined || ps.some((p) => p === undefined)) return;
+        try {
+          results[i] = mergeDvhParts(plans[i]!, dose, t.maps, t.options, ps as DvhPart[]);
+        } catch {
+          results[i] = undefined;
+        }
+      });
       return results;
     },
     close() {

@@ -66,6 +66,12 @@ export interface KernelResult {
   readonly badDose: number;
 }
 
+/** Sampling slices k0 <= k < k1. */
+export interface SliceRange {
+  readonly k0: number;
+  readonly k1: number;
+}
+
 /** The maps as the kernel takes them (dvh.ts DoseMap's kind and numbers). */
 export interface KernelMaps {
   readonly kinds: Int32Array;
@@ -97,12 +103,20 @@ export type KernelOccupancySource = Float32Array | OccupancyWindows;
  * and a dose (values on doseGrid): the DVH accumulators of every map. m: sampling index -> dose index
  * (row-major 3 x 4). An occupancy filled by windows is laid out after everything else, followed by
  * the room its fill may use (RASTER_ROOM); the kernel reads each window while it is filled.
+ * `range`: only the points of these sampling slices (default all; a part of a structure, dvh.ts
+ * dvhParts), with the dose block they read.
  */
 export function runDvhKernel(
   occupancy: KernelOccupancySource, grid: Grid, vcc: number, doseData: Float32Array, doseGrid: Grid, m: Float64Array, spread: boolean, maps: KernelMaps,
+  range?: SliceRange,
 ): KernelResult {
   const k = kernels<KernelExports>();
   const [nx, ny, nz] = grid.size;
+  const kFrom = range?.k0 ?? 0;
+  const kTo = range?.k1 ?? nz;
+  if (!(Number.isInteger(kFrom) && Number.isInteger(kTo) && 0 <= kFrom && kFrom <= kTo && kTo <= nz)) {
+    throw new RangeError(`slices: expected 0 <= k0 <= k1 <= ${nz}, found ${kFrom} .. ${kTo}`);
+  }
   const nxy = nx * ny;
   const n = nxy * nz;
   const whole = occupancy instanceof Float32Array ? occupancy : undefined;
@@ -110,7 +124,7 @@ export function runDvhKernel(
   if (whole !== undefined && whole.length < n) throw new RangeError(`occupancy: expected ${n} values, found ${whole.length}`);
   const inPlace = whole !== undefined && whole.buffer === k.memory.buffer && whole.byteOffset === 0;
   const [gx, gy, gz] = doseGrid.size;
-  const block = doseBlock(grid, doseGrid, m);
+  const block = doseBlock(grid, doseGrid, m, kFrom, kTo);
   const nMaps = maps.kinds.length;
   // A window's slices: its own (step) and a neighbour either side.
   const step = windows === undefined ? nz : Math.max(1, Math.min(nz, windows.slices));
@@ -191,9 +205,9 @@ export function runDvhKernel(
   const window = new Float32Array(buf, windowAt, windows === undefined ? 0 : windowSlices * nxy);
   let bad = false;
   // slices base .. filled - 1 are in the window, complete
-  let base = 0, filled = 0;
-  for (let k0 = 0; k0 < nz && !bad; k0 += step) {
-    const k1 = Math.min(nz, k0 + step);
+  let base = Math.max(0, kFrom - 1), filled = base;
+  for (let k0 = kFrom; k0 < kTo && !bad; k0 += step) {
+    const k1 = Math.min(kTo, k0 + step);
     if (windows !== undefined) {
       // the window for slices k0 .. k1 - 1 and their neighbours: the complete ones kept, the rest filled
       const from = Math.max(0, k0 - 1), to = Math.min(nz, k1 + 1);
@@ -222,15 +236,15 @@ export function runDvhKernel(
 }
 
 /**
- * The block of dose nodes the kernel can read for a sampling grid (at least): every node of the interpolation
+ * The block of dose nodes the kernel can read for the sampling slices kFrom .. kTo - 1 of a sampling grid (at least): every node of the interpolation
  * cells and of the sampling boxes (boxNodeRange) of the points, clamped to the dose grid (the affine
  * is linear: its extremes are at the corners of the box the points lie in). A partial point is moved
  * off its voxel centre by at most 1/2 |h| / h_a sampling indices along axis a (dvh.ts partialOffset:
  * (1 - f) w / 2 along a unit vector, w = Σ |u_b| h_b <= |h|); it moves inwards, so it stays on the
  * grid, but the box is the grid widened by that bound and one more index, which costs a few rows.
  */
-function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j: number; k: number; nx: number; ny: number; nz: number } {
-  const [nx, ny, nz] = grid.size;
+function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array, kFrom: number, kTo: number): { i: number; j: number; k: number; nx: number; ny: number; nz: number } {
+  const [nx, ny] = grid.size;
   const h = grid.spacingMm;
   const hNorm = Math.hypot(h[0], h[1], h[2]);
   const [mi, mj, mk] = h.map((ha) => Math.ceil((0.5 * hNorm) / ha) + 1) as [number, number, number];
@@ -238,7 +252,7 @@ function doseBlock(grid: Grid, doseGrid: Grid, m: Float64Array): { i: number; j:
   const hi = [-Infinity, -Infinity, -Infinity];
   for (const i of [-mi, nx - 1 + mi]) {
     for (const j of [-mj, ny - 1 + mj]) {
-      for (const k of [-mk, nz - 1 + mk]) {
+      for (const k of [kFrom - mk, kTo - 1 + mk]) {
         for (let a = 0; a < 3; a++) {
           const c = m[4 * a]! * i + m[4 * a + 1]! * j + m[4 * a + 2]! * k + m[4 * a + 3]!;
           lo[a] = Math.min(lo[a]!, c);

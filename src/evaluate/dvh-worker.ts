@@ -1,35 +1,32 @@
 /**
- * A worker thread of the DVH pool (dvh-pool.ts), started by src/core/worker-spawn.ts: computes the
- * tasks it is sent on the dose it is sent, answering each on its port and counting every answer in
- * slot 0 of the control block, where the caller waits. Its own slot says it is ready.
+ * A worker thread of the DVH pool (dvh-pool.ts), started by src/core/worker-spawn.ts: claims the units
+ * of each run it is sent (whole tasks or parts of large ones) that no other thread has claimed yet, in
+ * their order, and computes them on the run's dose, answering each on its port and counting every
+ * answer in slot 0 of the control block, where the caller waits. Its own slot says it is ready.
  */
 
 import type { ScalarVolume } from '../geometry/volume.js';
-import { computeDvhTask, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
+import { computeDvhUnit, DvhPartComputer, partBuffers, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
 
 export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
   const send = (message: FromWorker): void => {
-    port.postMessage(message);
+    port.postMessage(message, message.partResult !== undefined ? partBuffers(message.partResult) : []);
     Atomics.add(ctrl, 0, 1);
     Atomics.notify(ctrl, 0);
   };
-  let dose: { readonly run: number; readonly volume: ScalarVolume } | undefined;
+  const parts = new DvhPartComputer();
   port.on('message', (m: ToWorker) => {
     if (m.kind === 'close') {
       port.close();
       return;
     }
-    if (m.kind === 'dose') {
-      dose = { run: m.run, volume: { grid: m.grid, data: m.data } };
-      return;
+    // the run's units not yet claimed, in their order, each answered on its own
+    const dose: ScalarVolume = { grid: m.grid, data: m.data };
+    for (let q = 0; q < m.units.length; q++) {
+      if (Atomics.compareExchange(m.claims, q, 0, slot) !== 0) continue;
+      const unit = m.units[q]!;
+      send({ run: m.run, unit: q, ...computeDvhUnit(m.run, unit, m.tasks[unit.task]!, dose, parts) });
     }
-    let result;
-    try {
-      if (dose?.run === m.run) result = computeDvhTask(m.task, dose.volume);
-    } catch {
-      result = undefined; // the caller computes it again and meets the error itself
-    }
-    send({ run: m.run, index: m.index, ...(result !== undefined ? { result } : {}) });
   });
   Atomics.store(ctrl, slot, WORKER_READY);
   Atomics.add(ctrl, 0, 1);

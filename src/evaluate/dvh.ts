@@ -62,7 +62,7 @@ import type { PlanarContour } from '../geometry/structure.js';
 import type { BetweenPlanesChoice, BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 import { releaseKernels } from '../core/wasm-kernels.js';
-import { kernelOccupancy, runDvhKernel, type KernelOccupancySource } from './dvh-wasm.js';
+import { kernelOccupancy, runDvhKernel, type KernelOccupancySource, type KernelResult, type SliceRange } from './dvh-wasm.js';
 
 /**
  * Default shape model between contour planes: 'auto', the interpolated model for the structures
@@ -975,6 +975,8 @@ export interface StructureDvhsOptions extends DvhOptions, SampleDoseOptions {
   readonly doseMaxGy?: number;
   /** Also return the samples (the stored path, for structures whose samples are needed later). */
   readonly keepSamples?: boolean;
+  /** Sampling points of a part of a large slab-model structure (dvhParts; default PART_POINTS). */
+  readonly partPoints?: number;
 }
 
 /**
@@ -1009,7 +1011,8 @@ export function structureDvhs(raster: StructureRaster, dose: ScalarVolume, maps:
       warnings: samples.warnings,
     };
   }
-  return kernelDvhs(name, raster.info, raster.occupancy.data, raster.warnings, dose, maps, bins, options.spread ?? true);
+  const run = runKernel(raster.info, raster.occupancy.data, dose, maps, bins, options.spread ?? true);
+  return finishKernelDvhs(name, raster.info, run, raster.warnings, maps, bins);
 }
 
 /**
@@ -1022,8 +1025,12 @@ const WINDOW_POINTS = 1 << 18;
 
 /**
  * The DVHs of a planned sampling (planSampling): rasterizePlan then structureDvhs, the same numbers to
- * the bit. A structure of the slab model is filled a window of sampling slices at a time (slabFill)
- * just before the DVH pass reads it, instead of into a buffer of its whole sampling grid.
+ * the bit for a structure computed whole. A structure of the slab model is filled a window of sampling
+ * slices at a time (slabFill) just before the DVH pass reads it, instead of into a buffer of its whole
+ * sampling grid. A large one (dvhParts) is computed in parts of consecutive slices, whose sums are
+ * added in order (mergeDvhParts): the same points and the same arithmetic per point, the sums in another
+ * order (within rounding of the whole pass: test/evaluate/dvh-fused.test.ts), and the same parts and
+ * numbers whichever threads compute them (dvh-pool.ts shares the parts out).
  * `windowSlices` (tests): slices a window holds besides the two it shares with its neighbours.
  */
 export function planDvhs(
@@ -1033,17 +1040,139 @@ export function planDvhs(
   options: StructureDvhsOptions = {},
   windowSlices?: number,
 ): StructureDvhs {
+  const parts = dvhParts(plan, dose, maps, options);
+  if (parts !== undefined) {
+    const slabs = preparedSlabs(plan);
+    return mergeDvhParts(plan, dose, maps, options, parts.map((range) => planDvhPart(plan, dose, maps, options, range, windowSlices, slabs)));
+  }
   const { grid } = plan.info;
   if (plan.info.betweenPlanes === 'slab' && options.keepSamples !== true) {
     const bins = binLayout(plan.name, dose, maps, options);
     const warnings: string[] = [];
     const slabs = bins.fits ? slabFill(plan.contours, grid, rasterizeOptions(plan, warnings)) : undefined;
     if (slabs !== undefined && slabs.wAxis === 2) {
-      const slices = windowSlices ?? Math.max(2, Math.floor(WINDOW_POINTS / Math.max(1, grid.size[0] * grid.size[1])));
-      return kernelDvhs(plan.name, plan.info, { slices, fill: slabs.fill }, warnings, dose, maps, bins, options.spread ?? true);
+      const run = runKernel(plan.info, { slices: windowSlicesFor(grid, windowSlices), fill: slabs.fill }, dose, maps, bins, options.spread ?? true);
+      return finishKernelDvhs(plan.name, plan.info, run, warnings, maps, bins);
     }
   }
   return structureDvhs(rasterizePlan(plan, scratchOccupancy), dose, maps, options);
+}
+
+/**
+ * A slab-model structure of more sampling points than this (its sampling grid's) is computed in
+ * parts of about as many points (consecutive sampling slices): parts that threads can share (a BODY
+ * of two million points in four or more), each filled and passed over on its own.
+ */
+export const PART_POINTS = 1 << 19;
+
+/**
+ * The slices of the parts planDvhs computes a structure in (dvh-pool.ts shares them out), or undefined
+ * where it computes the structure whole: below 2 partPoints sampling points (options.partPoints,
+ * default PART_POINTS), or not the slab model's one pass (the interpolated model, samples kept, bins
+ * beyond MAX_DVH_BINS). A function of the structure's sampling grid and the options alone (never of
+ * the threads), so that the sums are added in one order.
+ */
+export function dvhParts(plan: SamplingPlan, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions = {}): readonly SliceRange[] | undefined {
+  const partPoints = options.partPoints ?? PART_POINTS;
+  checkPositive(partPoints, 'partPoints', plan.name);
+  if (plan.info.betweenPlanes !== 'slab' || options.keepSamples === true) return undefined;
+  const [nx, ny, nz] = plan.info.grid.size;
+  const n = Math.min(nz, Math.floor((nx * ny * nz) / partPoints));
+  if (n < 2 || !binLayout(plan.name, dose, maps, options).fits) return undefined;
+  return Array.from({ length: n }, (_, q) => ({ k0: Math.floor((q * nz) / n), k1: Math.floor(((q + 1) * nz) / n) }));
+}
+
+/** The sums of one part of a structure's DVH pass (planDvhPart), to be added in order (mergeDvhParts). */
+export interface DvhPart extends KernelResult {
+  readonly range: SliceRange;
+  /** The rasteriser's warnings (every part's are the same: they come from the planes' preparation). */
+  readonly warnings: readonly string[];
+}
+
+/** A structure's slab fill on its sampling grid, and the rasteriser's warnings: what each part fills from. */
+export interface PreparedSlabs {
+  readonly fill: ReturnType<typeof slabFill>;
+  readonly warnings: readonly string[];
+}
+
+/** The slab fill of a structure computed in parts (planDvhPart's `slabs`: prepared once for all the parts a thread computes). */
+export function preparedSlabs(plan: SamplingPlan): PreparedSlabs {
+  const warnings: string[] = [];
+  return { fill: slabFill(plan.contours, plan.info.grid, rasterizeOptions(plan, warnings)), warnings };
+}
+
+/**
+ * One part (dvhParts) of a structure's DVH pass: the slices `range` filled and passed over (the same
+ * points and arithmetic as the whole pass), the sums copied out of the kernels' memory. `slabs`: the
+ * structure's fill, when this thread has prepared it already.
+ */
+export function planDvhPart(
+  plan: SamplingPlan,
+  dose: ScalarVolume,
+  maps: readonly DoseMap[],
+  options: StructureDvhsOptions,
+  range: SliceRange,
+  windowSlices?: number,
+  slabs: PreparedSlabs = preparedSlabs(plan),
+): DvhPart {
+  const bins = binLayout(plan.name, dose, maps, options);
+  const { grid } = plan.info;
+  const spread = options.spread ?? true;
+  let run: KernelResult;
+  if (slabs.fill.wAxis === 2) {
+    run = runKernel(plan.info, { slices: windowSlicesFor(grid, windowSlices), fill: slabs.fill.fill }, dose, maps, bins, spread, range);
+  } else {
+    // not laid out by slices along the normal (planSampling's grids are): the whole occupancy, read by slices
+    run = runKernel(plan.info, rasterizePlan(plan, scratchOccupancy).occupancy.data, dose, maps, bins, spread, range);
+  }
+  const copy = (a: readonly Float64Array[]): Float64Array[] => a.map((h) => h.slice());
+  return { ...run, diff: copy(run.diff), sumC: copy(run.sumC), sumCt: copy(run.sumCt), range, warnings: slabs.warnings };
+}
+
+/**
+ * A structure's DVHs from its parts' sums (planDvhPart, the parts of dvhParts in their order): sums
+ * added part by part, extremes taken, the first part's dose error met; then the whole pass's DVHs.
+ */
+export function mergeDvhParts(plan: SamplingPlan, dose: ScalarVolume, maps: readonly DoseMap[], options: StructureDvhsOptions, parts: readonly DvhPart[]): StructureDvhs {
+  const first = parts[0];
+  if (first === undefined) throw new RangeError(`mergeDvhParts: structure "${plan.name}" has no parts`);
+  const bad = parts.find((p) => p.bad);
+  const acc = Float64Array.from(first.acc);
+  const diff = first.diff.map((h) => h.slice());
+  const sumC = first.sumC.map((h) => h.slice());
+  const sumCt = first.sumCt.map((h) => h.slice());
+  let points = first.points, inside = first.inside, volumeCc = first.volumeCc, outsideCc = first.outsideCc;
+  for (let q = 1; q < parts.length; q++) {
+    const p = parts[q]!;
+    points += p.points;
+    inside += p.inside;
+    volumeCc += p.volumeCc;
+    outsideCc += p.outsideCc;
+    for (let t = 0; t < maps.length; t++) {
+      addInto(diff[t]!, p.diff[t]!);
+      addInto(sumC[t]!, p.sumC[t]!);
+      addInto(sumCt[t]!, p.sumCt[t]!);
+      // accumulators: top, max, min, coreMax, coreMin, nCore, sum, volume
+      const a = 8 * t;
+      acc[a] = Math.max(acc[a]!, p.acc[a]!);
+      acc[a + 1] = Math.max(acc[a + 1]!, p.acc[a + 1]!);
+      acc[a + 2] = Math.min(acc[a + 2]!, p.acc[a + 2]!);
+      acc[a + 3] = Math.max(acc[a + 3]!, p.acc[a + 3]!);
+      acc[a + 4] = Math.min(acc[a + 4]!, p.acc[a + 4]!);
+      for (let e = 5; e < 8; e++) acc[a + e]! += p.acc[a + e]!;
+    }
+  }
+  const run: KernelResult = { diff, sumC, sumCt, acc, points, inside, volumeCc, outsideCc, bad: bad !== undefined, badDose: bad?.badDose ?? 0 };
+  return finishKernelDvhs(plan.name, plan.info, run, first.warnings, maps, binLayout(plan.name, dose, maps, options));
+}
+
+function addInto(to: Float64Array, from: Float64Array): void {
+  for (let b = 0; b < to.length; b++) to[b]! += from[b]!;
+}
+
+/** Slices of a window of the slab fill (WINDOW_POINTS), or the tests' `windowSlices`. */
+function windowSlicesFor(grid: Grid, windowSlices: number | undefined): number {
+  return windowSlices ?? Math.max(2, Math.floor(WINDOW_POINTS / Math.max(1, grid.size[0] * grid.size[1])));
 }
 
 /** The histograms' layout for a dose and maps (checked bin width; bins per map up to the dose grid's maximum). */
@@ -1075,23 +1204,34 @@ function binLayout(name: string, dose: ScalarVolume, maps: readonly DoseMap[], o
   return { w, nBins, fits: nBins.every((n) => n <= MAX_DVH_BINS) };
 }
 
-/** structureDvhs's one pass (the WebAssembly kernel) over an occupancy, whole or filled window by window, and its DVHs. */
-function kernelDvhs(
-  name: string,
+/** structureDvhs's one pass (the WebAssembly kernel) over an occupancy, whole or filled window by window (or its slices `range`). */
+function runKernel(
   info: SamplingInfo,
   occupancy: KernelOccupancySource,
-  rasterWarnings: readonly string[],
   dose: ScalarVolume,
   maps: readonly DoseMap[],
   bins: BinLayout,
   spread: boolean,
-): StructureDvhs {
-  const { w, nBins } = bins;
-  const run = runDvhKernel(
+  range?: SliceRange,
+): KernelResult {
+  return runDvhKernel(
     occupancy, info.grid, voxelVolumeCc(info.grid), dose.data, dose.grid,
     targetToSourceIndexAffine(dose.grid, info.grid), spread,
-    { kinds: Int32Array.from(maps, (m) => m.kind), params: Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins: Int32Array.from(nBins), binWidthGy: w },
+    { kinds: Int32Array.from(maps, (m) => m.kind), params: Float64Array.from(maps.flatMap((m) => [m.a, m.b, m.c, m.d])), nBins: Int32Array.from(bins.nBins), binWidthGy: bins.w },
+    range,
   );
+}
+
+/** The DVHs of a kernel pass's sums (runKernel, or parts merged): computeDvh's layout and checks. */
+function finishKernelDvhs(
+  name: string,
+  info: SamplingInfo,
+  run: KernelResult,
+  rasterWarnings: readonly string[],
+  maps: readonly DoseMap[],
+  bins: BinLayout,
+): StructureDvhs {
+  const { w } = bins;
   const { diff, sumC, sumCt, acc, points, inside: pointsInside, volumeCc, outsideCc } = run;
   if (run.bad) {
     throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(run.badDose)} Gy inside the structure`, ctx(name));

@@ -15,6 +15,7 @@ import type { PlanarContour } from '../../src/geometry/structure.js';
 import {
   computeDvh,
   doseMapFunction,
+  dvhParts,
   mapDoseSamples,
   PHYSICAL_DOSE,
   planDvhs,
@@ -201,7 +202,8 @@ describe('planDvhs: the slab model filled a window of sampling slices at a time 
           const dose = doseOn(grid, [c.cx + 3, 2, 1], c.gy);
           const plan = planSampling(s, grid, { betweenPlanes: 'slab' });
           const whole = structureDvhs(rasterizeForSampling(s, grid, { betweenPlanes: 'slab' }), dose, mapsFor('S'), { spread: c.spread });
-          const windowed = planDvhs(plan, dose, mapsFor('S'), { spread: c.spread }, c.window);
+          // whole (some of these fine grids are over 2 PART_POINTS: the parts are tested below)
+          const windowed = planDvhs(plan, dose, mapsFor('S'), { spread: c.spread, partPoints: 2 ** 40 }, c.window);
           expect(windowed.points).toBe(whole.points);
           expect(windowed.pointsInside).toBe(whole.pointsInside);
           expect(windowed.volumeCc).toBe(whole.volumeCc);
@@ -226,5 +228,91 @@ describe('planDvhs: the slab model filled a window of sampling slices at a time 
     expect(() => planDvhs(planSampling(s, grid), dose, [PHYSICAL_DOSE], {}, 2)).toThrow(
       /dose must be finite and non-negative \(Gy\), found -?[0-9.e-]+ Gy inside the structure/,
     );
+  });
+});
+
+describe('planDvhs in parts (dvhParts): the whole pass\'s DVHs, the sums added part by part', () => {
+  it('random structures in 2 to 9 parts, windows of 1 to 6 slices or the default, spread on and off: the same points, extremes and warnings, sums within rounding', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          ...shapeFields,
+          doseSpacing: fc.constantFrom(2, 2.5, 3),
+          spread: fc.boolean(),
+          window: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+          parts: fc.integer({ min: 2, max: 9 }),
+          gy: fc.double({ min: 1, max: 90, noNaN: true }),
+        }),
+        (c) => {
+          const s = ellipsoid([c.cx, 0, 0], [1.3 * c.ry, c.ry, c.rz], c.spacing, c.ripple);
+          const grid = createGrid({ size: [24, 24, 20], spacingMm: [c.doseSpacing, c.doseSpacing, c.doseSpacing], originMm: [-30, -30, -28] });
+          const dose = doseOn(grid, [c.cx + 3, 2, 1], c.gy);
+          const plan = planSampling(s, grid, { betweenPlanes: 'slab' });
+          const [nx, ny, nz] = plan.info.grid.size;
+          const partPoints = Math.floor((nx * ny * nz) / Math.min(c.parts, nz));
+          const ranges = dvhParts(plan, dose, mapsFor('S'), { partPoints })!;
+          // consecutive slices from the first to the last, each part at most partPoints + one slice
+          expect(ranges.length).toBeGreaterThanOrEqual(Math.min(c.parts, nz));
+          expect(ranges[0]!.k0).toBe(0);
+          expect(ranges.at(-1)!.k1).toBe(nz);
+          ranges.forEach((r, q) => {
+            expect(r.k1).toBeGreaterThan(r.k0);
+            if (q > 0) expect(r.k0).toBe(ranges[q - 1]!.k1);
+          });
+          const whole = structureDvhs(rasterizeForSampling(s, grid, { betweenPlanes: 'slab' }), dose, mapsFor('S'), { spread: c.spread });
+          const parted = planDvhs(plan, dose, mapsFor('S'), { spread: c.spread, partPoints }, c.window);
+          expect(parted.points).toBe(whole.points);
+          expect(parted.pointsInside).toBe(whole.pointsInside);
+          expect(parted.warnings).toEqual(whole.warnings);
+          // Two orders of summing n terms differ by at most 2 (n - 1) u Σ|x| (u = 2^-53; Higham,
+          // Accuracy and Stability of Numerical Algorithms, 2002, §4.2): here n <= the points.
+          const near = (a: number, b: number, scale: number): void => expect(Math.abs(a - b)).toBeLessThanOrEqual(whole.points * 2 ** -51 * Math.max(1, Math.abs(scale)));
+          near(parted.volumeCc, whole.volumeCc, whole.volumeCc);
+          near(parted.outsideCc, whole.outsideCc, whole.volumeCc);
+          parted.dvhs.forEach((d, t) => {
+            const w = whole.dvhs[t]!;
+            expect([d.quantity, d.minGy, d.maxGy, d.differentialCc.length]).toEqual([w.quantity, w.minGy, w.maxGy, w.differentialCc.length]);
+            near(d.meanGy, w.meanGy, w.meanGy);
+            near(d.dosedVolumeCc, w.dosedVolumeCc, w.volumeCc);
+            for (let b = 0; b < w.differentialCc.length; b++) near(d.differentialCc[b]!, w.differentialCc[b]!, w.volumeCc);
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a small structure, the interpolated model and kept samples are computed whole', () => {
+    const s = ellipsoid([0, 0, 0], [20, 15, 12], 2, 0);
+    const grid = createGrid({ size: [24, 24, 20], spacingMm: [2, 2, 2], originMm: [-30, -30, -28] });
+    const dose = doseOn(grid, [3, 2, 1], 20);
+    const slab = planSampling(s, grid, { betweenPlanes: 'slab' });
+    const n = slab.info.grid.size[0] * slab.info.grid.size[1] * slab.info.grid.size[2];
+    expect(dvhParts(slab, dose, [PHYSICAL_DOSE], { partPoints: n / 2 })?.length).toBe(2);
+    expect(dvhParts(slab, dose, [PHYSICAL_DOSE], { partPoints: n / 1.9 })).toBeUndefined();
+    expect(dvhParts(slab, dose, [PHYSICAL_DOSE], { partPoints: n / 2, keepSamples: true })).toBeUndefined();
+    expect(dvhParts(planSampling(s, grid, { betweenPlanes: 'interpolated' }), dose, [PHYSICAL_DOSE], { partPoints: 1000 })).toBeUndefined();
+    expect(() => dvhParts(slab, dose, [PHYSICAL_DOSE], { partPoints: 0 })).toThrow(/partPoints must be positive/);
+  });
+
+  it('a negative dose met in a later part is refused as structureDvhs refuses it', () => {
+    const s = ellipsoid([10, 10, 20], [8, 8, 16], 2, 0);
+    const grid = createGrid({ size: [12, 12, 24], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
+    const dose = doseOn(grid, [10, 10, 10], 20);
+    dose.data.fill(-0.5, 12 * 12 * 16);
+    const plan = planSampling(s, grid, { betweenPlanes: 'slab' });
+    expect(dvhParts(plan, dose, [PHYSICAL_DOSE], { partPoints: 5000 })!.length).toBeGreaterThan(2);
+    const message = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    // the first bad point in the whole pass's order is the first part's first bad point
+    const whole = message(() => structureDvhs(rasterizeForSampling(s, grid, { betweenPlanes: 'slab' }), dose, [PHYSICAL_DOSE]));
+    expect(whole).toMatch(/dose must be finite and non-negative \(Gy\), found -?[0-9.e-]+ Gy inside the structure/);
+    expect(message(() => planDvhs(plan, dose, [PHYSICAL_DOSE], { partPoints: 5000 }))).toBe(whole);
   });
 });

@@ -6,11 +6,14 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_THREADS, startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
+import { computeDvhTask, DEFAULT_THREADS, startDvhPool, type DvhPool, type DvhTask } from '../../src/evaluate/dvh-pool.js';
+import { dvhParts, PHYSICAL_DOSE, planSampling } from '../../src/evaluate/dvh.js';
+import { eqd2Map } from '../../src/evaluate/radiobiology.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
@@ -23,6 +26,8 @@ const pool = (threads: number, entry?: URL): DvhPool => {
   const p = startDvhPool({ threads, ...(entry !== undefined ? { entry } : {}) });
   expect(p).toBeDefined();
   pools.push(p!);
+  // a worker still loading claims nothing: wait for them here, so that they take part
+  expect(p!.awaitWorkers(60_000)).toBe(entry === undefined ? threads - 1 : 0);
   return p!;
 };
 afterAll(() => {
@@ -60,6 +65,34 @@ describe('DVH pool', () => {
     }
   }, 120_000);
 
+  it('large structures in parts (dvh.ts dvhParts) shared among the threads: each structure\'s DVHs as one thread computes them, to the bit', () => {
+    const tasks: DvhTask[] = latticeCase()
+      .filter((s) => s.contours.some((c) => c.geometricType === 'CLOSED_PLANAR'))
+      .map((s) => ({
+        structure: s,
+        sampling: { betweenPlanes: 'slab' },
+        maps: [PHYSICAL_DOSE, eqd2Map(5, 3, s.name)],
+        options: { partPoints: 12_000 },
+      }));
+    const parted = tasks.filter((t) => dvhParts(planSampling(t.structure, dose.grid, t.sampling), dose, t.maps, t.options) !== undefined);
+    expect(parted.length).toBeGreaterThanOrEqual(5); // all six but (perhaps) one, the Liver in 7 parts
+    const one = tasks.map((t) => computeDvhTask(t, dose));
+    for (const threads of [2, 3]) {
+      const p = pool(threads);
+      const shared = p.run(tasks, dose);
+      expect(p.computedInWorkers).toBeGreaterThan(0);
+      shared.forEach((r, i) => {
+        expect(r).toBeDefined();
+        expect([r!.points, r!.pointsInside, r!.volumeCc, r!.outsideCc, r!.warnings]).toEqual([one[i]!.points, one[i]!.pointsInside, one[i]!.volumeCc, one[i]!.outsideCc, one[i]!.warnings]);
+        r!.dvhs.forEach((d, t) => {
+          const w = one[i]!.dvhs[t]!;
+          expect([d.minGy, d.maxGy, d.meanGy, d.dosedVolumeCc]).toEqual([w.minGy, w.maxGy, w.meanGy, w.dosedVolumeCc]);
+          expect(Array.from(d.differentialCc)).toEqual(Array.from(w.differentialCc));
+        });
+      });
+    }
+  }, 120_000);
+
   it('workers that cannot load: the calling thread computes their share, same evaluation', () => {
     const broken = join(tmp, 'broken-worker.mjs');
     writeFileSync(broken, "throw new Error('cannot load');\n");
@@ -72,9 +105,15 @@ describe('DVH pool', () => {
     expect(q.computedInWorkers).toBe(0);
   }, 120_000);
 
-  it('by default one thread: no pool (measured on 2 processors: a worker gains nothing there); a thread count that is not a positive integer is refused', () => {
-    expect(DEFAULT_THREADS).toBe(1);
-    expect(startDvhPool()).toBeUndefined();
+  it('by default two threads where there are two processors (one worker), else none; a thread count that is not a positive integer is refused', () => {
+    expect(DEFAULT_THREADS).toBe(Math.min(2, availableParallelism()));
+    const byDefault = startDvhPool();
+    if (availableParallelism() >= 2) {
+      expect(byDefault?.workers).toBe(1);
+      byDefault!.close();
+    } else {
+      expect(byDefault).toBeUndefined();
+    }
     expect(startDvhPool({ threads: 1 })).toBeUndefined();
     for (const threads of [0, 1.5, -2]) expect(() => startDvhPool({ threads })).toThrow(/threads must be a positive integer/);
   });
