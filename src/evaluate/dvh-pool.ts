@@ -181,8 +181,9 @@ export interface DvhPoolOptions {
  * Threads when none are asked for: two where the machine has two processors or more (one worker),
  * else one (no pool). Measured on the only machine at hand (2 vCPUs; bench/README.md, tenth session):
  * with large structures in parts and the interpolated shapes on the calling thread, a worker makes
- * `lattice evaluate` 0.92 (prostate and small stand-ins) and 0.85 (the phantom plan, 19 structures)
- * of one thread's wall time, for 12-19 % more processor time and 20-45 MiB more memory. More threads
+ * `lattice evaluate` 0.93 and 0.90 (prostate and small stand-ins, against the code before the parts)
+ * and 0.85 (the phantom plan folder, 35 structures) of one thread's wall time, for 9-18 % more
+ * processor time and 20-45 MiB more memory. More threads
  * are not measured (no machine with more processors was at hand): there `--threads N` is the user's
  * choice.
  */
