@@ -1043,7 +1043,9 @@ export function planDvhs(
   const parts = dvhParts(plan, dose, maps, options);
   if (parts !== undefined) {
     const slabs = preparedSlabs(plan);
-    return mergeDvhParts(plan, dose, maps, options, parts.map((range) => planDvhPart(plan, dose, maps, options, range, windowSlices, slabs)));
+    // the dose's maximum found once for all the parts (binLayout's scan), not once a part
+    const opts = options.doseMaxGy !== undefined ? options : { ...options, doseMaxGy: doseMaximum(dose.data) };
+    return mergeDvhParts(plan, dose, maps, opts, parts.map((range) => planDvhPart(plan, dose, maps, opts, range, windowSlices, slabs)));
   }
   const { grid } = plan.info;
   if (plan.info.betweenPlanes === 'slab' && options.keepSamples !== true) {
@@ -1175,6 +1177,13 @@ function windowSlicesFor(grid: Grid, windowSlices: number | undefined): number {
   return windowSlices ?? Math.max(2, Math.floor(WINDOW_POINTS / Math.max(1, grid.size[0] * grid.size[1])));
 }
 
+/** The largest dose value, 0 at least (binLayout's top when none is given). */
+function doseMaximum(src: Float32Array): number {
+  let doseMax = 0;
+  for (let i = 0; i < src.length; i++) if (src[i]! > doseMax) doseMax = src[i]!;
+  return doseMax;
+}
+
 /** The histograms' layout for a dose and maps (checked bin width; bins per map up to the dose grid's maximum). */
 interface BinLayout {
   readonly w: number;
@@ -1192,11 +1201,7 @@ function binLayout(name: string, dose: ScalarVolume, maps: readonly DoseMap[], o
   if (src.length !== voxelCount(dose.grid)) {
     throw new InputError(`dose: expected ${voxelCount(dose.grid)} values for its grid, found ${src.length}`, ctx(name));
   }
-  let doseMax = options.doseMaxGy;
-  if (doseMax === undefined) {
-    doseMax = 0;
-    for (let i = 0; i < src.length; i++) if (src[i]! > doseMax) doseMax = src[i]!;
-  }
+  const doseMax = options.doseMaxGy ?? doseMaximum(src);
   const nBins = maps.map((m) => {
     const top = m.kind === 0 ? doseMax : Math.fround(mapDoseValue(m.kind, m.a, m.b, m.c, m.d, Math.fround(doseMax)));
     return Math.floor(top / w) + 1;
