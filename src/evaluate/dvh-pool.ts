@@ -45,29 +45,31 @@ export interface DvhTask {
 /**
  * A task's DVHs on this thread (throws as rasterizeForSampling and structureDvhs do): dvh.ts planDvhs,
  * in this thread's WebAssembly kernels' memory (the occupancy filled there, window by window for the
- * slab model). releaseDvhScratch() lets that memory go after a batch.
+ * slab model). releaseDvhScratch() lets that memory go after a batch. `plan`: the task's sampling
+ * (planSampling), when the caller has it already.
  */
-export function computeDvhTask(task: DvhTask, dose: ScalarVolume): StructureDvhs {
-  return planDvhs(planSampling(task.structure, dose.grid, task.sampling), dose, task.maps, task.options);
+export function computeDvhTask(task: DvhTask, dose: ScalarVolume, plan?: SamplingPlan): StructureDvhs {
+  return planDvhs(plan ?? planSampling(task.structure, dose.grid, task.sampling), dose, task.maps, task.options);
 }
 
 /**
  * Parts of one large task (dvh.ts dvhParts) computed on this thread, the task's sampling and slab fill
- * prepared once for them all. `key` names the task (a run and its index).
+ * prepared once for them all. `key` names the task (a run and its index); `plan`: its sampling, when
+ * the caller has it already.
  */
 export class DvhPartComputer {
   private key: string | undefined;
   private prepared: { readonly plan: SamplingPlan; readonly slabs: PreparedSlabs } | undefined;
 
-  compute(key: string, task: DvhTask, dose: ScalarVolume, range: SliceRange): DvhPart {
+  compute(key: string, task: DvhTask, dose: ScalarVolume, range: SliceRange, plan?: SamplingPlan): DvhPart {
     if (this.key !== key || this.prepared === undefined) {
       this.key = undefined;
-      const plan = planSampling(task.structure, dose.grid, task.sampling);
-      this.prepared = { plan, slabs: preparedSlabs(plan) };
+      const p = plan ?? planSampling(task.structure, dose.grid, task.sampling);
+      this.prepared = { plan: p, slabs: preparedSlabs(p) };
       this.key = key;
     }
-    const { plan, slabs } = this.prepared;
-    return planDvhPart(plan, dose, task.maps, task.options, range, undefined, slabs);
+    const { plan: p, slabs } = this.prepared;
+    return planDvhPart(p, dose, task.maps, task.options, range, undefined, slabs);
   }
 }
 
@@ -99,7 +101,7 @@ export interface DvhUnit {
 }
 
 /** The claim of the calling thread on a unit (a worker's is its slot, >= 1; 0: not claimed yet). */
-const CALLER_CLAIM = -1;
+export const CALLER_CLAIM = -1;
 
 /**
  * A run as a worker gets it: the shared dose, the tasks its units refer to (null: none of them), the
@@ -131,18 +133,27 @@ export function partBuffers(p: DvhPart): ArrayBuffer[] {
 }
 
 /**
- * A unit's DVHs on this thread: a whole task's (computeDvhTask) or a part's sums (`parts`, keyed by the
- * run); undefined where computing failed (whoever merges or evaluates meets the error again).
+ * A unit's DVHs on this thread: a whole task's (computeDvhTask) or a part's sums (`parts`,
+ * keyed by the run); undefined where computing failed (whoever merges or evaluates meets the error
+ * again). `plan`: the task's sampling, when the caller has it already.
  */
 export function computeDvhUnit(
-  run: number, unit: DvhUnit, task: DvhTask, dose: ScalarVolume, parts: DvhPartComputer,
+  run: number, unit: DvhUnit, task: DvhTask, dose: ScalarVolume, parts: DvhPartComputer, plan?: SamplingPlan,
 ): { readonly result?: StructureDvhs; readonly partResult?: DvhPart } {
   try {
-    if (unit.part < 0) return { result: computeDvhTask(task, dose) };
-    return { partResult: parts.compute(`${run}:${unit.task}`, task, dose, unit.range!) };
+    if (unit.part < 0) return { result: computeDvhTask(task, dose, plan) };
+    return { partResult: parts.compute(`${run}:${unit.task}`, task, dose, unit.range!, plan) };
   } catch {
     return {};
   }
+}
+
+/**
+ * Claim the units 0 .. n - 1 not yet claimed, in order, as thread `who` (a worker's slot, or
+ * CALLER_CLAIM), computing each as it is claimed: how every thread takes its share of a run.
+ */
+export function claimEach(claims: Int32Array, who: number, n: number, compute: (unit: number) => void): void {
+  for (let q = 0; q < n; q++) if (Atomics.compareExchange(claims, q, 0, who) === 0) compute(q);
 }
 
 interface PoolWorker {
@@ -280,7 +291,7 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
         else partResults[u.task]![u.part] = r.partResult;
       };
       const parts = new DvhPartComputer();
-      const computeHere = (q: number): void => take(q, computeDvhUnit(run, units[q]!, tasks[units[q]!.task]!, dose, parts));
+      const computeHere = (q: number): void => take(q, computeDvhUnit(run, units[q]!, tasks[units[q]!.task]!, dose, parts, plans[units[q]!.task]));
       if (units.length > 0 && workers.length > 0) {
         // The dose once per run, shared: no copy per worker.
         let shared = dose.data;
@@ -293,10 +304,10 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
         for (const w of workers) w.port.postMessage({ kind: 'run', run, grid: dose.grid, data: shared, tasks: sent, units, claims } satisfies ToWorker);
       }
       for (const u of here) {
-        const r = computeDvhUnit(run, u, tasks[u.task]!, dose, parts);
+        const r = computeDvhUnit(run, u, tasks[u.task]!, dose, parts, plans[u.task]);
         results[u.task] = r.result;
       }
-      for (let q = 0; q < units.length; q++) if (Atomics.compareExchange(claims, q, 0, CALLER_CLAIM) === 0) computeHere(q);
+      claimEach(claims, CALLER_CLAIM, units.length, computeHere);
       // What the workers claimed: their results; a worker that fails, or stalls, has its claims done here.
       const heard = new Map<number, number>(workers.map((w) => [w.slot, performance.now()]));
       for (;;) {

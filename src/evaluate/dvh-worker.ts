@@ -6,7 +6,7 @@
  */
 
 import type { ScalarVolume } from '../geometry/volume.js';
-import { computeDvhUnit, DvhPartComputer, partBuffers, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
+import { claimEach, computeDvhUnit, DvhPartComputer, partBuffers, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
 
 export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
   const send = (message: FromWorker): void => {
@@ -22,11 +22,10 @@ export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
     }
     // the run's units not yet claimed, in their order, each answered on its own
     const dose: ScalarVolume = { grid: m.grid, data: m.data };
-    for (let q = 0; q < m.units.length; q++) {
-      if (Atomics.compareExchange(m.claims, q, 0, slot) !== 0) continue;
+    claimEach(m.claims, slot, m.units.length, (q) => {
       const unit = m.units[q]!;
       send({ run: m.run, unit: q, ...computeDvhUnit(m.run, unit, m.tasks[unit.task]!, dose, parts) });
-    }
+    });
   });
   Atomics.store(ctrl, slot, WORKER_READY);
   Atomics.add(ctrl, 0, 1);

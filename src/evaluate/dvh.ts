@@ -1050,11 +1050,10 @@ export function planDvhs(
   const { grid } = plan.info;
   if (plan.info.betweenPlanes === 'slab' && options.keepSamples !== true) {
     const bins = binLayout(plan.name, dose, maps, options);
-    const warnings: string[] = [];
-    const slabs = bins.fits ? slabFill(plan.contours, grid, rasterizeOptions(plan, warnings)) : undefined;
-    if (slabs !== undefined && slabs.wAxis === 2) {
-      const run = runKernel(plan.info, { slices: windowSlicesFor(grid, windowSlices), fill: slabs.fill }, dose, maps, bins, options.spread ?? true);
-      return finishKernelDvhs(plan.name, plan.info, run, warnings, maps, bins);
+    const slabs = bins.fits ? preparedSlabs(plan) : undefined;
+    if (slabs !== undefined && slabs.fill.wAxis === 2) {
+      const run = runKernel(plan.info, { slices: windowSlicesFor(grid, windowSlices), fill: slabs.fill.fill }, dose, maps, bins, options.spread ?? true);
+      return finishKernelDvhs(plan.name, plan.info, run, slabs.warnings, maps, bins);
     }
   }
   return structureDvhs(rasterizePlan(plan, scratchOccupancy), dose, maps, options);

@@ -23,9 +23,9 @@ import {
   sampleStructure,
   scratchOccupancy,
   structureDvhs,
-  type StructureDvhs,
 } from '../../src/evaluate/dvh.js';
 import { eqd2Map } from '../../src/evaluate/radiobiology.js';
+import { expectSameDvhs } from './same-dvhs.js';
 
 /** A box of half-sizes (a, b) mm about (cx, cy), on planes z0 .. z1 every `spacing` mm. */
 function box(name: string, cx: number, cy: number, a: number, b: number, z0: number, z1: number, spacing: number) {
@@ -39,17 +39,6 @@ function box(name: string, cx: number, cy: number, a: number, b: number, z0: num
   return { name, contours };
 }
 
-function expectSameDvhs(a: StructureDvhs, b: StructureDvhs): void {
-  expect(a.points).toBe(b.points);
-  expect(a.pointsInside).toBe(b.pointsInside);
-  expect(a.volumeCc).toBe(b.volumeCc);
-  expect(a.outsideCc).toBe(b.outsideCc);
-  a.dvhs.forEach((d, t) => {
-    const e = b.dvhs[t]!;
-    expect([d.minGy, d.maxGy, d.meanGy, d.dosedVolumeCc]).toEqual([e.minGy, e.maxGy, e.meanGy, e.dosedVolumeCc]);
-    expect(Array.from(d.differentialCc)).toEqual(Array.from(e.differentialCc));
-  });
-}
 
 describe('WebAssembly DVH kernel', () => {
   it('the committed module holds the compiled bytes of assembly/ (the DVH and decimal kernels)', () => {
