@@ -221,45 +221,6 @@ let colA: f64 = 0, colJ: f64 = 0, colK: f64 = 0, colMin: f64 = 0, colMax: f64 = 
   colMax = x0 > x1 ? x0 : x1;
 }
 
-/**
- * dvh.ts pointDose after its two columns: the dose fx of the way from column 0 (a0, j0, k0, n0, x0)
- * to column 1, and its spread interval, into outV, outLo, outHi. rowBox: the sampling box's node
- * range from the row's cache (rowBoxRange) instead of boxNodeRange. Returns 1, or -1 for a bad dose.
- */
-@inline function doseBetween(
-  a0: f64, j0: f64, k0: f64, n0: f64, x0: f64, a1: f64, j1: f64, k1: f64, n1: f64, x1: f64,
-  fx: f64, ci: f64, cj: f64, ck: f64, x: f64, y: f64, z: f64, rowBox: bool,
-): i32 {
-  const v = a0 + fx * (a1 - a0);
-  outV = v;
-  if (!(v >= 0) || v == Infinity) return -1;
-  if (!spread) {
-    outLo = v;
-    outHi = v;
-    return 1;
-  }
-  const gI = ci < 0 || ci > maxI ? 0 : a1 - a0;
-  const gJ = cj < 0 || cj > maxJ ? 0 : j0 + fx * (j1 - j0);
-  const gK = ck < 0 || ck > maxK ? 0 : k0 + fx * (k1 - k0);
-  const dA = gI * m00 + gJ * m10 + gK * m20;
-  const dB = gI * m01 + gJ * m11 + gK * m21;
-  const dC = gI * m02 + gJ * m12 + gK * m22;
-  const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
-  const lo = v - half;
-  const hi = v + half;
-  let cMin = n0 < n1 ? n0 : n1;
-  let cMax = x0 > x1 ? x0 : x1;
-  if (!(boxed && lo >= cMin && hi <= cMax)) {
-    if (rowBox) rowBoxRange(x);
-    else boxNodeRange(x, y, z);
-    cMin = outLo;
-    cMax = outHi;
-  }
-  outLo = lo < cMin ? cMin : lo > 0 ? lo : 0;
-  outHi = hi > cMax ? cMax : hi;
-  return 1;
-}
-
 /** dvh.ts pointDose (the general path: partial points, grids not aligned). */
 function pointDose(i: f64, j: f64, k: f64): i32 {
   const ci = m00 * i + m01 * j + m02 * k + t0;
@@ -277,28 +238,49 @@ function pointDose(i: f64, j: f64, k: f64): i32 {
   columnAt(b, fy, fz);
   const a0 = colA, cj0 = colJ, ck0 = colK, n0 = colMin, x0 = colMax;
   columnAt(b + di, fy, fz);
-  return doseBetween(a0, cj0, ck0, n0, x0, colA, colJ, colK, colMin, colMax, fx, ci, cj, ck, x, y, z, false);
+  const a1 = colA, cj1 = colJ, ck1 = colK, n1 = colMin, x1 = colMax;
+  const v = a0 + fx * (a1 - a0);
+  outV = v;
+  if (!(v >= 0) || v == Infinity) return -1;
+  if (!spread) {
+    outLo = v;
+    outHi = v;
+    return 1;
+  }
+  const gI = ci < 0 || ci > maxI ? 0 : a1 - a0;
+  const gJ = cj < 0 || cj > maxJ ? 0 : cj0 + fx * (cj1 - cj0);
+  const gK = ck < 0 || ck > maxK ? 0 : ck0 + fx * (ck1 - ck0);
+  const dA = gI * m00 + gJ * m10 + gK * m20;
+  const dB = gI * m01 + gJ * m11 + gK * m21;
+  const dC = gI * m02 + gJ * m12 + gK * m22;
+  const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
+  const lo = v - half;
+  const hi = v + half;
+  let cMin = n0 < n1 ? n0 : n1;
+  let cMax = x0 > x1 ? x0 : x1;
+  if (!(boxed && lo >= cMin && hi <= cMax)) {
+    boxNodeRange(x, y, z);
+    cMin = outLo;
+    cMax = outHi;
+  }
+  outLo = lo < cMin ? cMin : lo > 0 ? lo : 0;
+  outHi = hi > cMax ? cMax : hi;
+  return 1;
 }
 
 // The row path (a grid aligned with the dose grid: sampling row (j, k) runs along one dose row).
-// Per block column c: its five column values at rowCols + 40 c and the row they were read for at
-// rowColFor + 4 c; the least and greatest node of the column over the row's box range in j and k at
-// rowBoxes + 16 c, read for the row at rowBoxFor + 4 c.
+// Per block column c: the least and greatest node of the column over the row's box range in j and k
+// at rowBoxes + 16 c, read for the row at rowBoxFor + 4 c.
 let aligned: bool = false;
-let rowCols: usize = 0, rowColFor: usize = 0, rowBoxes: usize = 0, rowBoxFor: usize = 0;
+let rowBoxes: usize = 0, rowBoxFor: usize = 0;
 let row: i32 = 0;
 let rowJLo: i32 = 0, rowJHi: i32 = 0, rowKLo: i32 = 0, rowKHi: i32 = 0;
 
-/** Memory for the row path's caches: bnx columns (setDose first). */
+/** Memory for the row path's cache: bnx columns, 20 bytes each (setDose first). */
 export function setRowCache(at: usize): void {
-  rowCols = at;
-  rowColFor = rowCols + 40 * <usize>bnx;
-  rowBoxes = rowColFor + 4 * <usize>bnx;
+  rowBoxes = at;
   rowBoxFor = rowBoxes + 16 * <usize>bnx;
-  for (let c = 0; c < bnx; c++) {
-    store<i32>(rowColFor + (<usize>c << 2), -1);
-    store<i32>(rowBoxFor + (<usize>c << 2), -1);
-  }
+  for (let c = 0; c < bnx; c++) store<i32>(rowBoxFor + (<usize>c << 2), -1);
 }
 
 /** boxNodeRange for a point of the current row at dose index x: the row's box range in j, k, cached per column. */
@@ -328,21 +310,6 @@ function rowBoxRange(x: f64): void {
   }
   outLo = cMin;
   outHi = cMax;
-}
-
-/** The five values of block column c for the current row (read once per row). */
-@inline function rowColumn(c: i32, base: i32, fy: f64, fz: f64): usize {
-  const at = rowCols + <usize>(40 * c);
-  if (load<i32>(rowColFor + (<usize>c << 2)) != row) {
-    columnAt(base + c, fy, fz);
-    store<f64>(at, colA);
-    store<f64>(at, colJ, 8);
-    store<f64>(at, colK, 16);
-    store<f64>(at, colMin, 24);
-    store<f64>(at, colMax, 32);
-    store<i32>(rowColFor + (<usize>c << 2), row);
-  }
-  return at;
 }
 
 /** dvh.ts mapDoseValue. */
@@ -439,18 +406,28 @@ function accumulateRow(t: i32, n: i32): bool {
  * dvh.ts fusedDvhKernel over the sampling slices k0 <= k < k1 (the caller walks the slices in order,
  * a few at a time, so that a tier-up of this code is used before the end of a large structure).
  * Returns 0, or 1 once a dose was negative or not finite (resultBadValue).
+ *
+ * A full point of a grid aligned with the dose grid (most points of a structure) takes the row path
+ * written out here with its numbers in locals: the row's two current dose columns (each read once per
+ * row: the columns of a row are met in order) and pointDose's spread, the same operations as
+ * doseBetween (aligned: the affine's off-diagonal terms are zero, and a zero term changes no square).
  */
 export function slices(k0: i32, k1: i32): i32 {
   let p = k0 * nx * ny;
   let nPoints = points, nInside = inside, volume = total, outside = outsideCc;
   const doseAt = rowBuf, loAt = rowBuf + 4 * <usize>nx, hiAt = rowBuf + 8 * <usize>nx, wtAt = rowBuf + 12 * <usize>nx, coreAt = rowBuf + 16 * <usize>nx;
+  const lnx = nx, lny = ny, lvcc = vcc;
+  const lm00 = m00, lm11 = m11, lm22 = m22, lt0 = t0, lt1 = t1, lt2 = t2;
+  const lloI = loI, lhiI = hiI, lmaxI = maxI, ltopI = topI;
+  const lbi = bi, ldi = di;
+  const lspread = spread, lboxed = boxed;
   let failed = false;
   for (let k = k0; k < k1; k++) {
-    for (let j = 0; j < ny; j++) {
+    for (let j = 0; j < lny; j++) {
       // The row in the dose grid: pointDose's arithmetic for a full point of it (aligned: the
       // off-diagonal terms are zero, and adding a zero changes no sum).
-      row = k * ny + j;
-      const cj = m11 * <f64>j + t1, ck = m22 * <f64>k + t2;
+      row = k * lny + j;
+      const cj = lm11 * <f64>j + lt1, ck = lm22 * <f64>k + lt2;
       const rowInside = cj >= loJ && cj <= hiJ && ck >= loK && ck <= hiK;
       const yc = cj > 0 ? cj : 0, zc = ck > 0 ? ck : 0;
       const y = yc < maxJ ? yc : maxJ, z = zc < maxK ? zc : maxK;
@@ -458,19 +435,24 @@ export function slices(k0: i32, k1: i32): i32 {
       if (j0 > topJ) j0 = topJ;
       if (k0r > topK) k0r = topK;
       const fy = y - <f64>j0, fz = z - <f64>k0r;
-      const base = blockIndex(bi, j0, k0r);
+      const base = blockIndex(lbi, j0, k0r);
       rowJLo = max(0, <i32>Math.floor(y - boxJ));
       rowJHi = min(dny - 1, <i32>Math.ceil(y + boxJ));
       rowKLo = max(0, <i32>Math.floor(z - boxK));
       rowKHi = min(dnz - 1, <i32>Math.ceil(z + boxK));
+      const jOut = cj < 0 || cj > maxJ, kOut = ck < 0 || ck > maxK;
+      // the row's current pair of dose columns (block columns cur and cur + di)
+      let cur = -2;
+      let a0: f64 = 0, g0j: f64 = 0, g0k: f64 = 0, n0: f64 = 0, x0: f64 = 0;
+      let a1: f64 = 0, g1j: f64 = 0, g1k: f64 = 0, n1: f64 = 0, x1: f64 = 0;
       let n = 0;
-      for (let i = 0; i < nx; i++, p++) {
+      for (let i = 0; i < lnx; i++, p++) {
         const o = occAt(p);
         if (o <= 0) continue;
         nPoints += 1;
         const f = o > 1 ? 1 : o;
-        const wt = fround(f * vcc);
-        volume += f * vcc;
+        const wt = fround(f * lvcc);
+        volume += f * lvcc;
         let at: i32;
         if (f < 1 - 1e-6 || !aligned) {
           let si = <f64>i, sj = <f64>j, sk = <f64>k;
@@ -480,43 +462,83 @@ export function slices(k0: i32, k1: i32): i32 {
             sj += fround(shiftY);
             sk += fround(shiftZ);
           }
-          at = pointDose(si, sj, sk);
-        } else {
-          const ci = m00 * <f64>i + t0;
-          if (!(rowInside && ci >= loI && ci <= hiI)) {
-            at = 0;
-          } else {
-            const xc = ci > 0 ? ci : 0;
-            const x = xc < maxI ? xc : maxI;
-            let i0 = <i32>x;
-            if (i0 > topI) i0 = topI;
-            const c0 = rowColumn(i0 - bi, base, fy, fz);
-            const c1 = rowColumn(i0 - bi + di, base, fy, fz);
-            at = doseBetween(
-              load<f64>(c0), load<f64>(c0, 8), load<f64>(c0, 16), load<f64>(c0, 24), load<f64>(c0, 32),
-              load<f64>(c1), load<f64>(c1, 8), load<f64>(c1, 16), load<f64>(c1, 24), load<f64>(c1, 32),
-              x - <f64>i0, ci, cj, ck, x, y, z, true,
-            );
+          const at = pointDose(si, sj, sk);
+          if (at == 0) {
+            outside += wt;
+            continue;
           }
+          if (at < 0) {
+            bad = 1;
+            badValue = outV;
+            failed = true;
+            break;
+          }
+          nInside += 1;
+          const o4 = <usize>n << 2;
+          store<f32>(doseAt + o4, <f32>outV);
+          store<f32>(loAt + o4, <f32>outLo);
+          store<f32>(hiAt + o4, <f32>outHi);
+          store<f32>(wtAt + o4, <f32>wt);
+          store<u8>(coreAt + <usize>n, f >= 0.5 - 1e-5 ? 1 : 0);
+          n++;
+          continue;
         }
-        if (at == 0) {
+        const ci = lm00 * <f64>i + lt0;
+        if (!(rowInside && ci >= lloI && ci <= lhiI)) {
           outside += wt;
           continue;
         }
-        if (at < 0) {
+        const xc = ci > 0 ? ci : 0;
+        const x = xc < lmaxI ? xc : lmaxI;
+        let i0 = <i32>x;
+        if (i0 > ltopI) i0 = ltopI;
+        if (i0 != cur) {
+          const c = i0 - lbi;
+          if (i0 == cur + ldi && ldi == 1) {
+            a0 = a1; g0j = g1j; g0k = g1k; n0 = n1; x0 = x1;
+          } else {
+            columnAt(base + c, fy, fz);
+            a0 = colA; g0j = colJ; g0k = colK; n0 = colMin; x0 = colMax;
+          }
+          columnAt(base + c + ldi, fy, fz);
+          a1 = colA; g1j = colJ; g1k = colK; n1 = colMin; x1 = colMax;
+          cur = i0;
+        }
+        const fx = x - <f64>i0;
+        const v = a0 + fx * (a1 - a0);
+        if (!(v >= 0) || v == Infinity) {
           bad = 1;
-          badValue = outV;
+          badValue = v;
           failed = true;
           break;
         }
         nInside += 1;
         const o4 = <usize>n << 2;
-        store<f32>(doseAt + o4, <f32>outV);
-        store<f32>(loAt + o4, <f32>outLo);
-        store<f32>(hiAt + o4, <f32>outHi);
+        store<f32>(doseAt + o4, <f32>v);
         store<f32>(wtAt + o4, <f32>wt);
-        store<u8>(coreAt + <usize>n, f >= 0.5 - 1e-5 ? 1 : 0);
+        store<u8>(coreAt + <usize>n, 1);
         n++;
+        if (!lspread) {
+          store<f32>(loAt + o4, <f32>v);
+          store<f32>(hiAt + o4, <f32>v);
+          continue;
+        }
+        const gI = ci < 0 || ci > lmaxI ? 0 : a1 - a0;
+        const gJ = jOut ? 0 : g0j + fx * (g1j - g0j);
+        const gK = kOut ? 0 : g0k + fx * (g1k - g0k);
+        const dA = gI * lm00, dB = gJ * lm11, dC = gK * lm22;
+        const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
+        const lo = v - half;
+        const hi = v + half;
+        let cMin = n0 < n1 ? n0 : n1;
+        let cMax = x0 > x1 ? x0 : x1;
+        if (!(lboxed && lo >= cMin && hi <= cMax)) {
+          rowBoxRange(x);
+          cMin = outLo;
+          cMax = outHi;
+        }
+        store<f32>(loAt + o4, <f32>(lo < cMin ? cMin : lo > 0 ? lo : 0));
+        store<f32>(hiAt + o4, <f32>(hi > cMax ? cMax : hi));
       }
       for (let t = 0; t < nMaps && n > 0 && !failed; t++) failed = !accumulateRow(t, n);
       if (failed) break;

@@ -7,7 +7,7 @@
  * Memory layout, in bytes from 0: the occupancy (float32); the affine (12 float64); per map its kind
  * (int32), four numbers (float64), bin count (int32), histogram offsets (3 int32) and accumulators
  * (8 float64); the histograms (float64); the block of the dose grid the structure can read (float32);
- * the row path's caches (64 bytes per block column); one sampling row's points (17 bytes a point).
+ * the row path's cache (24 bytes per block column); one sampling row's points (17 bytes a point).
  * The memory only grows, so pages touched once are not faulted in again for the next structure.
  */
 
@@ -155,7 +155,7 @@ export function runDvhKernel(
   const doseAt = at;
   at += align8(4 * block.nx * block.ny * block.nz);
   const rowCacheAt = at;
-  at += 64 * block.nx;
+  at += 24 * block.nx;
   const rowBufferAt = at;
   at += align8(17 * nx);
   const windowAt = at;
