@@ -5,10 +5,12 @@
  * - decimal.ts: DICOM decimal strings to numbers for src/io/dicom/read/decode.ts;
  * - scanline.ts: src/geometry/scanline.ts fillPlane into an occupancy in the kernels' memory;
  * - points.ts: passes over contour points (src/geometry/points-wasm.ts);
- * - convert.ts: stored pixel words to values (src/io/dicom/read/pixels.ts).
+ * - convert.ts: stored pixel words to values (src/io/dicom/read/pixels.ts);
+ * - between-planes.ts: src/geometry/between-planes.ts's fill between contour planes (between-planes-wasm.ts).
  */
 export * from './dvh-kernel';
 export * from './decimal';
 export * from './scanline';
 export * from './points';
 export * from './convert';
+export * from './between-planes';

@@ -12,9 +12,10 @@
  * (whole tasks, parts), largest first (sampling points), are taken one at a time by whichever thread
  * is free (Atomics.compareExchange on a shared claim per unit), so a worker still loading takes nothing
  * and nobody waits for it, and a slow thread takes less. The interpolated shapes stay on the calling
- * thread (computed before it claims): their JavaScript is compiled there already (the CLI's code
- * cache) and a worker would compile it again (measured: a cord of 0.1 million points 0.07 s in a
- * worker, 0.03 s here). The split changes from run to run, the results do not.
+ * thread (computed before it claims): while their fill was JavaScript, a worker compiled it again
+ * (a cord of 0.1 million points 0.07 s in a worker, 0.03 s here); with the fill in WebAssembly
+ * (between-planes-wasm.ts) claiming them like the rest measured the same (small stand-in, 12 pairs:
+ * 1.004 x the wall time), so they stay. The split changes from run to run, the results do not.
  * Failures: a unit that throws in a worker (e.g. GeometryError) comes back undefined and the caller
  * computes its task again, meeting the same error itself; a worker that cannot start
  * (src/core/worker-spawn.ts marks it failed) claims nothing, and one that fails or is silent for

@@ -39,11 +39,12 @@ const RASTER_ROOM = 1 << 20;
 /**
  * A zeroed float32 region of n values at the start of the kernel's memory: the occupancy of the next
  * structure (valid until the next call of a kernel on this thread, this one included: growing the
- * memory detaches the views of it, and the decimal kernel lays out its own data from 0).
+ * memory detaches the views of it, and the decimal kernel lays out its own data from 0), with
+ * RASTER_ROOM or roomBytes after it, whichever is more.
  */
-export function kernelOccupancy(n: number): Float32Array {
+export function kernelOccupancy(n: number, roomBytes = 0): Float32Array {
   const k = kernels<KernelExports>();
-  reserveKernelMemory(4 * n + RASTER_ROOM);
+  reserveKernelMemory(4 * n + Math.max(RASTER_ROOM, roomBytes));
   const view = new Float32Array(k.memory.buffer, 0, n);
   view.fill(0);
   return view;

@@ -246,7 +246,7 @@ export function rasterizeForSampling(
  * The occupancy of a planned sampling (planSampling). `into`: rasterizeStructureWithWarnings's option,
  * the buffer to fill for a voxel count (scratchOccupancy; default a new array).
  */
-export function rasterizePlan(plan: SamplingPlan, into?: (voxels: number) => Float32Array): StructureRaster {
+export function rasterizePlan(plan: SamplingPlan, into?: (voxels: number, roomBytes: number) => Float32Array): StructureRaster {
   const warnings: string[] = [];
   const { occupancy } = rasterizeStructureWithWarnings(plan.contours, plan.info.grid, {
     ...rasterizeOptions(plan, warnings),
@@ -1286,10 +1286,10 @@ function finishKernelDvhs(
  * contour's points: planSampling, rasterisation's checks) on this thread: the
  * kernels' own memory (src/core/wasm-kernels.ts), so that structureDvhs reads it where it was filled.
  * Reused from structure to structure: fresh memory is slow to touch (each new page is a fault: about
- * 13 µs a page on the 2-vCPU test machine).
+ * 13 µs a page on the 2-vCPU test machine). roomBytes: what the fill may use after it (rasterize.ts into).
  */
-export function scratchOccupancy(n: number): Float32Array {
-  return kernelOccupancy(n);
+export function scratchOccupancy(n: number, roomBytes = 0): Float32Array {
+  return kernelOccupancy(n, roomBytes);
 }
 
 /** Let this thread's reused buffers go (after a batch of structures). */

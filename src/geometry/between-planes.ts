@@ -41,13 +41,16 @@
  *    sampled at ceil(spacing / 1.25 mm) depths along w. Pixels at least one pixel inside (or
  *    outside) both planes of an interval are full (or empty) without computing fields.
  *
+ * An occupancy in the WebAssembly kernels' memory (a structure sampled for its DVH) is filled by the
+ * kernel assembly/between-planes.ts (between-planes-wasm.ts), with the same numbers to the bit; any
+ * other, or one without the room the kernel needs after it, by the JavaScript here (FillBackend).
+ *
  * Shape-based interpolation: Raya and Udupa, IEEE TMI 9(1) 1990; Herman, Zheng and Bucholtz,
  * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
  */
 
-import { align8, kernels } from '../core/wasm-kernels.js';
+import { kernelBetweenPlanes, kernelBetweenPlanesBytes, type KernelBetweenPlanes, type KernelBetweenPlanesGrid, type PlaneSlot } from './between-planes-wasm.js';
 import { createScanlineScratch, fillPlane, PlaneSink, type Plane } from './scanline.js';
-import { kernelPlaneFill } from './scanline-wasm.js';
 
 /** How a structure is filled between its contour planes. */
 export type BetweenPlanesModel = 'slab' | 'interpolated';
@@ -679,14 +682,28 @@ class Filler {
   }
 }
 
+/** Depth samples per voxel along w. */
+const depthSamples = (g: BetweenPlanesGrid): number => Math.max(1, Math.ceil(g.spacingW / DEPTH_SAMPLE_MM - 1e-9));
+
+/** The grid as the WebAssembly kernel takes it: with the pixel ramp and a depth sample's share of a voxel. */
+const kernelGrid = (g: BetweenPlanesGrid): KernelBetweenPlanesGrid => ({ ...g, ramp: Math.sqrt(g.spacingU * g.spacingV), wK: 1 / depthSamples(g) });
+
+/**
+ * The room fillBetweenPlanes's WebAssembly kernel needs after an occupancy in the kernels' memory
+ * (bytes; a segment holds at most the depth samples of the whole grid): reserved with the occupancy,
+ * so that the fill does not fall back to the JavaScript for want of it.
+ */
+export function betweenPlanesRoom(planes: readonly Plane[], g: BetweenPlanesGrid): number {
+  return kernelBetweenPlanesBytes(planes, kernelGrid(g), depthSamples(g) * g.nw);
+}
+
 /**
  * Fill the occupancy between and beyond the planes (see the header). Returns whether a part of
  * the structure within half a spacing of its end planes falls outside the grid along w.
  */
 export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array): { clipped: boolean } {
-  const { nu, nv, nw, sw, spacingU: hu, spacingV: hv, spacingW: hw } = g;
+  const { nw, sw, spacingU: hu, spacingV: hv, spacingW: hw } = g;
   const s = g.planeSpacingMm;
-  const nPix = nu * nv;
   const pos = planes.map((p) => p.wMm);
   const P = planes.length;
   let clipped = false;
@@ -715,7 +732,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   }
 
   // Depth samples: K per voxel, each in one segment (an interval between planes, or a cap).
-  const K = Math.max(1, Math.ceil(hw / DEPTH_SAMPLE_MM - 1e-9));
+  const K = depthSamples(g);
   const segments = new Map<string, Segment>();
   const push = (kind: Segment['kind'], plane: number, k: number, w: number): void => {
     const key = `${kind}${plane}`;
@@ -740,58 +757,23 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     }
   }
 
+  let maxSamples = 0;
+  for (const seg of segments.values()) maxSamples = Math.max(maxSamples, seg.k.length);
+  const kg = kernelGrid(g);
+  const kernel = kernelBetweenPlanes(occ, planes, kg, maxSamples);
+  const backend: FillBackend<unknown> = kernel !== undefined ? kernelBackend(kernel) : scriptBackend(planes, g, occ, kg.wK);
+
   // Plane data, computed on first use and dropped once no later segment needs it.
-  const cache = new Map<number, PlaneData>();
-  const free: PlaneData[] = [];
-  const classScratch = new Uint8Array(3 * nPix);
-  // A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1: one layer of weight 1. By
-  // the WebAssembly kernel (scanline-wasm.ts, the same numbers) into the kernels' memory just after the
-  // occupancy when the occupancy lies there (a structure's DVH sampling) and the room allows, else by
-  // scanline.ts.
-  const sink = new PlaneSink(new Float32Array(0), 1, nu, 0, 1);
-  sink.layerWeight[0] = 1;
-  sink.nLayers = 1;
-  const memory = kernels<object>().memory.buffer;
-  const fracAt = align8(occ.byteOffset + occ.byteLength);
-  const kernelFrac = occ.buffer === memory && fracAt + 4 * nPix <= memory.byteLength ? new Float32Array(memory, fracAt, nPix) : undefined;
-  const inKernel = kernelFrac !== undefined ? kernelPlaneFill(kernelFrac, planes, nu, nv, g.supersample, 1, nu, 0, 1) : undefined;
-  const scratch = inKernel === undefined ? createScanlineScratch(planes, nu) : undefined;
-  const planeData = (p: number): PlaneData => {
+  const cache = new Map<number, unknown>();
+  const planeData = (p: number): unknown => {
     let pd = cache.get(p);
     if (pd === undefined) {
-      const plane = planes[p]!;
-      const old = free.pop();
-      const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
-      if (inKernel !== undefined && kernelFrac !== undefined) {
-        kernelFrac.fill(0);
-        inKernel.fill(plane, sink.layerW, sink.layerWeight, 1);
-        frac.set(kernelFrac);
-      } else {
-        sink.occ = frac;
-        fillPlane(plane, nu, nv, g.supersample, scratch!, sink);
-      }
-      pd = {
-        plane,
-        frac,
-        cls: classify(frac, nu, nv, old?.cls ?? new Uint8Array(nPix), classScratch),
-        families: [
-          lineFamily(plane, 0, 1, 'u', 0, nv - 1, hu), // rows: key v, parameter u
-          lineFamily(plane, 1, 0, 'v', 0, nu - 1, hv), // columns: key u, parameter v
-        ],
-        h: old?.h ?? new Float32Array(FAMILIES * nPix),
-        c2: old?.c2 ?? new Float32Array(FAMILIES * nPix),
-        done: old?.done.fill(0) ?? new Uint8Array(nPix),
-        hNormal: old?.hNormal.fill(NaN) ?? new Float32Array(nPix).fill(NaN),
-        c2Normal: old?.c2Normal ?? new Float32Array(nPix),
-        // built on first use; present from the start so every PlaneData has one shape (one V8 map)
-        edges: undefined,
-      };
+      pd = backend.plane(p);
       cache.set(p, pd);
     }
     return pd;
   };
 
-  const filler = new Filler(g, occ, 1 / K);
   const ordered = [...segments.values()].sort((a, b) => {
     const at = (x: Segment): number => pos[x.plane]! + (x.kind === 'lo' ? -1e-9 : x.kind === 'hi' ? 1e-9 : 0);
     return at(a) - at(b);
@@ -802,9 +784,8 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
     const a = runFirst[r]!, b = runLast[r]!;
     for (const key of [...cache.keys()]) {
       if (key < j - 2) {
-        const old = cache.get(key)!;
+        backend.release(cache.get(key)!);
         cache.delete(key);
-        free.push(old);
       }
     }
     const ns = seg.k.length;
@@ -825,7 +806,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
         B01[t] = -2 * u3 + 3 * u2;
         B11[t] = (u3 - u2) * dw;
       }
-      filler.interval(pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11);
+      backend.interval(pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11);
     } else {
       // Cap beyond end plane e, outwards by x; the planes inwards when the run has them.
       const e = j;
@@ -839,10 +820,86 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
       const capMax = seg.kind === 'hi' ? capHi[r]! : capLo[r]!;
       const flatEnd = Math.min(s / 2, capMax);
       const xs = Float64Array.from(seg.w, (w) => Math.abs(w - pos[e]!));
-      filler.cap(pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs);
+      backend.cap(pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs);
     }
   }
   return { clipped };
+}
+
+/**
+ * Plane data and the interval and cap loops of fillBetweenPlanes: the JavaScript's (scriptBackend) or,
+ * for an occupancy in the kernels' memory, the WebAssembly kernel's (kernelBackend: the same numbers).
+ * An absent plane (none beyond a run's end) is undefined.
+ */
+interface FillBackend<P> {
+  plane(p: number): P;
+  /** The plane's data are no longer needed (its storage may serve another plane). */
+  release(pd: P): void;
+  interval(
+    pj: P, pj1: P, pPrev: P | undefined, pNext: P | undefined, w0: number, w1: number, wm: number, wp: number,
+    kOff: Int32Array, uS: Float64Array, B00: Float64Array, B10: Float64Array, B01: Float64Array, B11: Float64Array,
+  ): void;
+  cap(pe: P, p1: P | undefined, p2: P | undefined, x1: number, x2: number, capMax: number, flatEnd: number, kOff: Int32Array, xs: Float64Array): void;
+}
+
+/** The WebAssembly kernel's plane slots and loops (between-planes-wasm.ts). */
+function kernelBackend(kernel: KernelBetweenPlanes): FillBackend<unknown> {
+  const slot = (p: unknown): PlaneSlot => (p === undefined ? 0 : (p as PlaneSlot));
+  return {
+    plane: (p) => kernel.plane(p),
+    release: (pd) => kernel.release(slot(pd)),
+    interval: (pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11) =>
+      kernel.interval(slot(pj), slot(pj1), slot(pPrev), slot(pNext), w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11),
+    cap: (pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs) => kernel.cap(slot(pe), slot(p1), slot(p2), x1, x2, capMax, flatEnd, kOff, xs),
+  };
+}
+
+/** The JavaScript's plane data (PlaneData, their arrays reused once released) and loops (Filler). */
+function scriptBackend(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array, wK: number): FillBackend<unknown> {
+  const { nu, nv, spacingU: hu, spacingV: hv } = g;
+  const nPix = nu * nv;
+  const free: PlaneData[] = [];
+  const classScratch = new Uint8Array(3 * nPix);
+  // A plane's exact fill as pixel fractions (index iu + nu iv), capped at 1: one layer of weight 1.
+  const sink = new PlaneSink(new Float32Array(0), 1, nu, 0, 1);
+  sink.layerWeight[0] = 1;
+  sink.nLayers = 1;
+  const scratch = createScanlineScratch(planes, nu);
+  const filler = new Filler(g, occ, wK);
+  const data = (p: unknown): PlaneData => p as PlaneData;
+  const optional = (p: unknown): PlaneData | undefined => p as PlaneData | undefined;
+  return {
+    plane(p) {
+      const plane = planes[p]!;
+      const old = free.pop();
+      const frac = old?.frac.fill(0) ?? new Float32Array(nPix);
+      sink.occ = frac;
+      fillPlane(plane, nu, nv, g.supersample, scratch, sink);
+      const pd: PlaneData = {
+        plane,
+        frac,
+        cls: classify(frac, nu, nv, old?.cls ?? new Uint8Array(nPix), classScratch),
+        families: [
+          lineFamily(plane, 0, 1, 'u', 0, nv - 1, hu), // rows: key v, parameter u
+          lineFamily(plane, 1, 0, 'v', 0, nu - 1, hv), // columns: key u, parameter v
+        ],
+        h: old?.h ?? new Float32Array(FAMILIES * nPix),
+        c2: old?.c2 ?? new Float32Array(FAMILIES * nPix),
+        done: old?.done.fill(0) ?? new Uint8Array(nPix),
+        hNormal: old?.hNormal.fill(NaN) ?? new Float32Array(nPix).fill(NaN),
+        c2Normal: old?.c2Normal ?? new Float32Array(nPix),
+        // built on first use; present from the start so every PlaneData has one shape (one V8 map)
+        edges: undefined,
+      };
+      return pd;
+    },
+    release: (pd) => {
+      free.push(data(pd));
+    },
+    interval: (pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11) =>
+      filler.interval(data(pj), data(pj1), optional(pPrev), optional(pNext), w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11),
+    cap: (pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs) => filler.cap(data(pe), optional(p1), optional(p2), x1, x2, capMax, flatEnd, kOff, xs),
+  };
 }
 
 /**

@@ -53,7 +53,7 @@ import type { PlanarContour } from './structure.js';
 import { createMask, createOccupancy, type Mask, type Occupancy } from './volume.js';
 import { createScanlineScratch, fillPlane, planeBounds, type Plane, type PlaneContour, PlaneSink, type ScanlineScratch } from './scanline.js';
 import { kernelPlaneFill, type KernelPlaneFill } from './scanline-wasm.js';
-import { fillBetweenPlanes, type BetweenPlanesGrid, type BetweenPlanesModel } from './between-planes.js';
+import { betweenPlanesRoom, fillBetweenPlanes, type BetweenPlanesGrid, type BetweenPlanesModel } from './between-planes.js';
 import { contourIndexRanges, contourProject } from './points-wasm.js';
 
 /** Contours on planes closer than this (mm, along the normal) are one plane. */
@@ -118,9 +118,10 @@ export interface RasterizeOptions {
    * first values become the occupancy (default: a new array). It is asked once the contours are checked
    * and projected (work that uses the WebAssembly kernels' memory, where such a buffer may lie). For a
    * caller that fills many grids in turn and is done with each before the next: fresh memory is slow
-   * to touch.
+   * to touch. `roomBytes`: what the fill between planes may use after such a buffer in the kernels'
+   * memory (the interpolated model; 0 for the slab model, whose plane fill needs little).
    */
-  readonly into?: (voxels: number) => Float32Array;
+  readonly into?: (voxels: number, roomBytes: number) => Float32Array;
 }
 
 export interface MaskRasterizeOptions extends RasterizeOptions {
@@ -166,8 +167,9 @@ export function rasterizeStructureWithWarnings(
   options: RasterizeOptions = {},
 ): RasterizeResult {
   const prepared = preparePlanes(contours, grid, options);
-  const occupancy = createOccupancy(grid, options.into?.(voxelCount(grid)).subarray(0, voxelCount(grid)));
   const { planes } = prepared;
+  const room = options.betweenPlanes === 'interpolated' && options.into !== undefined ? betweenPlanesRoom(planes, prepared.g) : 0;
+  const occupancy = createOccupancy(grid, options.into?.(voxelCount(grid), room).subarray(0, voxelCount(grid)));
   if (planes.length === 0) return { occupancy, warnings: prepared.warnings };
   if (options.betweenPlanes === 'interpolated') {
     const result = fillBetweenPlanes(planes, prepared.g, occupancy.data);

@@ -25,6 +25,42 @@ export interface KernelPlaneFill {
   fill(plane: Plane, layerW: Int32Array, layerWeight: Float64Array, nLayers: number): boolean;
 }
 
+/** Where kernelPlaneFill lays out a plane's points, the layers and the scratch, from byte `at`. */
+interface PlaneFillLayout {
+  readonly maxPoints: number;
+  readonly maxContours: number;
+  readonly uvAt: number;
+  readonly countsAt: number;
+  readonly layerWAt: number;
+  readonly layerWeightAt: number;
+  /** The end of the scratch (setScanlineScratch's answer). */
+  readonly end: number;
+}
+
+function planeFillLayout(planes: readonly Plane[], nu: number, nv: number, n: number, maxLayers: number, at: number): PlaneFillLayout {
+  const k = kernels<ScanlineExports>();
+  let maxPoints = 0, maxContours = 0;
+  for (const plane of planes) {
+    let points = 0;
+    for (const pc of plane.contours) points += pc.uv.length / 2;
+    maxPoints = Math.max(maxPoints, points);
+    maxContours = Math.max(maxContours, plane.contours.length);
+  }
+  const uvAt = align8(at);
+  const countsAt = uvAt + 16 * maxPoints;
+  const layerWAt = align8(countsAt + 4 * maxContours);
+  const layerWeightAt = align8(layerWAt + 4 * maxLayers);
+  const scratchAt = layerWeightAt + 8 * maxLayers;
+  // the scratch (maxPoints edges at most) as setScanlineScratch lays it out; it writes nothing yet
+  const end = k.setScanlineScratch(scratchAt, maxPoints, nu, nv * n);
+  return { maxPoints, maxContours, uvAt, countsAt, layerWAt, layerWeightAt, end };
+}
+
+/** The bytes kernelPlaneFill uses after its occupancy for these planes (arguments as there). */
+export function kernelPlaneFillBytes(planes: readonly Plane[], nu: number, nv: number, n: number, maxLayers: number): number {
+  return planeFillLayout(planes, nu, nv, n, maxLayers, 0).end;
+}
+
 /**
  * The kernel's fill for these planes on a grid nu x nv (n sub-rows a row) into occ (voxel (iu, iv, w)
  * at iu su + iv sv + w sw, at most maxLayers layers a plane), or undefined when occ is not a view of
@@ -36,20 +72,10 @@ export function kernelPlaneFill(
   const k = kernels<ScanlineExports>();
   const memory: KernelMemory = k.memory;
   if (occ.buffer !== memory.buffer) return undefined;
-  let maxPoints = 0, maxContours = 0;
-  for (const plane of planes) {
-    let points = 0;
-    for (const pc of plane.contours) points += pc.uv.length / 2;
-    maxPoints = Math.max(maxPoints, points);
-    maxContours = Math.max(maxContours, plane.contours.length);
-  }
-  const uvAt = align8(occ.byteOffset + occ.byteLength);
-  const countsAt = uvAt + 16 * maxPoints;
-  const layerWAt = align8(countsAt + 4 * maxContours);
-  const layerWeightAt = align8(layerWAt + 4 * maxLayers);
-  const scratchAt = layerWeightAt + 8 * maxLayers;
-  // the scratch (maxPoints edges at most) as setScanlineScratch lays it out; it writes nothing yet
-  if (k.setScanlineScratch(scratchAt, maxPoints, nu, nv * n) > memory.buffer.byteLength) return undefined;
+  const { maxPoints, maxContours, uvAt, countsAt, layerWAt, layerWeightAt, end } = planeFillLayout(
+    planes, nu, nv, n, maxLayers, occ.byteOffset + occ.byteLength,
+  );
+  if (end > memory.buffer.byteLength) return undefined;
   const buffer = memory.buffer;
   const uv = new Float64Array(buffer, uvAt, 2 * maxPoints);
   const counts = new Int32Array(buffer, countsAt, maxContours);
