@@ -6,7 +6,8 @@
  * - scanline.ts: src/geometry/scanline.ts fillPlane into an occupancy in the kernels' memory;
  * - points.ts: passes over contour points (src/geometry/points-wasm.ts);
  * - convert.ts: stored pixel words to values (src/io/dicom/read/pixels.ts);
- * - between-planes.ts: src/geometry/between-planes.ts's fill between contour planes (between-planes-wasm.ts).
+ * - between-planes.ts: src/geometry/between-planes.ts's fill between contour planes (between-planes-wasm.ts);
+ * - dose-check.ts: a planned dose's check and maximum (src/evaluate/plan.ts checkDoseVolume).
  */
 export * from './dvh-kernel';
 export * from './decimal';
@@ -14,3 +15,4 @@ export * from './scanline';
 export * from './points';
 export * from './convert';
 export * from './between-planes';
+export * from './dose-check';

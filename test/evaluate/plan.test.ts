@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
+import { createGrid } from '../../src/geometry/grid.js';
 import { createScalarVolume } from '../../src/geometry/volume.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
-import { DISCLAIMER, NO_SCHEDULE_NOTE, evaluatePlan } from '../../src/evaluate/plan.js';
+import { DISCLAIMER, NO_SCHEDULE_NOTE, checkDoseVolume, evaluatePlan } from '../../src/evaluate/plan.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { renderJson } from '../../src/evaluate/report/json.js';
 import { renderMarkdown } from '../../src/evaluate/report/markdown.js';
@@ -100,6 +101,43 @@ describe('plan evaluation', () => {
     expect(() => evaluatePlan(structures, bad, { schedule })).toThrow(InputError);
     expect(() => evaluatePlan(structures, bad, { schedule })).toThrow(/-0.25 Gy at voxel 7/);
     expect(() => evaluatePlan(structures, dose, { schedule: { fractionsPlanned: 5, fractionsDelivered: 6 } })).toThrow(/\(6\)/);
+  });
+});
+
+describe('checkDoseVolume (the WebAssembly check, a chunk of 65536 values at a time)', () => {
+  // A grid of 3 chunks and a part: the values the JavaScript loop it replaced gave, and its errors.
+  const grid = createGrid({ size: [100, 70, 30], spacingMm: [1, 1, 1], originMm: [0, 0, 0] });
+  const values = (): Float32Array => Float32Array.from({ length: 100 * 70 * 30 }, (_, i) => Math.fround(((i * 7919) % 1000) / 37));
+  const jsMaximum = (d: Float32Array): number => d.reduce((m, v) => (v > m ? v : m), 0);
+
+  it('returns the maximum wherever it lies, 0 for an all-zero dose', () => {
+    const d = values();
+    expect(checkDoseVolume(createScalarVolume(grid, d))).toBe(jsMaximum(d));
+    for (const at of [0, 65535, 65536, 3 * 65536 + 5, d.length - 1]) {
+      const e = values();
+      e[at] = 1234.5;
+      expect(checkDoseVolume(createScalarVolume(grid, e))).toBe(1234.5);
+    }
+    const z = new Float32Array(d.length);
+    z[9] = -0;
+    expect(checkDoseVolume(createScalarVolume(grid, z))).toBe(0);
+  });
+
+  it('names the first negative, NaN or infinite value, in any chunk, as the JavaScript loop did', () => {
+    const bad: readonly (readonly [number, number, string])[] = [
+      [65535, Infinity, 'Infinity'],
+      [65536, Number.NaN, 'NaN'],
+      [70000, -1e-7, '-1e-7'],
+      [3 * 65536 + 5, -Infinity, '-Infinity'],
+    ];
+    for (const [at, v, text] of bad) {
+      const e = values();
+      e[at] = v;
+      e[at + 1] = -5;
+      const check = (): number => checkDoseVolume(createScalarVolume(grid, e), 'RD.dcm');
+      expect(check).toThrow(InputError);
+      expect(check).toThrow(`dose must be finite and non-negative (Gy), found ${text} Gy at voxel ${at} (file RD.dcm)`);
+    }
   });
 });
 

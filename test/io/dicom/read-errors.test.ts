@@ -5,7 +5,7 @@
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexToLps } from '../../../src/geometry/grid.js';
 import type { RawDataset } from '../../../src/io/dicom/dcmjs.js';
@@ -201,6 +201,14 @@ describe.runIf(have(TOOLS.pydicom))('reader errors on altered copies of pydicom 
     const absolute = readRtDose(doseCopy((ds) => setValue(ds, '3004000C', 'DS', offsets((k) => z0 + 5 * k))));
     expect(absolute.dose.grid).toEqual(relative.dose.grid);
     expect(absolute.dose.data).toEqual(relative.dose.data);
+  });
+
+  it('a dose read from a file is in shared memory (for the DVH pool\'s threads, no copy), the same values as from bytes', () => {
+    const fromFile = readRtDose(pydicomFile('rtdose.dcm'));
+    expect(fromFile.dose.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const fromBytes = readRtDose({ name: 'rtdose.dcm', bytes: readFileSync(pydicomFile('rtdose.dcm')) });
+    expect(fromBytes.dose.data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect([...fromFile.dose.data]).toEqual([...fromBytes.dose.data]);
   });
 
   it('decreasing offsets put frame k at z0 - 5k: the k axis points to -z', () => {

@@ -453,8 +453,10 @@ export function parseDicom(input: DicomBytes, options: ParseOptions = {}): Parse
       scan.transferSyntaxUid !== undefined &&
       scan.elements[0]?.element === 0x0000 &&
       scan.groupLength === scan.elements.slice(1).reduce((s, e) => s + e.bytes.length, 0);
+    // Bytes in shared memory (an RT Dose, source.ts loadInputShared) are copied out by part10Buffer:
+    // dcmjs's inflation misreads a deflated dataset in a SharedArrayBuffer.
     const buffer =
-      canonical && decoded.length === 0
+      canonical && decoded.length === 0 && bytes.buffer instanceof ArrayBuffer
         ? bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + cut)
         : part10Buffer(scan, transferSyntaxUid, dataset);
     const stopAtTag =

@@ -22,7 +22,7 @@ import { readIdentity, requireModality } from './identity.js';
 import { imageStackGrid, readOrientation, readPixelSpacing, readPosition } from './image-plane.js';
 import { parseDicom } from './parse.js';
 import { assertDecodable, convertStored, convertStoredInPlace, readPixelLayout, storedPixels } from './pixels.js';
-import { inputName, loadInput, type DicomInput } from './source.js';
+import { inputName, loadInputShared, type DicomInput } from './source.js';
 import type { DicomView } from './view.js';
 
 /** Slice spacing assumed for a single-frame grid that states none (reported as a warning). */
@@ -94,7 +94,9 @@ function readUnits(ds: DicomView): 'GY' | 'RELATIVE' {
 
 /** Read an RTDOSE file. */
 export function readRtDose(input: DicomInput): DoseGrid {
-  const parsed = parseDicom(loadInput(input));
+  // Read into shared memory: the dose values are converted in place below, and shared as they are
+  // with the DVH pool's threads.
+  const parsed = parseDicom(loadInputShared(input));
   const ds = parsed.dataset;
   requireModality(ds, 'RTDOSE', 'an RT Dose');
   assertDecodable(parsed);

@@ -4,7 +4,7 @@
  * tests).
  */
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { DicomError } from '../../../core/errors.js';
 
 /** Bytes of one DICOM file plus the name that messages use for it. */
@@ -33,6 +33,33 @@ export function loadInput(input: DicomInput): DicomBytes {
     return { name: input, bytes: readFileSync(input) };
   } catch (e) {
     throw new DicomError(`cannot read file: ${fsReason(e)}`, { file: input }, { cause: e });
+  }
+}
+
+/**
+ * As loadInput, a file read into a SharedArrayBuffer: for an RT Dose, whose values are converted in
+ * place (rtdose.ts) and so end up in shared memory, which the DVH pool's threads read as it is
+ * (src/evaluate/dvh-pool.ts copies a dose held in an ordinary ArrayBuffer into shared memory first:
+ * some 9 ms for the 2.4 M values of a 220 x 180 x 61 grid on the 2-vCPU test machine).
+ */
+export function loadInputShared(input: DicomInput): DicomBytes {
+  if (typeof input !== 'string') return input;
+  let fd: number | undefined;
+  try {
+    fd = openSync(input, 'r');
+    const size = fstatSync(fd).size;
+    const bytes = Buffer.from(new SharedArrayBuffer(size));
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, bytes, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { name: input, bytes: bytes.subarray(0, got) };
+  } catch (e) {
+    throw new DicomError(`cannot read file: ${fsReason(e)}`, { file: input }, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
