@@ -24,7 +24,7 @@ const CLOSING_SLACK: f64 = 0.01;
 
 // grid
 let nu: i32 = 0, nv: i32 = 0, nPix: i32 = 0, su: i32 = 0, sv: i32 = 0;
-let hu: f64 = 0, hv: f64 = 0, ramp: f64 = 0, wK: f64 = 0, spacing: f64 = 0;
+let hu: f64 = 0, hv: f64 = 0, ramp: f64 = 0, wK: f64 = 0, planeSpacingMm: f64 = 0;
 let occ: usize = 0;
 let maxPoints: i32 = 0, maxContours: i32 = 0, maxCross: i32 = 0;
 // scratch
@@ -91,7 +91,7 @@ export function bpSetGrid(
   hv = ghv;
   ramp = gramp;
   wK = gwK;
-  spacing = gs;
+  planeSpacingMm = gs;
   occ = occAt;
   maxPoints = mp;
   maxContours = mc;
@@ -722,7 +722,7 @@ function capSamples(fe: f64, base: i32, limit: f64, fadeAt: f64, ns: i32): void 
  */
 export function bpCap(pe: usize, p1: usize, p2: usize, x1: f64, x2: f64, capMax: f64, flatEnd: f64, ns: i32): void {
   const ha = haAt;
-  dilate(pe, p1, <i32>Math.ceil(spacing / Math.min(hu, hv)) + 1);
+  dilate(pe, p1, <i32>Math.ceil(planeSpacingMm / Math.min(hu, hv)) + 1);
   for (let iv = 0; iv < nv; iv++) {
     for (let iu = 0; iu < nu; iu++) {
       const i = iu + nu * iv;

@@ -402,6 +402,16 @@ function accumulateRow(t: i32, n: i32): bool {
   return ok;
 }
 
+/** Point n of the row into the row buffer (setRowBuffer): its dose, spread interval and volume as float32, its core flag. */
+@inline function storePoint(n: i32, dose: f64, lo: f64, hi: f64, wt: f64, core: bool): void {
+  const o4 = <usize>n << 2, bytes = 4 * <usize>nx;
+  store<f32>(rowBuf + o4, <f32>dose);
+  store<f32>(rowBuf + bytes + o4, <f32>lo);
+  store<f32>(rowBuf + 2 * bytes + o4, <f32>hi);
+  store<f32>(rowBuf + 3 * bytes + o4, <f32>wt);
+  store<u8>(rowBuf + 4 * bytes + <usize>n, core ? 1 : 0);
+}
+
 /**
  * dvh.ts fusedDvhKernel over the sampling slices k0 <= k < k1 (the caller walks the slices in order,
  * a few at a time, so that a tier-up of this code is used before the end of a large structure).
@@ -415,7 +425,6 @@ function accumulateRow(t: i32, n: i32): bool {
 export function slices(k0: i32, k1: i32): i32 {
   let p = k0 * nx * ny;
   let nPoints = points, nInside = inside, volume = total, outside = outsideCc;
-  const doseAt = rowBuf, loAt = rowBuf + 4 * <usize>nx, hiAt = rowBuf + 8 * <usize>nx, wtAt = rowBuf + 12 * <usize>nx, coreAt = rowBuf + 16 * <usize>nx;
   const lnx = nx, lny = ny, lvcc = vcc;
   const lm00 = m00, lm11 = m11, lm22 = m22, lt0 = t0, lt1 = t1, lt2 = t2;
   const lloI = loI, lhiI = hiI, lmaxI = maxI, ltopI = topI;
@@ -474,12 +483,7 @@ export function slices(k0: i32, k1: i32): i32 {
             break;
           }
           nInside += 1;
-          const o4 = <usize>n << 2;
-          store<f32>(doseAt + o4, <f32>outV);
-          store<f32>(loAt + o4, <f32>outLo);
-          store<f32>(hiAt + o4, <f32>outHi);
-          store<f32>(wtAt + o4, <f32>wt);
-          store<u8>(coreAt + <usize>n, f >= 0.5 - 1e-5 ? 1 : 0);
+          storePoint(n, outV, outLo, outHi, wt, f >= 0.5 - 1e-5);
           n++;
           continue;
         }
@@ -513,32 +517,27 @@ export function slices(k0: i32, k1: i32): i32 {
           break;
         }
         nInside += 1;
-        const o4 = <usize>n << 2;
-        store<f32>(doseAt + o4, <f32>v);
-        store<f32>(wtAt + o4, <f32>wt);
-        store<u8>(coreAt + <usize>n, 1);
+        let pointLo = v, pointHi = v;
+        if (lspread) {
+          const gI = ci < 0 || ci > lmaxI ? 0 : a1 - a0;
+          const gJ = jOut ? 0 : g0j + fx * (g1j - g0j);
+          const gK = kOut ? 0 : g0k + fx * (g1k - g0k);
+          const dA = gI * lm00, dB = gJ * lm11, dC = gK * lm22;
+          const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
+          const lo = v - half;
+          const hi = v + half;
+          let cMin = n0 < n1 ? n0 : n1;
+          let cMax = x0 > x1 ? x0 : x1;
+          if (!(lboxed && lo >= cMin && hi <= cMax)) {
+            rowBoxRange(x);
+            cMin = outLo;
+            cMax = outHi;
+          }
+          pointLo = lo < cMin ? cMin : lo > 0 ? lo : 0;
+          pointHi = hi > cMax ? cMax : hi;
+        }
+        storePoint(n, v, pointLo, pointHi, wt, true);
         n++;
-        if (!lspread) {
-          store<f32>(loAt + o4, <f32>v);
-          store<f32>(hiAt + o4, <f32>v);
-          continue;
-        }
-        const gI = ci < 0 || ci > lmaxI ? 0 : a1 - a0;
-        const gJ = jOut ? 0 : g0j + fx * (g1j - g0j);
-        const gK = kOut ? 0 : g0k + fx * (g1k - g0k);
-        const dA = gI * lm00, dB = gJ * lm11, dC = gK * lm22;
-        const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
-        const lo = v - half;
-        const hi = v + half;
-        let cMin = n0 < n1 ? n0 : n1;
-        let cMax = x0 > x1 ? x0 : x1;
-        if (!(lboxed && lo >= cMin && hi <= cMax)) {
-          rowBoxRange(x);
-          cMin = outLo;
-          cMax = outHi;
-        }
-        store<f32>(loAt + o4, <f32>(lo < cMin ? cMin : lo > 0 ? lo : 0));
-        store<f32>(hiAt + o4, <f32>(hi > cMax ? cMax : hi));
       }
       for (let t = 0; t < nMaps && n > 0 && !failed; t++) failed = !accumulateRow(t, n);
       if (failed) break;

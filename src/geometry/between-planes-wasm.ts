@@ -13,7 +13,8 @@
 
 import { align8, kernels, type KernelMemory } from '../core/wasm-kernels.js';
 import type { Plane } from './scanline.js';
-import { kernelPlaneFill, kernelPlaneFillBytes } from './scanline-wasm.js';
+import type { FillBackend } from './between-planes.js';
+import { kernelPlaneFill, kernelPlaneFillBytes, planeSizes } from './scanline-wasm.js';
 
 interface BetweenPlanesExports {
   bpSetGrid(
@@ -53,23 +54,8 @@ export interface KernelBetweenPlanesGrid {
   readonly wK: number;
 }
 
-/** A plane's data in the kernels' memory (a slot's address; 0: none). */
+/** A plane's data in the kernels' memory: its slot's address. */
 export type PlaneSlot = number;
-
-/** The kernel's fill: plane data in slots, and the interval and cap loops over a segment's samples. */
-export interface KernelBetweenPlanes {
-  /** Plane p's data in a free slot (its exact fill, classes, line families and edges). */
-  plane(p: number): PlaneSlot;
-  /** Give a slot back. */
-  release(slot: PlaneSlot): void;
-  /** between-planes.ts Filler.interval over the samples (w offsets kOff, positions uS, Hermite basis B00 .. B11). */
-  interval(
-    pj: PlaneSlot, pj1: PlaneSlot, pPrev: PlaneSlot, pNext: PlaneSlot, w0: number, w1: number, wm: number, wp: number,
-    kOff: Int32Array, uS: Float64Array, B00: Float64Array, B10: Float64Array, B01: Float64Array, B11: Float64Array,
-  ): void;
-  /** between-planes.ts Filler.cap over the samples (w offsets kOff, distances xs beyond the end plane). */
-  cap(pe: PlaneSlot, p1: PlaneSlot, p2: PlaneSlot, x1: number, x2: number, capMax: number, flatEnd: number, kOff: Int32Array, xs: Float64Array): void;
-}
 
 /** Where the kernel's fill lays out its plane slots, scratch and a plane's exact fill, from byte `at`. */
 interface FillLayout {
@@ -85,22 +71,20 @@ interface FillLayout {
 function fillLayout(planes: readonly Plane[], g: KernelBetweenPlanesGrid, maxSamples: number, occAt: number, at: number): FillLayout {
   const k = kernels<BetweenPlanesExports>();
   const { nu, nv } = g;
-  // Sizes: the most points and contours of a plane, and a bound on its crossings with the lines of
-  // both families (an edge crosses at most ceil |du| + ceil |dv| of them).
-  let maxPoints = 0, maxContours = 0, maxCross = 0;
+  const { maxPoints, maxContours } = planeSizes(planes);
+  // A bound on a plane's crossings with the lines of both families: an edge crosses at most
+  // ceil |du| + ceil |dv| of them.
+  let maxCross = 0;
   for (const plane of planes) {
-    let points = 0, cross = 0;
+    let cross = 0;
     for (const pc of plane.contours) {
       const uv = pc.uv;
       const m = uv.length / 2;
-      points += m;
       for (let i = 0; i < m; i++) {
         const j = i + 1 === m ? 0 : i + 1;
         cross += Math.ceil(Math.abs(uv[2 * j]! - uv[2 * i]!)) + Math.ceil(Math.abs(uv[2 * j + 1]! - uv[2 * i + 1]!)) + 2;
       }
     }
-    maxPoints = Math.max(maxPoints, points);
-    maxContours = Math.max(maxContours, plane.contours.length);
     maxCross = Math.max(maxCross, cross);
   }
   const slotBytes = k.bpSetGrid(
@@ -124,7 +108,7 @@ export function kernelBetweenPlanesBytes(planes: readonly Plane[], g: KernelBetw
  */
 export function kernelBetweenPlanes(
   occ: Float32Array, planes: readonly Plane[], g: KernelBetweenPlanesGrid, maxSamples: number,
-): KernelBetweenPlanes | undefined {
+): FillBackend<PlaneSlot> | undefined {
   const k = kernels<BetweenPlanesExports>();
   const memory: KernelMemory = k.memory;
   if (occ.buffer !== memory.buffer) return undefined;
@@ -166,16 +150,16 @@ export function kernelBetweenPlanes(
     release(slot) {
       free.push(slot);
     },
+    // an absent plane (none beyond a run's end) is slot 0 for the kernel
     interval(pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11) {
-      const ns = kOff.length;
       kOffIn.set(kOff);
       [uS, B00, B10, B01, B11].forEach((a, i) => sampleIn[i]!.set(a));
-      k.bpInterval(pj, pj1, pPrev, pNext, w0, w1, wm, wp, ns);
+      k.bpInterval(pj, pj1, pPrev ?? 0, pNext ?? 0, w0, w1, wm, wp, kOff.length);
     },
     cap(pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs) {
       kOffIn.set(kOff);
       sampleIn[0]!.set(xs);
-      k.bpCap(pe, p1, p2, x1, x2, capMax, flatEnd, kOff.length);
+      k.bpCap(pe, p1 ?? 0, p2 ?? 0, x1, x2, capMax, flatEnd, kOff.length);
     },
   };
 }

@@ -49,7 +49,7 @@
  * IEEE CG&A 12(3) 1992 (signed distances). Power of a point: Euclid, Elements III.35-36.
  */
 
-import { kernelBetweenPlanes, kernelBetweenPlanesBytes, type KernelBetweenPlanes, type KernelBetweenPlanesGrid, type PlaneSlot } from './between-planes-wasm.js';
+import { kernelBetweenPlanes, kernelBetweenPlanesBytes, type KernelBetweenPlanesGrid } from './between-planes-wasm.js';
 import { createScanlineScratch, fillPlane, PlaneSink, type Plane } from './scanline.js';
 
 /** How a structure is filled between its contour planes. */
@@ -761,7 +761,7 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
   for (const seg of segments.values()) maxSamples = Math.max(maxSamples, seg.k.length);
   const kg = kernelGrid(g);
   const kernel = kernelBetweenPlanes(occ, planes, kg, maxSamples);
-  const backend: FillBackend<unknown> = kernel !== undefined ? kernelBackend(kernel) : scriptBackend(planes, g, occ, kg.wK);
+  const backend = (kernel ?? scriptBackend(planes, g, occ, kg.wK)) as FillBackend<unknown>;
 
   // Plane data, computed on first use and dropped once no later segment needs it.
   const cache = new Map<number, unknown>();
@@ -828,10 +828,11 @@ export function fillBetweenPlanes(planes: readonly Plane[], g: BetweenPlanesGrid
 
 /**
  * Plane data and the interval and cap loops of fillBetweenPlanes: the JavaScript's (scriptBackend) or,
- * for an occupancy in the kernels' memory, the WebAssembly kernel's (kernelBackend: the same numbers).
+ * for an occupancy in the kernels' memory, the WebAssembly kernel's (between-planes-wasm.ts kernelBetweenPlanes: the
+ * same numbers).
  * An absent plane (none beyond a run's end) is undefined.
  */
-interface FillBackend<P> {
+export interface FillBackend<P> {
   plane(p: number): P;
   /** The plane's data are no longer needed (its storage may serve another plane). */
   release(pd: P): void;
@@ -842,20 +843,8 @@ interface FillBackend<P> {
   cap(pe: P, p1: P | undefined, p2: P | undefined, x1: number, x2: number, capMax: number, flatEnd: number, kOff: Int32Array, xs: Float64Array): void;
 }
 
-/** The WebAssembly kernel's plane slots and loops (between-planes-wasm.ts). */
-function kernelBackend(kernel: KernelBetweenPlanes): FillBackend<unknown> {
-  const slot = (p: unknown): PlaneSlot => (p === undefined ? 0 : (p as PlaneSlot));
-  return {
-    plane: (p) => kernel.plane(p),
-    release: (pd) => kernel.release(slot(pd)),
-    interval: (pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11) =>
-      kernel.interval(slot(pj), slot(pj1), slot(pPrev), slot(pNext), w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11),
-    cap: (pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs) => kernel.cap(slot(pe), slot(p1), slot(p2), x1, x2, capMax, flatEnd, kOff, xs),
-  };
-}
-
 /** The JavaScript's plane data (PlaneData, their arrays reused once released) and loops (Filler). */
-function scriptBackend(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array, wK: number): FillBackend<unknown> {
+function scriptBackend(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Float32Array, wK: number): FillBackend<PlaneData> {
   const { nu, nv, spacingU: hu, spacingV: hv } = g;
   const nPix = nu * nv;
   const free: PlaneData[] = [];
@@ -866,8 +855,6 @@ function scriptBackend(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Floa
   sink.nLayers = 1;
   const scratch = createScanlineScratch(planes, nu);
   const filler = new Filler(g, occ, wK);
-  const data = (p: unknown): PlaneData => p as PlaneData;
-  const optional = (p: unknown): PlaneData | undefined => p as PlaneData | undefined;
   return {
     plane(p) {
       const plane = planes[p]!;
@@ -894,11 +881,10 @@ function scriptBackend(planes: readonly Plane[], g: BetweenPlanesGrid, occ: Floa
       return pd;
     },
     release: (pd) => {
-      free.push(data(pd));
+      free.push(pd);
     },
-    interval: (pj, pj1, pPrev, pNext, w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11) =>
-      filler.interval(data(pj), data(pj1), optional(pPrev), optional(pNext), w0, w1, wm, wp, kOff, uS, B00, B10, B01, B11),
-    cap: (pe, p1, p2, x1, x2, capMax, flatEnd, kOff, xs) => filler.cap(data(pe), optional(p1), optional(p2), x1, x2, capMax, flatEnd, kOff, xs),
+    interval: (...args) => filler.interval(...args),
+    cap: (...args) => filler.cap(...args),
   };
 }
 

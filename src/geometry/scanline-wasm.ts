@@ -37,8 +37,8 @@ interface PlaneFillLayout {
   readonly end: number;
 }
 
-function planeFillLayout(planes: readonly Plane[], nu: number, nv: number, n: number, maxLayers: number, at: number): PlaneFillLayout {
-  const k = kernels<ScanlineExports>();
+/** The most points and the most contours of a plane. */
+export function planeSizes(planes: readonly Plane[]): { readonly maxPoints: number; readonly maxContours: number } {
   let maxPoints = 0, maxContours = 0;
   for (const plane of planes) {
     let points = 0;
@@ -46,6 +46,12 @@ function planeFillLayout(planes: readonly Plane[], nu: number, nv: number, n: nu
     maxPoints = Math.max(maxPoints, points);
     maxContours = Math.max(maxContours, plane.contours.length);
   }
+  return { maxPoints, maxContours };
+}
+
+function planeFillLayout(planes: readonly Plane[], nu: number, nv: number, n: number, maxLayers: number, at: number): PlaneFillLayout {
+  const k = kernels<ScanlineExports>();
+  const { maxPoints, maxContours } = planeSizes(planes);
   const uvAt = align8(at);
   const countsAt = uvAt + 16 * maxPoints;
   const layerWAt = align8(countsAt + 4 * maxContours);
