@@ -335,10 +335,20 @@ export function setRowBuffer(at: usize): void {
 /**
  * The row's n points into map t's histogram and accumulators (dvh.ts computeDvh's loops, after
  * mapDoseSamples's map in float32). Returns false, with bad and badValue set, at a mapped dose that
- * is negative or not finite.
+ * is negative or not finite. The loop is written once (accumulate) and compiled per kind, so that no
+ * point tests the map's kind.
  */
 function accumulateRow(t: i32, n: i32): bool {
   const kind = load<i32>(kinds + (<usize>t << 2));
+  if (kind == 0) return accumulate(0, t, n);
+  if (kind == 1) return accumulate(1, t, n);
+  if (kind == 2) return accumulate(2, t, n);
+  if (kind == 3) return accumulate(3, t, n);
+  return accumulate(-1, t, n);
+}
+
+/** accumulateRow for a map of this kind (a constant at each call). */
+@inline function accumulate(kind: i32, t: i32, n: i32): bool {
   const pp = params + (<usize>t << 5);
   const pa = load<f64>(pp), pb = load<f64>(pp, 8), pc = load<f64>(pp, 16), pd = load<f64>(pp, 24);
   const a = acc + (<usize>t << 6);
@@ -348,6 +358,7 @@ function accumulateRow(t: i32, n: i32): bool {
   const h = hist + <usize>(12 * t);
   const diff = <usize>load<i32>(h), sc = <usize>load<i32>(h, 4), sct = <usize>load<i32>(h, 8);
   const doseAt = rowBuf, loAt = rowBuf + 4 * <usize>nx, hiAt = rowBuf + 8 * <usize>nx, wtAt = rowBuf + 12 * <usize>nx, coreAt = rowBuf + 16 * <usize>nx;
+  const lInv = inv, lMinSpread = minSpread;
   let ok = true;
   for (let q = 0; q < n; q++) {
     const o4 = <usize>q << 2;
@@ -372,16 +383,16 @@ function accumulateRow(t: i32, n: i32): bool {
     }
     sum += d * wt;
     vol += wt;
-    if (hi - lo <= minSpread) {
-      let bin = <i32>Math.floor(d * inv);
+    if (hi - lo <= lMinSpread) {
+      let bin = <i32>Math.floor(d * lInv);
       if (bin >= nb) bin = nb - 1;
       const at = diff + (<usize>bin << 3);
       store<f64>(at, load<f64>(at) + wt);
       continue;
     }
     const c = wt / (hi - lo);
-    let ea = <i32>Math.floor(lo * inv) + 1;
-    let eb = <i32>Math.floor(hi * inv) + 1;
+    let ea = <i32>Math.floor(lo * lInv) + 1;
+    let eb = <i32>Math.floor(hi * lInv) + 1;
     if (ea > nb + 1) ea = nb + 1;
     if (eb > nb + 1) eb = nb + 1;
     const ca = sc + (<usize>ea << 3), cta = sct + (<usize>ea << 3);
@@ -428,7 +439,7 @@ export function slices(k0: i32, k1: i32): i32 {
   const lnx = nx, lny = ny, lvcc = vcc;
   const lm00 = m00, lm11 = m11, lm22 = m22, lt0 = t0, lt1 = t1, lt2 = t2;
   const lloI = loI, lhiI = hiI, lmaxI = maxI, ltopI = topI;
-  const lbi = bi, ldi = di;
+  const lbi = bi, ldi = di, ldj = dj, ldk = dk, laligned = aligned;
   const lspread = spread, lboxed = boxed;
   let failed = false;
   for (let k = k0; k < k1; k++) {
@@ -463,7 +474,7 @@ export function slices(k0: i32, k1: i32): i32 {
         const wt = fround(f * lvcc);
         volume += f * lvcc;
         let at: i32;
-        if (f < 1 - 1e-6 || !aligned) {
+        if (f < 1 - 1e-6 || !laligned) {
           let si = <f64>i, sj = <f64>j, sk = <f64>k;
           if (f < 1 - 1e-6) {
             partialOffset(p, i, j, k, f);
@@ -504,8 +515,19 @@ export function slices(k0: i32, k1: i32): i32 {
             columnAt(base + c, fy, fz);
             a0 = colA; g0j = colJ; g0k = colK; n0 = colMin; x0 = colMax;
           }
-          columnAt(base + c + ldi, fy, fz);
-          a1 = colA; g1j = colJ; g1k = colK; n1 = colMin; x1 = colMax;
+          // columnAt's arithmetic written out in locals: a new column for nearly every point where the
+          // sampling is as fine as the dose grid, and columnAt's five globals cost a store and a load each
+          const b1 = base + c + ldi;
+          const v00 = nodeAt(b1), v10 = nodeAt(b1 + ldj), v01 = nodeAt(b1 + ldk), v11 = nodeAt(b1 + ldk + ldj);
+          const e0 = v10 - v00, e1 = v11 - v01;
+          const r0 = v00 + fy * e0, r1 = v01 + fy * e1;
+          a1 = r0 + fz * (r1 - r0);
+          g1j = e0 + fz * (e1 - e0);
+          g1k = r1 - r0;
+          const m0 = v00 < v10 ? v00 : v10, m1 = v01 < v11 ? v01 : v11;
+          const y0 = v00 > v10 ? v00 : v10, y1 = v01 > v11 ? v01 : v11;
+          n1 = m0 < m1 ? m0 : m1;
+          x1 = y0 > y1 ? y0 : y1;
           cur = i0;
         }
         const fx = x - <f64>i0;
