@@ -11,9 +11,8 @@
  *   never runs is never compiled. import.meta.url is the file's own URL.
  * - main.cache: that code cache, written by scripts/warm-cli.mjs after a run of `lattice evaluate`
  *   on a small case (option `cache: false` leaves it out: the bundle then compiles as it runs).
- * - dvh-worker.js, worker.js and their chunks: the worker threads' entries (the DVH pool's and the
- *   dose engine's) as ES modules, named as src/core/worker-spawn.ts looks for them beside the calling
- *   module.
+ * - dvh-worker.cjs, worker.cjs: the worker threads' entries (the DVH pool's and the dose engine's) as
+ *   CommonJS modules, named as src/core/worker-spawn.ts looks for them beside the calling module.
  * The packages in package.json's dependencies are not bundled (loaded from node_modules), but for
  * commander in main.cjs. The modules
  * that find the package's files (templates/, machines/, dist/viewer/) search upwards from their own
@@ -37,23 +36,29 @@ export async function buildCli(outDir = join(root, 'dist', 'bundle'), { cache = 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' };
+  // CommonJS, each file its own module: import.meta.url is the file's own URL
+  const commonJs = {
+    format: 'cjs',
+    define: { 'import.meta.url': '__lattice_module_url' },
+    banner: { js: 'const __lattice_module_url = require("node:url").pathToFileURL(__filename).href;' },
+  };
+  // The workers' entries as CommonJS too: a worker that loads an ES module first sets up the ES module
+  // loader, some 20-30 ms of its start on the 2-vCPU test machine (bench/README.md, twelfth session).
   await build({
     ...common,
+    ...commonJs,
     entryPoints: { 'dvh-worker': join(root, 'src', 'evaluate', 'dvh-worker.ts'), worker: join(root, 'src', 'dose', 'worker.ts') },
-    splitting: true,
-    format: 'esm',
     outdir: outDir,
+    outExtension: { '.js': '.cjs' },
   });
   await build({
     ...common,
+    ...commonJs,
     entryPoints: [join(root, 'cli', 'bundle-entry.ts')],
     // commander, which every run loads, is bundled too (compiled with the rest: its code is in the cache)
     packages: undefined,
     external: Object.keys(dependencies).filter((name) => name !== 'commander'),
-    format: 'cjs',
     outfile: join(outDir, 'main.cjs'),
-    define: { 'import.meta.url': '__lattice_module_url' },
-    banner: { js: 'const __lattice_module_url = require("node:url").pathToFileURL(__filename).href;' },
   });
   if (cache) {
     // The cache only spares compile time: a build whose warm-up run fails still gives a working CLI.

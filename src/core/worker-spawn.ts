@@ -17,11 +17,17 @@ import { Worker, type TransferListItem } from 'node:worker_threads';
 /** Written by a worker to its control slot when its module cannot be loaded (or it fails). */
 export const WORKER_FAILED = -2;
 
-/** URL of the worker entry `name` beside the module at `base` (its import.meta.url), and whether it is TypeScript source. */
-function workerEntry(base: string, name: string): { url: URL; ts: boolean } {
+/**
+ * The worker entry `name` beside the module at `base` (its import.meta.url): `NAME.cjs` (the bundled
+ * command line's: required, as a worker loading an ES module first sets up the ES module loader, 20-30
+ * ms of its start), else `NAME.js` (the library built by tsc), else `NAME.ts` (the sources, under vitest).
+ */
+function workerEntry(base: string, name: string): { url: URL; kind: 'cjs' | 'esm' | 'ts' } {
+  const cjs = new URL(`./${name}.cjs`, base);
+  if (existsSync(fileURLToPath(cjs))) return { url: cjs, kind: 'cjs' };
   const js = new URL(`./${name}.js`, base);
-  if (existsSync(fileURLToPath(js))) return { url: js, ts: false };
-  return { url: new URL(`./${name}.ts`, base), ts: true };
+  if (existsSync(fileURLToPath(js))) return { url: js, kind: 'esm' };
+  return { url: new URL(`./${name}.ts`, base), kind: 'ts' };
 }
 
 /** Module hook that loads .ts files (and .js specifiers that name .ts files) through esbuild. */
@@ -59,16 +65,18 @@ export function spawnWorker(
   slot: number,
   options: { readonly transferList?: readonly TransferListItem[]; readonly entry?: URL } = {},
 ): Worker {
-  const entry = options.entry !== undefined ? { url: options.entry, ts: false } : workerEntry(base, name);
-  const esbuildUrl = entry.ts ? pathToFileURL(createRequire(import.meta.url).resolve('esbuild')).href : '';
-  const hook = entry.ts ? 'data:text/javascript,' + encodeURIComponent(tsHookSource(esbuildUrl)) : '';
+  const entry = options.entry !== undefined ? { url: options.entry, kind: 'esm' as const } : workerEntry(base, name);
+  const ts = entry.kind === 'ts';
+  const esbuildUrl = ts ? pathToFileURL(createRequire(import.meta.url).resolve('esbuild')).href : '';
+  const hook = ts ? 'data:text/javascript,' + encodeURIComponent(tsHookSource(esbuildUrl)) : '';
+  const load = entry.kind === 'cjs' ? `require(${JSON.stringify(fileURLToPath(entry.url))})` : `await import(${JSON.stringify(entry.url.href)})`;
   // a CommonJS bootstrap: reports a failed start through the control block
   const boot = `
 const { workerData } = require('node:worker_threads');
 (async () => {
   try {
-    ${entry.ts ? `require('node:module').register(${JSON.stringify(hook)});` : ''}
-    const m = await import(${JSON.stringify(entry.url.href)});
+    ${ts ? `require('node:module').register(${JSON.stringify(hook)});` : ''}
+    const m = ${load};
     m.runWorker(workerData);
   } catch (e) {
     console.error('lattice worker failed to start:', e);

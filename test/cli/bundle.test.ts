@@ -11,6 +11,7 @@
 
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -91,9 +92,10 @@ describe('the bundled CLI', () => {
     expect(names).toEqual(['dvh-worker', 'worker']);
     const folder = join(bundle, '..', 'bundle');
     for (const name of names) {
-      const file = join(folder, `${name}.js`);
+      // CommonJS, as src/core/worker-spawn.ts requires it (a worker loading an ES module sets up that loader first)
+      const file = join(folder, `${name}.cjs`);
       expect(existsSync(file), file).toBe(true);
-      const m = (await import(pathToFileURL(file).href)) as { runWorker?: unknown };
+      const m = createRequire(import.meta.url)(file) as { runWorker?: unknown };
       expect(typeof m.runWorker, name).toBe('function');
     }
   });
