@@ -4,15 +4,14 @@
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { bundleFiles, loadCli } = require('./load-cli.js');
+const { bundleFiles, runCli } = require('./load-cli.js');
 
 const dir = join(__dirname, '..', 'dist', 'bundle');
-if (!existsSync(bundleFiles(dir).source)) {
-  console.error('lattice: the bundled CLI (dist/bundle/main.cjs) is missing; run `npm ci` (or `npm run build`) in the lattice-rt folder first.');
+const files = bundleFiles(dir);
+if (!existsSync(files.source) || !existsSync(files.early)) {
+  console.error('lattice: the bundled CLI (dist/bundle/main.cjs, early.cjs) is missing; run `npm ci` (or `npm run build`) in the lattice-rt folder first.');
   process.exit(1);
 }
-loadCli(dir)
-  .exports.main(process.argv)
-  .then((code) => {
-    process.exitCode = code;
-  });
+runCli(dir, process.argv).then((code) => {
+  process.exitCode = code;
+});

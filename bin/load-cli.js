@@ -13,8 +13,8 @@ const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
-/** The bundle's file and its cache's in `dir`. */
-const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache') });
+/** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
+const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
 /** The digest a cache file starts with: SHA-256 of the source file's bytes (32 bytes). */
 const digest = (sourceBytes) => createHash('sha256').update(sourceBytes).digest();
@@ -55,6 +55,17 @@ function loadCli(dir, useCache = true) {
   return { exports: module.exports, script, sourceBytes, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
 
+/**
+ * Run the command line bundled in `dir` on process.argv-style `argv`; resolves to the exit code. What
+ * the command will need is started first (early.cjs: the DVH threads of `lattice evaluate`), then the
+ * bundle is loaded, meanwhile.
+ */
+function runCli(dir, argv) {
+  const started = require(bundleFiles(dir).early).prestart(argv);
+  return loadCli(dir).exports.main(argv, started);
+}
+
 exports.bundleFiles = bundleFiles;
+exports.runCli = runCli;
 exports.cacheFile = cacheFile;
 exports.loadCli = loadCli;

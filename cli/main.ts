@@ -5,10 +5,12 @@
 
 import { Command, CommanderError } from 'commander';
 import { escapeControl } from '../src/core/errors.js';
+import type { Started } from './early.js';
 import { DISCLAIMER } from './options.js';
 import { reportError } from './run-command.js';
 
-type Register = (program: Command, setExit: (code: number) => void) => void;
+/** A command's registration; `started`: what the launcher started for it before the CLI loaded (cli/early.ts). */
+type Register = (program: Command, setExit: (code: number) => void, started: Started) => void;
 
 /**
  * The commands in help order, each loaded when needed: a run of one command imports only that
@@ -28,7 +30,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
 };
 
 /** The program with every command, or only `command` when given (and known). */
-export async function buildProgram(setExit: (code: number) => void, command?: string): Promise<Command> {
+export async function buildProgram(setExit: (code: number) => void, command?: string, started: Started = {}): Promise<Command> {
   const program = new Command();
   program
     .name('lattice')
@@ -39,16 +41,19 @@ export async function buildProgram(setExit: (code: number) => void, command?: st
     .exitOverride();
   const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
-  for (const register of registers) register(program, setExit);
+  for (const register of registers) register(program, setExit, started);
   return program;
 }
 
-/** Run the CLI on process.argv-style arguments; resolves to the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Run the CLI on process.argv-style arguments; resolves to the exit code. `started`: what the launcher
+ * started for the command before loading the CLI (cli/early.ts prestart).
+ */
+export async function main(argv: readonly string[], started: Started = {}): Promise<number> {
   let code = 0;
   const program = await buildProgram((c) => {
     code = c;
-  }, argv[2]);
+  }, argv[2], started);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

@@ -13,6 +13,7 @@
  *   on a small case (option `cache: false` leaves it out: the bundle then compiles as it runs).
  * - dvh-worker.cjs, worker.cjs: the worker threads' entries (the DVH pool's and the dose engine's) as
  *   CommonJS modules, named as src/core/worker-spawn.ts looks for them beside the calling module.
+ * - early.cjs: cli/early.ts, what bin/lattice.js starts before it loads main.cjs (bin/load-cli.js runCli).
  * The packages in package.json's dependencies are not bundled (loaded from node_modules), but for
  * commander in main.cjs. The modules
  * that find the package's files (templates/, machines/, dist/viewer/) search upwards from their own
@@ -47,7 +48,12 @@ export async function buildCli(outDir = join(root, 'dist', 'bundle'), { cache = 
   await build({
     ...common,
     ...commonJs,
-    entryPoints: { 'dvh-worker': join(root, 'src', 'evaluate', 'dvh-worker.ts'), worker: join(root, 'src', 'dose', 'worker.ts') },
+    entryPoints: {
+      'dvh-worker': join(root, 'src', 'evaluate', 'dvh-worker.ts'),
+      worker: join(root, 'src', 'dose', 'worker.ts'),
+      // what the launcher starts before it loads main.cjs (bin/load-cli.js runCli)
+      early: join(root, 'cli', 'early.ts'),
+    },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
   });

@@ -18,6 +18,7 @@ import { DicomError, InputError } from '../../src/core/errors.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
 import { DEFAULT_THREADS, startDvhPool, type DvhPool } from '../../src/evaluate/dvh-pool.js';
+import type { Started } from '../early.js';
 import { BETWEEN_PLANES_CHOICES } from '../../src/geometry/between-planes.js';
 import { renderHtml } from '../../src/evaluate/report/html.js';
 import { printHtmlToPdf, requireChromium } from '../../src/evaluate/report/pdf.js';
@@ -81,7 +82,7 @@ const namedGy = (option: string, what: string) => (value: string, previous: Reco
   return { ...previous, [m[1]!.trim()]: v };
 };
 
-export function registerEvaluate(program: Command, setExit: (code: number) => void): void {
+export function registerEvaluate(program: Command, setExit: (code: number) => void, started: Started = {}): void {
   program
     .command('evaluate')
     .description('evaluate a plan: DVHs, metrics, TG-101 or custom constraints, EQD2, delivered fractions, SFRT metrics')
@@ -112,8 +113,11 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .option('--force', 'replace files in the output folder that lattice did not write')
     .option('--threads <n>', `threads computing the DVHs, sharing the structures and the parts of large ones (default ${DEFAULT_THREADS}: two where there are two processors); the results do not depend on it`, integerOption('--threads', 1))
     .action(async (path: string, opts: EvaluateOptions) => {
-      // The DVH threads start first: they load while the case is read.
-      const pool = startDvhPool(opts.threads !== undefined ? { threads: opts.threads } : {});
+      // The DVH threads start first (or were started by the launcher): they load while the case is read.
+      const pool = startDvhPool({
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+        ...(started.dvhThreads !== undefined ? { started: started.dvhThreads } : {}),
+      });
       // Constraint, name-mapping and course files are read with the YAML and schema libraries: loaded
       // only when such a file is given (loading them takes 50-150 ms).
       const readers: FileReaders = {
@@ -189,7 +193,8 @@ function runEvaluate(path: string, opts: EvaluateOptions, readers: FileReaders, 
   const givenConstraints = opts.constraints !== undefined ? readers.resolveConstraintSet!(opts.constraints) : undefined;
   const mapping = opts.mapping !== undefined ? readers.readNameMapping!(opts.mapping) : undefined;
   const course = opts.course !== undefined ? readers.courseReportSection!(opts.course, [path, opts.out]) : undefined;
-  const dicomCase = readRtCase(path);
+  // the RT Dose read on a DVH thread while this one reads the rest
+  const dicomCase = readRtCase(path, pool !== undefined ? { readDose: (f) => pool.readDose(f) } : {});
   for (const w of dicomCase.warnings) console.error(`lattice: warning: ${w}`);
   const structureSet = dicomCase.structureSet;
   if (structureSet === undefined) throw new InputError(`no RT Structure Set found in ${path}`);

@@ -1,6 +1,8 @@
 /**
- * Structure DVHs on several threads: a pool of worker threads started before the case is read (so
- * that their start overlaps the reading), each computing whole structures (rasterise + structureDvhs)
+ * Structure DVHs on several threads: a pool of worker threads (dvh-threads.ts) started before the case
+ * is read (for `lattice evaluate`, by the launcher before the command line has loaded), so that their
+ * start overlaps the reading, one of them reading the case's RT Dose while the calling thread reads the
+ * rest (readDose); then each computing whole structures (rasterise + structureDvhs)
  * or parts of a large one (dvh.ts dvhParts: consecutive sampling slices of a BODY) while the calling
  * thread computes its own share; the caller waits for the rest synchronously (Atomics.wait on a shared
  * counter, receiveMessageOnPort), so evaluatePlan stays a plain function, and adds each large
@@ -19,21 +21,24 @@
  * Failures: a unit that throws in a worker (e.g. GeometryError) comes back undefined and the caller
  * computes its task again, meeting the same error itself; a worker that cannot start
  * (src/core/worker-spawn.ts marks it failed) claims nothing, and one that fails or is silent for
- * STALL_TIMEOUT_MS while it holds claimed units has them computed by the caller.
- * Control block (shared Int32Array): slot 0 counts the workers' messages (the caller waits on it), slot
- * 1 + w is worker w's state (0 starting, WORKER_READY, WORKER_FAILED).
+ * STALL_TIMEOUT_MS while it holds claimed units has them computed by the caller; likewise a dose.
+ * The control block: dvh-threads.ts DvhThreads.
  */
 
-import { availableParallelism } from 'node:os';
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
-import { spawnWorker, WORKER_FAILED } from '../core/worker-spawn.js';
-import { voxelCount, type Grid } from '../geometry/grid.js';
-import type { ScalarVolume } from '../geometry/volume.js';
+import { receiveMessageOnPort } from 'node:worker_threads';
+import { WORKER_FAILED } from '../core/worker-spawn.js';
+import { createGrid, voxelCount, type Grid } from '../geometry/grid.js';
+import { createScalarVolume, type ScalarVolume } from '../geometry/volume.js';
+import type { DoseGrid } from '../io/dicom/model.js';
+import { readRtDose } from '../io/dicom/read/rtdose.js';
 import {
   dvhParts, mergeDvhParts, planDvhPart, planDvhs, planSampling, preparedSlabs,
   type DoseMap, type DvhPart, type NamedContours, type PreparedSlabs, type SampleStructureOptions, type SamplingPlan, type StructureDvhs, type StructureDvhsOptions,
 } from './dvh.js';
 import type { SliceRange } from './dvh-wasm.js';
+import { DEFAULT_THREADS, endDvhThreads, spawnDvhThreads, WORKER_READY, type DvhThread, type DvhThreads } from './dvh-threads.js';
+
+export { DEFAULT_THREADS, WORKER_READY, type DvhWorkerData } from './dvh-threads.js';
 
 /** One structure's DVHs to compute: what rasterizeForSampling and structureDvhs are given. */
 export interface DvhTask {
@@ -82,16 +87,6 @@ function planCost(plan: SamplingPlan | undefined): number {
 /** A worker silent this long while it holds work it claimed has that work computed by the caller (ms). */
 export const STALL_TIMEOUT_MS = 120_000;
 
-/** A worker's state in its control slot once it has loaded (WORKER_FAILED: it could not). */
-export const WORKER_READY = -1;
-
-/** What a worker is given: its port, the control block and its slot there. */
-export interface DvhWorkerData {
-  readonly port: MessagePort;
-  readonly ctrl: Int32Array;
-  readonly slot: number;
-}
-
 /** A piece of work: a whole task, or one part (dvh.ts dvhParts) of a large one. */
 export interface DvhUnit {
   /** The task's index in the run. */
@@ -119,14 +114,20 @@ export type ToWorker =
     readonly units: readonly DvhUnit[];
     readonly claims: Int32Array;
   }
+  /** An RT Dose file to read (DvhPool.readDose), claimed as a unit is (0, then the reader's slot or CALLER_CLAIM). */
+  | { readonly kind: 'dose'; readonly id: number; readonly file: string; readonly claim: Int32Array }
   | { readonly kind: 'close' };
-export interface FromWorker {
-  readonly run: number;
-  /** The unit's index in the run's units. */
-  readonly unit: number;
-  readonly result?: StructureDvhs;
-  readonly partResult?: DvhPart;
-}
+/** A worker's answer: a unit's DVHs, or a dose it read (absent where reading failed). */
+export type FromWorker =
+  | {
+    readonly kind: 'unit';
+    readonly run: number;
+    /** The unit's index in the run's units. */
+    readonly unit: number;
+    readonly result?: StructureDvhs;
+    readonly partResult?: DvhPart;
+  }
+  | { readonly kind: 'dose'; readonly id: number; readonly dose?: DoseGrid };
 
 /** The buffers of a part's sums (sent, not copied, from a worker). */
 export function partBuffers(p: DvhPart): ArrayBuffer[] {
@@ -157,22 +158,26 @@ export function claimEach(claims: Int32Array, who: number, n: number, compute: (
   for (let q = 0; q < n; q++) if (Atomics.compareExchange(claims, q, 0, who) === 0) compute(q);
 }
 
-interface PoolWorker {
-  readonly worker: Worker;
-  readonly port: MessagePort;
-  readonly slot: number;
-}
-
 export interface DvhPool {
   /** Worker threads (the calling thread computes too). */
   readonly workers: number;
   /** Tasks (or parts of a large task) whose DVHs came from a worker, over every run so far. */
   readonly computedInWorkers: number;
+  /** RT Dose files read by a worker (readDose), so far. */
+  readonly dosesReadInWorkers: number;
   /**
    * Every task's DVHs, in the tasks' order; undefined where computing failed (the caller computes that
    * task itself to meet the error). Synchronous: returns when every task is done.
    */
   run(tasks: readonly DvhTask[], dose: ScalarVolume): (StructureDvhs | undefined)[];
+  /**
+   * Start reading an RT Dose file (readRtDose: into shared memory) on a worker while this thread goes
+   * on; the function returned gives its DoseGrid (synchronously), read here instead when no worker
+   * took the file by then (none had loaded, or one failed or stalled), and throws as readRtDose does
+   * (a worker that meets an error answers nothing; the file is read again here to meet it). The same
+   * DoseGrid either way: the same code on the same file.
+   */
+  readDose(file: string): () => DoseGrid;
   /**
    * Waits (synchronously) until every worker has loaded or failed to, at most timeoutMs; returns the
    * workers ready. run() does not need it (a worker still loading claims nothing); tests do.
@@ -187,19 +192,12 @@ export interface DvhPoolOptions {
   readonly threads?: number;
   /** The worker's entry module (default: dvh-worker beside this file, built or from the sources). */
   readonly entry?: URL;
+  /**
+   * Workers started already (spawnDvhThreads: the launcher's, cli/early.ts), used when they are as
+   * many as this pool needs and ended otherwise.
+   */
+  readonly started?: DvhThreads;
 }
-
-/**
- * Threads when none are asked for: two where the machine has two processors or more (one worker),
- * else one (no pool). Measured on the only machine at hand (2 vCPUs; bench/README.md, tenth session):
- * with large structures in parts and the interpolated shapes on the calling thread, a worker makes
- * `lattice evaluate` 0.93 and 0.90 (prostate and small stand-ins, against the code before the parts)
- * and 0.85 (the phantom plan folder, 35 structures) of one thread's wall time, for 9-18 % more
- * processor time and 20-45 MiB more memory. More threads
- * are not measured (no machine with more processors was at hand): there `--threads N` is the user's
- * choice.
- */
-export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 
 /**
  * Start a pool (returns at once; the workers load in the background). Undefined when one thread is
@@ -208,27 +206,32 @@ export const DEFAULT_THREADS = Math.min(2, availableParallelism());
 export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined {
   const threads = options.threads ?? DEFAULT_THREADS;
   if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, found ${threads}`);
-  if (threads === 1) return undefined;
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * threads));
-  const pool: PoolWorker[] = [];
-  for (let w = 0; w < threads - 1; w++) {
-    const { port1, port2 } = new MessageChannel();
-    const data: DvhWorkerData = { port: port2, ctrl, slot: 1 + w };
-    const worker = spawnWorker(import.meta.url, 'dvh-worker', data, data.slot, {
-      transferList: [port2],
-      ...(options.entry !== undefined ? { entry: options.entry } : {}),
-    });
-    pool.push({ worker, port: port1, slot: data.slot });
+  let started = options.started;
+  if (threads === 1) {
+    if (started !== undefined) endDvhThreads(started);
+    return undefined;
   }
-  const state = (w: PoolWorker): number => Atomics.load(ctrl, w.slot);
+  if (started !== undefined && started.workers.length !== threads - 1) {
+    endDvhThreads(started);
+    started = undefined;
+  }
+  const { ctrl, workers: pool } = started ?? spawnDvhThreads(threads, options.entry);
+  const state = (w: DvhThread): number => Atomics.load(ctrl, w.slot);
   let runs = 0;
   let closed = false;
   let fromWorkers = 0;
+  let doseReads = 0;
+  let dosesFromWorkers = 0;
+  // doses answered while this thread waited for another (by id)
+  const doseAnswers = new Map<number, DoseGrid | undefined>();
 
   return {
     workers: pool.length,
     get computedInWorkers() {
       return fromWorkers;
+    },
+    get dosesReadInWorkers() {
+      return dosesFromWorkers;
     },
     awaitWorkers(timeoutMs) {
       const end = performance.now() + timeoutMs;
@@ -241,6 +244,35 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
         Atomics.wait(ctrl, 0, seen, Math.min(left, 50));
       }
       return pool.filter((w) => state(w) === WORKER_READY).length;
+    },
+    readDose(file) {
+      const w = closed ? undefined : pool.find((x) => state(x) !== WORKER_FAILED);
+      if (w === undefined) return () => readRtDose(file);
+      const id = ++doseReads;
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      w.port.postMessage({ kind: 'dose', id, file, claim } satisfies ToWorker);
+      return () => {
+        // not taken yet: read here
+        if (Atomics.compareExchange(claim, 0, 0, CALLER_CLAIM) === 0) return readRtDose(file);
+        let heard = performance.now();
+        while (!doseAnswers.has(id)) {
+          const seen = Atomics.load(ctrl, 0);
+          for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+            heard = performance.now();
+            const r = m.message as FromWorker;
+            if (r.kind === 'dose') doseAnswers.set(r.id, r.dose);
+          }
+          if (doseAnswers.has(id)) break;
+          if (state(w) === WORKER_FAILED || performance.now() - heard > STALL_TIMEOUT_MS) return readRtDose(file);
+          Atomics.wait(ctrl, 0, seen, 1000);
+        }
+        const d = doseAnswers.get(id);
+        doseAnswers.delete(id);
+        if (d === undefined) return readRtDose(file);
+        dosesFromWorkers++;
+        // the grid frozen again, as readRtDose makes it (a copy between threads is not frozen)
+        return { ...d, dose: createScalarVolume(createGrid(d.dose.grid), d.dose.data) };
+      };
     },
     run(tasks, dose) {
       if (closed) throw new Error('DvhPool.run after close');
@@ -317,7 +349,8 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
           for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
             heard.set(w.slot, performance.now());
             const r = m.message as FromWorker;
-            if (r.run !== run || received[r.unit] === 1) continue;
+            if (r.kind === 'dose') doseAnswers.set(r.id, r.dose);
+            if (r.kind !== 'unit' || r.run !== run || received[r.unit] === 1) continue;
             take(r.unit, r);
             if (r.result !== undefined || r.partResult !== undefined) fromWorkers++;
           }

@@ -2,9 +2,12 @@
  * The DVH pool (src/evaluate/dvh-pool.ts): structures computed on worker threads give the evaluation
  * the calling thread alone gives, to the bit (the expectation is that single-thread evaluation); a
  * structure that fails in a worker, or a worker that cannot start, still ends as it does on one thread.
+ * An RT Dose read on a worker (readDose) is the one readRtDose reads on the calling thread, to the bit,
+ * with its errors; workers spawned beforehand (dvh-threads.ts, as the launcher does) are taken or ended.
  * The workers run the TypeScript sources here (src/core/worker-spawn.ts compiles them with esbuild).
  */
 
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeDvhTask, DEFAULT_THREADS, startDvhPool, type DvhPool, type DvhTask } from '../../src/evaluate/dvh-pool.js';
+import { spawnDvhThreads } from '../../src/evaluate/dvh-threads.js';
+import { readRtDose } from '../../src/io/dicom/read/rtdose.js';
+import type { DoseGrid } from '../../src/io/dicom/model.js';
+import { writeEvaluationCase } from './dicom-case.js';
 import { dvhParts, PHYSICAL_DOSE, planSampling } from '../../src/evaluate/dvh.js';
 import { eqd2Map } from '../../src/evaluate/radiobiology.js';
 import { evaluatePlan } from '../../src/evaluate/plan.js';
@@ -114,4 +121,82 @@ describe('DVH pool', () => {
     expect(startDvhPool({ threads: 1 })).toBeUndefined();
     for (const threads of [0, 1.5, -2]) expect(() => startDvhPool({ threads })).toThrow(/threads must be a positive integer/);
   });
+});
+
+describe('DVH pool: an RT Dose read on a worker, workers spawned beforehand', () => {
+  const written = writeEvaluationCase(join(tmp, 'case'));
+  const here = readRtDose(written.rtdoseFile);
+  const bytes = (d: DoseGrid): Buffer => Buffer.from(d.dose.data.buffer, d.dose.data.byteOffset, d.dose.data.byteLength);
+  /** The file read by a worker: asked for, then taken only after the idle worker has had time to claim it (the calling thread reads it itself when the worker has not). */
+  const readByWorker = (p: DvhPool, file: string): DoseGrid => {
+    const get = p.readDose(file);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    return get();
+  };
+  const expectSameDose = (got: DoseGrid): void => {
+    expect(bytes(got).equals(bytes(here))).toBe(true);
+    expect(got.dose.grid).toEqual(here.dose.grid);
+    expect(Object.isFrozen(got.dose.grid)).toBe(true);
+    expect({ ...got, dose: null }).toEqual({ ...here, dose: null });
+  };
+
+  it('readDose gives the DoseGrid readRtDose reads here, to the bit, read by the worker; a file it refuses, the same error', () => {
+    const p = pool(2);
+    expectSameDose(readByWorker(p, written.rtdoseFile));
+    expect(p.dosesReadInWorkers).toBe(1);
+    // two reads asked before either is taken: each its own answer
+    const a = p.readDose(written.rtdoseFile);
+    const b = p.readDose(written.rtdoseFile);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    expectSameDose(b());
+    expectSameDose(a());
+    expect(p.dosesReadInWorkers).toBe(3);
+    // not an RT Dose: readRtDose's error, met here again
+    const bad = join(tmp, 'not-a-dose.dcm');
+    writeFileSync(bad, 'not DICOM at all');
+    let want: unknown;
+    try {
+      readRtDose(bad);
+    } catch (e) {
+      want = e;
+    }
+    expect(want).toBeInstanceOf(Error);
+    let got: unknown;
+    try {
+      p.readDose(bad)();
+    } catch (e) {
+      got = e;
+    }
+    expect(got).toBeInstanceOf((want as Error).constructor);
+    expect((got as Error).message).toBe((want as Error).message);
+  }, 60_000);
+
+  it('with no worker that loads, readDose reads here', () => {
+    const q = pool(2, pathToFileURL(join(tmp, 'missing.mjs')));
+    expectSameDose(q.readDose(written.rtdoseFile)());
+    expect(q.dosesReadInWorkers).toBe(0);
+  }, 60_000);
+
+  it('workers spawned beforehand are the pool\'s when as many as it needs, and ended otherwise', async () => {
+    const started = spawnDvhThreads(2);
+    const p = startDvhPool({ threads: 2, started })!;
+    pools.push(p);
+    expect(p.workers).toBe(1);
+    expect(p.awaitWorkers(60_000)).toBe(1);
+    expectSameDose(readByWorker(p, written.rtdoseFile));
+    expect(p.dosesReadInWorkers).toBe(1);
+    // three threads spawned, two asked for: those three's workers end, one is spawned anew
+    const other = spawnDvhThreads(3);
+    const exits = other.workers.map((w) => once(w.worker, 'exit'));
+    const q = startDvhPool({ threads: 2, started: other })!;
+    pools.push(q);
+    expect(q.workers).toBe(1);
+    await Promise.all(exits);
+    expect(q.awaitWorkers(60_000)).toBe(1);
+    // one thread asked for: no pool, the spawned workers end
+    const lone = spawnDvhThreads(2);
+    const ended = lone.workers.map((w) => once(w.worker, 'exit'));
+    expect(startDvhPool({ threads: 1, started: lone })).toBeUndefined();
+    await Promise.all(ended);
+  }, 60_000);
 });

@@ -57,6 +57,12 @@ export interface ReadCaseOptions {
   readonly ctSeriesInstanceUid?: string;
   /** The RTSTRUCT file to use when the folder holds several for the CT. */
   readonly structureSetFile?: string;
+  /**
+   * How the RT Dose files are read: started for each as soon as the folder is scanned, the function
+   * returned giving its DoseGrid when the case needs it (after the CT and the structure sets), throwing
+   * as readRtDose does. Default: readRtDose then. The DVH pool's readDose reads on a worker meanwhile.
+   */
+  readonly readDose?: (file: string) => () => DoseGrid;
 }
 
 /** Dose grid footprint beyond the CT's (mm) above which a warning is given. */
@@ -160,12 +166,13 @@ function readCase(path: string, options: ReadCaseOptions, mode: CtRead): CaseObj
       { file: path },
     );
   }
+  const filesOf = (modality: string): string[] =>
+    all.filter((s) => s.series.modality === modality).flatMap((s) => s.series.files);
+  const doseReads = filesOf('RTDOSE').map(options.readDose ?? ((f: string) => () => readRtDose(f)));
+
   const ctFiles = chosen[0]?.series.files;
   const ct = ctFiles === undefined ? undefined : mode === 'pixels' ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
   const warnings: string[] = [...inventory.skipped.map((s) => `skipped ${s.file}: ${s.reason}`), ...notes];
-
-  const filesOf = (modality: string): string[] =>
-    all.filter((s) => s.series.modality === modality).flatMap((s) => s.series.files);
 
   let structureSets = preRead ?? filesOf('RTSTRUCT').map((f) => readStructureSet(f));
   if (options.structureSetFile !== undefined) {
@@ -223,7 +230,7 @@ function readCase(path: string, options: ReadCaseOptions, mode: CtRead): CaseObj
     }
   }
 
-  const doses = filesOf('RTDOSE').map((f) => readRtDose(f));
+  const doses = doseReads.map((read) => read());
   for (const d of doses) {
     checkFrame('dose', d.file, d.frameOfReferenceUid);
     if (d.warnings !== undefined) warnings.push(...d.warnings);
