@@ -440,7 +440,7 @@ export function slices(k0: i32, k1: i32): i32 {
   const lm00 = m00, lm11 = m11, lm22 = m22, lt0 = t0, lt1 = t1, lt2 = t2;
   const lloI = loI, lhiI = hiI, lmaxI = maxI, ltopI = topI;
   const lbi = bi, ldi = di, ldj = dj, ldk = dk, laligned = aligned;
-  const lspread = spread, lboxed = boxed;
+  const lspread = spread, lboxed = boxed, lboxI = boxI;
   let failed = false;
   for (let k = k0; k < k1; k++) {
     for (let j = 0; j < lny; j++) {
@@ -465,6 +465,8 @@ export function slices(k0: i32, k1: i32): i32 {
       let cur = -2;
       let a0: f64 = 0, g0j: f64 = 0, g0k: f64 = 0, n0: f64 = 0, x0: f64 = 0;
       let a1: f64 = 0, g1j: f64 = 0, g1k: f64 = 0, n1: f64 = 0, x1: f64 = 0;
+      // the least and greatest node of the column before the pair (cur - 1), when the pair moved on from it
+      let nb: f64 = Infinity, xb: f64 = -Infinity;
       let n = 0;
       for (let i = 0; i < lnx; i++, p++) {
         const o = occAt(p);
@@ -510,8 +512,10 @@ export function slices(k0: i32, k1: i32): i32 {
         if (i0 != cur) {
           const c = i0 - lbi;
           if (i0 == cur + ldi && ldi == 1) {
+            nb = n0; xb = x0;
             a0 = a1; g0j = g1j; g0k = g1k; n0 = n1; x0 = x1;
           } else {
+            nb = Infinity; xb = -Infinity;
             columnAt(base + c, fy, fz);
             a0 = colA; g0j = colJ; g0k = colK; n0 = colMin; x0 = colMax;
           }
@@ -548,8 +552,15 @@ export function slices(k0: i32, k1: i32): i32 {
           const half = 0.5 * Math.sqrt(dA * dA + dB * dB + dC * dC);
           const lo = v - half;
           const hi = v + half;
+          // An interval within the nodes of the cell (or of the cell and the column before it, when that
+          // column is in the box: rowBoxRange's first column, reckoned as it does, is below i0) is within
+          // the box's nodes: no clamp, the same as the box's. Else the box's nodes clamp it.
           let cMin = n0 < n1 ? n0 : n1;
           let cMax = x0 > x1 ? x0 : x1;
+          if (nb <= xb && <i32>Math.floor(x - lboxI) < i0) {
+            if (nb < cMin) cMin = nb;
+            if (xb > cMax) cMax = xb;
+          }
           if (!(lboxed && lo >= cMin && hi <= cMax)) {
             rowBoxRange(x);
             cMin = outLo;

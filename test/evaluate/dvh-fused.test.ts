@@ -144,6 +144,31 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     );
   });
 
+  it('points a fraction of a dose node apart where rounding decides whether a box reaches the node below: the same numbers', () => {
+    // Sampling at 0.5 mm from x = 68.25 mm on a 2.5 mm dose grid from -97.5 mm (as on the phantom
+    // plan's oesophagus): the points lie at 66.3 + 0.2 i nodes, every fifth near n + 0.1 with a box 0.1
+    // node wide, and whether that box reaches node n - 1 is decided by rounding; the kernel must decide as
+    // the stored path does (a kernel deciding by the point's offset in its cell differs here).
+    const grid = createGrid({ size: [142, 24, 20], spacingMm: [2.5, 2.5, 2.5], originMm: [-97.5, -30, -28] });
+    const dose = createScalarVolume(grid);
+    let p = 0;
+    for (let k = 0; k < 20; k++) for (let j = 0; j < 24; j++) for (let i = 0; i < 142; i++, p++) {
+      const x = -97.5 + 2.5 * i, y = -30 + 2.5 * j, z = -28 + 2.5 * k;
+      dose.data[p] = 12 + 8 * Math.sin(0.9 * x) * Math.cos(0.7 * y) + 2 * Math.sin(0.5 * z);
+    }
+    const contours: PlanarContour[] = [];
+    for (let z = -6; z <= 6; z += 2.5) contours.push({ geometricType: 'CLOSED_PLANAR', pointsLps: new Float64Array([68.75, -5, z, 122.5, -5, z, 122.5, 5, z, 68.75, 5, z]) });
+    const s = { name: 'S', contours };
+    expect(sampleStructure(s, grid, {}).info.grid.originMm[0]).toBe(68.25);
+    for (const spread of [true, false]) {
+      const fused = structureDvhs(rasterizeForSampling(s, grid, {}), dose, mapsFor('S'), { spread });
+      const samples = sampleDose(sampleStructure(s, grid, {}), dose, { spread });
+      mapsFor('S').forEach((m, t) => {
+        expectSame(fused.dvhs[t]!, computeDvh(m.kind === 0 ? samples : mapDoseSamples(samples, m.quantity, doseMapFunction(m))));
+      });
+    }
+  });
+
   it('a structure wholly outside the dose grid: no points inside, NaN figures, as the stored path', () => {
     const s = ellipsoid([200, 0, 0], [10, 10, 10], 2, 0);
     const grid = createGrid({ size: [10, 10, 10], spacingMm: [2, 2, 2], originMm: [0, 0, 0] });
