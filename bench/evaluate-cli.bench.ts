@@ -9,7 +9,9 @@
  * and the prostate again without its CT files (RTSTRUCT + RTDOSE only, issue 10 §1), with and without
  * the fraction count. Each figure is the median of 3 runs after one warm-up (`node bin/lattice.js
  * evaluate DIR --fractions-planned 5 --out OUT`, wall time from spawn to exit), the two held to a
- * target of TARGET_RUNS. Needs `npm run build` (bin/ runs dist/).
+ * target of TARGET_RUNS; every tool runs without NODE_START_VARIABLES (below: work Node does at start
+ * that lattice never uses), and Node's start with and without them is reported beside.
+ * Needs `npm run build` (bin/ runs dist/).
  * The same files through dicompyler-core (every structure's DVH with dvhcalc.get_dvh, Debian's
  * python3) and through plastimatch's DVH pipeline (RTSTRUCT rasterised on the CT, RTDOSE converted,
  * `plastimatch dvh`), when those tools are installed, timed the same way.
@@ -197,12 +199,32 @@ export function writeStandIn(dir: string, c: StandIn, seed: string): WrittenStan
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Median wall seconds of a command (run without a shell) over `runs` runs after one warm-up. */
-export function timeProcess(command: string, args: readonly string[], runs = 3): number {
+/**
+ * Environment variables that make every Node.js process do work before any of its JavaScript runs,
+ * work `lattice` never uses: NODE_EXTRA_CA_CERTS makes Node 20 parse its bundled and the extra TLS root
+ * certificates at start (nodejs/node#40524; 55-95 ms a process on the 2-vCPU test VM, whose sandbox
+ * sets it for its proxy; lattice opens no TLS connection), NODE_OPTIONS may add anything. The timed
+ * processes run without them (every tool alike; Python and plastimatch do not read them); the bench
+ * also reports Node's start with the environment as given, and one run of ours with it.
+ */
+export const NODE_START_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'] as const;
+
+/** This process's environment without NODE_START_VARIABLES. */
+export function cleanEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of NODE_START_VARIABLES) delete env[name];
+  return env;
+}
+
+/**
+ * Median wall seconds of a command (run without a shell) over `runs` runs after one warm-up, in the
+ * environment `env` (default: cleanEnvironment()).
+ */
+export function timeProcess(command: string, args: readonly string[], runs = 3, env: NodeJS.ProcessEnv = cleanEnvironment()): number {
   const times: number[] = [];
   for (let r = 0; r <= runs; r++) {
     const t0 = performance.now();
-    const p = spawnSync(command, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const p = spawnSync(command, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
     const t = (performance.now() - t0) / 1000;
     if (p.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${p.status}): ${p.stderr}`);
     if (r > 0) times.push(t);
@@ -212,8 +234,8 @@ export function timeProcess(command: string, args: readonly string[], runs = 3):
 }
 
 /** Median wall seconds of `node bin/lattice.js evaluate DIR ... --out OUT` over `runs` runs after a warm-up. */
-export const timeEvaluate = (dir: string, out: string, extra: readonly string[] = [], runs = 3): number =>
-  timeProcess(process.execPath, [join(root, 'bin', 'lattice.js'), 'evaluate', dir, ...extra, '--out', out], runs);
+export const timeEvaluate = (dir: string, out: string, extra: readonly string[] = [], runs = 3, env?: NodeJS.ProcessEnv): number =>
+  timeProcess(process.execPath, [join(root, 'bin', 'lattice.js'), 'evaluate', dir, ...extra, '--out', out], runs, env);
 
 /** Runs of the figure held to a target: a median of 3 moved by 0.05-0.1 s between minutes on the 2-vCPU test machine. */
 const TARGET_RUNS = 9;
@@ -249,6 +271,12 @@ export const suite: BenchSuite = {
       // snapshots (issue 13), which decode every CT image; their cost is measured apart below
       const fx = ['--fractions-planned', '5', '--no-snapshots'];
       const rows: Measurement[] = [];
+      // Node's own start (no JavaScript of ours), without and with the variables the timed runs go without
+      const given = NODE_START_VARIABLES.filter((name) => process.env[name] !== undefined);
+      rows.push({ name: 'node -e 0 (Node.js start alone)', value: timeProcess(process.execPath, ['-e', '0'], TARGET_RUNS), unit: 's' });
+      if (given.length > 0) {
+        rows.push({ name: `node -e 0 with this environment's ${given.join(', ')}`, value: timeProcess(process.execPath, ['-e', '0'], TARGET_RUNS, process.env), unit: 's' });
+      }
       const cases = [
         { label: 'prostate 512x512x92 CT, 6 structures, 136x86x92 dose', written: prostate, limit: 0.5 },
         { label: 'small 220x180x61 CT, 8 structures', written: small, limit: 0.3 },
@@ -258,6 +286,9 @@ export const suite: BenchSuite = {
       for (const c of cases) {
         const ours = timeEvaluate(c.written.dir, out, fx, TARGET_RUNS);
         rows.push(underSeconds(`${c.label} (whole process)`, ours, c.limit));
+        if (given.length > 0) {
+          rows.push({ name: `  the same with this environment's ${given.join(', ')}`, value: timeEvaluate(c.written.dir, out, fx, 3, process.env), unit: 's' });
+        }
         // The default interpolated model against the slab model between contour planes (issue 10 §2).
         rows.push({ name: '  the same with --between-planes slab', value: timeEvaluate(c.written.dir, out, [...fx, '--between-planes', 'slab']), unit: 's' });
         rows.push({ name: '  the same with the CT snapshots in report.html (the default)', value: timeEvaluate(c.written.dir, out, ['--fractions-planned', '5']), unit: 's' });
