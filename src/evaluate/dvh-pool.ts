@@ -175,7 +175,7 @@ export interface DvhPool {
    * on; the function returned gives its DoseGrid (synchronously), read here instead when no worker
    * took the file by then (none had loaded, or one failed or stalled), and throws as readRtDose does
    * (a worker that meets an error answers nothing; the file is read again here to meet it). The same
-   * DoseGrid either way: the same code on the same file.
+   * DoseGrid either way: the same code on the same file. Asked again, the function reads the file here.
    */
   readDose(file: string): () => DoseGrid;
   /**
@@ -251,8 +251,11 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       const id = ++doseReads;
       const claim = new Int32Array(new SharedArrayBuffer(4));
       w.port.postMessage({ kind: 'dose', id, file, claim } satisfies ToWorker);
+      let asked = false;
       return () => {
-        // not taken yet: read here
+        // asked again, or not taken yet: read here
+        if (asked) return readRtDose(file);
+        asked = true;
         if (Atomics.compareExchange(claim, 0, 0, CALLER_CLAIM) === 0) return readRtDose(file);
         let heard = performance.now();
         while (!doseAnswers.has(id)) {
