@@ -155,7 +155,12 @@ export function computeDvhUnit(
  * CALLER_CLAIM), computing each as it is claimed: how every thread takes its share of a run.
  */
 export function claimEach(claims: Int32Array, who: number, n: number, compute: (unit: number) => void): void {
-  for (let q = 0; q < n; q++) if (Atomics.compareExchange(claims, q, 0, who) === 0) compute(q);
+  for (let q = 0; q < n; q++) if (claim(claims, q, who)) compute(q);
+}
+
+/** Claim slot q of `claims` as thread `who` (from 0, unclaimed); false when another thread has it. */
+export function claim(claims: Int32Array, q: number, who: number): boolean {
+  return Atomics.compareExchange(claims, q, 0, who) === 0;
 }
 
 export interface DvhPool {
@@ -224,6 +229,17 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
   let dosesFromWorkers = 0;
   // doses answered while this thread waited for another (by id)
   const doseAnswers = new Map<number, DoseGrid | undefined>();
+  /** Worker w's messages so far: doses kept in doseAnswers, units given to onUnit; whether there was any. */
+  const drain = (w: DvhThread, onUnit: (r: Extract<FromWorker, { kind: 'unit' }>) => void): boolean => {
+    let any = false;
+    for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
+      any = true;
+      const r = m.message as FromWorker;
+      if (r.kind === 'dose') doseAnswers.set(r.id, r.dose);
+      else onUnit(r);
+    }
+    return any;
+  };
 
   return {
     workers: pool.length,
@@ -249,22 +265,19 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       const w = closed ? undefined : pool.find((x) => state(x) !== WORKER_FAILED);
       if (w === undefined) return () => readRtDose(file);
       const id = ++doseReads;
-      const claim = new Int32Array(new SharedArrayBuffer(4));
-      w.port.postMessage({ kind: 'dose', id, file, claim } satisfies ToWorker);
+      const claims = new Int32Array(new SharedArrayBuffer(4));
+      w.port.postMessage({ kind: 'dose', id, file, claim: claims } satisfies ToWorker);
       let asked = false;
       return () => {
         // asked again, or not taken yet: read here
         if (asked) return readRtDose(file);
         asked = true;
-        if (Atomics.compareExchange(claim, 0, 0, CALLER_CLAIM) === 0) return readRtDose(file);
+        if (claim(claims, 0, CALLER_CLAIM)) return readRtDose(file);
         let heard = performance.now();
         while (!doseAnswers.has(id)) {
           const seen = Atomics.load(ctrl, 0);
-          for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
-            heard = performance.now();
-            const r = m.message as FromWorker;
-            if (r.kind === 'dose') doseAnswers.set(r.id, r.dose);
-          }
+          // no run is under way while a dose is awaited: a unit's answer here is a stale one
+          if (drain(w, () => undefined)) heard = performance.now();
           if (doseAnswers.has(id)) break;
           if (state(w) === WORKER_FAILED || performance.now() - heard > STALL_TIMEOUT_MS) return readRtDose(file);
           Atomics.wait(ctrl, 0, seen, 1000);
@@ -349,14 +362,12 @@ export function startDvhPool(options: DvhPoolOptions = {}): DvhPool | undefined 
       for (;;) {
         const seen = Atomics.load(ctrl, 0);
         for (const w of workers) {
-          for (let m = receiveMessageOnPort(w.port); m !== undefined; m = receiveMessageOnPort(w.port)) {
-            heard.set(w.slot, performance.now());
-            const r = m.message as FromWorker;
-            if (r.kind === 'dose') doseAnswers.set(r.id, r.dose);
-            if (r.kind !== 'unit' || r.run !== run || received[r.unit] === 1) continue;
+          const any = drain(w, (r) => {
+            if (r.run !== run || received[r.unit] === 1) return;
             take(r.unit, r);
             if (r.result !== undefined || r.partResult !== undefined) fromWorkers++;
-          }
+          });
+          if (any) heard.set(w.slot, performance.now());
         }
         let waiting = false;
         const t = performance.now();

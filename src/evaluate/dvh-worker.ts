@@ -9,7 +9,7 @@
 import type { ScalarVolume } from '../geometry/volume.js';
 import type { DoseGrid } from '../io/dicom/model.js';
 import { readRtDose } from '../io/dicom/read/rtdose.js';
-import { claimEach, computeDvhUnit, DvhPartComputer, partBuffers, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
+import { claim, claimEach, computeDvhUnit, DvhPartComputer, partBuffers, WORKER_READY, type DvhWorkerData, type FromWorker, type ToWorker } from './dvh-pool.js';
 
 export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
   const send = (message: FromWorker): void => {
@@ -25,7 +25,7 @@ export function runWorker({ port, ctrl, slot }: DvhWorkerData): void {
     }
     if (m.kind === 'dose') {
       // unless the caller has taken it; an error is met again by the caller
-      if (Atomics.compareExchange(m.claim, 0, 0, slot) !== 0) return;
+      if (!claim(m.claim, 0, slot)) return;
       let dose: DoseGrid | undefined;
       try {
         dose = readRtDose(m.file);

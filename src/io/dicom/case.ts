@@ -168,7 +168,8 @@ function readCase(path: string, options: ReadCaseOptions, mode: CtRead): CaseObj
   }
   const filesOf = (modality: string): string[] =>
     all.filter((s) => s.series.modality === modality).flatMap((s) => s.series.files);
-  const doseReads = filesOf('RTDOSE').map(options.readDose ?? ((f: string) => () => readRtDose(f)));
+  const startRead = options.readDose ?? ((f: string) => () => readRtDose(f));
+  const doseReads = filesOf('RTDOSE').map((f) => startRead(f));
 
   const ctFiles = chosen[0]?.series.files;
   const ct = ctFiles === undefined ? undefined : mode === 'pixels' ? readCtSeries(ctFiles) : readCtGeometry(ctFiles, inventory.headers);
