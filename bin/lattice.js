@@ -4,7 +4,7 @@
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { bundleFiles, runCli } = require('./load-cli.js');
+const { bundleFiles, launch } = require('./load-cli.js');
 
 const dir = join(__dirname, '..', 'dist', 'bundle');
 const files = bundleFiles(dir);
@@ -12,6 +12,4 @@ if (!existsSync(files.source) || !existsSync(files.early)) {
   console.error('lattice: the bundled CLI (dist/bundle/main.cjs, early.cjs) is missing; run `npm ci` (or `npm run build`) in the lattice-rt folder first.');
   process.exit(1);
 }
-runCli(dir, process.argv).then((code) => {
-  process.exitCode = code;
-});
+launch(dir, process.argv);

@@ -7,7 +7,6 @@
 // CommonJS (bin/package.json), as bin/lattice.js: a process started on a CommonJS file does not set up
 // the ES module loader, some 15 ms of a run.
 'use strict';
-const { createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
@@ -16,8 +15,12 @@ const { Script } = require('node:vm');
 /** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
 const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
-/** The digest a cache file starts with: SHA-256 of the source file's bytes (32 bytes). */
-const digest = (sourceBytes) => createHash('sha256').update(sourceBytes).digest();
+/**
+ * The digest a cache file starts with: SHA-256 of the source file's bytes (32 bytes). node:crypto is
+ * loaded here, not with this module: some 3.5 ms on the 2-vCPU test machine that runCli's early start
+ * (the DVH worker) need not wait for.
+ */
+const digest = (sourceBytes) => require('node:crypto').createHash('sha256').update(sourceBytes).digest();
 
 /** The bytes of a cache file for the source file's bytes and V8's cached data. */
 const cacheFile = (sourceBytes, cachedData) => Buffer.concat([digest(sourceBytes), cachedData]);
@@ -65,7 +68,46 @@ function runCli(dir, argv) {
   return loadCli(dir).exports.main(argv, started);
 }
 
+/**
+ * End the process with `code` once what it wrote to stdout and stderr has been handed to the system:
+ * at once when nothing is pending (Linux writes to files and pipes synchronously), else on the streams'
+ * 'drain'. For the launcher, once the command has finished (main resolves only then: a viewer's server
+ * after its SIGINT), so that the process does not wait for Node's own teardown of a finished run: the
+ * DVH pool's worker thread and each thread's heap, some 10 ms of a `lattice evaluate` on the 2-vCPU
+ * test machine (bench/README.md, thirteenth session). A stream that fails never drains: the process
+ * then ends as Node ends it, with process.exitCode set.
+ */
+function exitWhenWritten(code) {
+  process.exitCode = code;
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+  let left = pending.length;
+  if (left === 0) process.exit(code);
+  for (const s of pending) s.once('drain', () => --left === 0 && process.exit(code));
+}
+
+/** Output errors that mean the reader has gone (`lattice ... | head`): the rest of the output is dropped. */
+const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * What bin/lattice.js does: the command line bundled in `dir` run on process.argv-style `argv`, the
+ * process ended with the command's exit code once its output is written (exitWhenWritten). Output that
+ * has no reader any more is dropped and the command goes on (its files are written, its exit code
+ * kept), where Node would end on an unhandled EPIPE with a stack trace. The handlers are added once
+ * runCli has started the command (the streams are made on first use; the command prints nothing
+ * before its first await).
+ */
+function launch(dir, argv) {
+  const done = runCli(dir, argv);
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e) => {
+      if (!READER_GONE.has(e.code)) throw e;
+    });
+  }
+  done.then(exitWhenWritten);
+}
+
 exports.bundleFiles = bundleFiles;
+exports.launch = launch;
 exports.runCli = runCli;
 exports.cacheFile = cacheFile;
 exports.loadCli = loadCli;

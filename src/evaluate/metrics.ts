@@ -30,20 +30,35 @@ const ctx = (dvh: Dvh): { structure: string } => ({ structure: dvh.name });
 
 /** Minimum dose (Gy) to the hottest `volumeCc` of the structure. */
 export function doseAtVolumeCc(dvh: Dvh, volumeCc: number): number {
-  if (!(volumeCc >= 0) || !Number.isFinite(volumeCc)) {
-    throw new InputError(`Dx: volume must be finite and >= 0 cc, found ${fmt(volumeCc)}`, ctx(dvh));
+  return dosesAtVolumesCc(dvh, [volumeCc])[0]!;
+}
+
+/**
+ * doseAtVolumeCc for each of `volumesCc`, from one pass down the bins (the volume above each bin is
+ * summed in the same order for every query, so each result is doseAtVolumeCc's own): a report's
+ * several Dx figures of one DVH without a scan of its bins for each.
+ */
+export function dosesAtVolumesCc(dvh: Dvh, volumesCc: readonly number[]): number[] {
+  for (const v of volumesCc) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new InputError(`Dx: volume must be finite and >= 0 cc, found ${fmt(v)}`, ctx(dvh));
   }
+  const out = volumesCc.map((v) => (dvh.dosedVolumeCc <= 0 ? NaN : v <= 0 ? dvh.maxGy : dvh.minGy));
+  if (dvh.dosedVolumeCc <= 0) return out;
+  // the queries still open, by volume ascending: the bins are met from the top, each query answered
+  // at the first bin whose volume above reaches it
+  const open = volumesCc.map((_, i) => i).filter((i) => volumesCc[i]! > 0).sort((a, b) => volumesCc[a]! - volumesCc[b]!);
   const diff = dvh.differentialCc;
   const w = dvh.binWidthGy;
-  if (dvh.dosedVolumeCc <= 0) return NaN;
-  if (volumeCc <= 0) return dvh.maxGy;
+  let next = 0;
   let acc = 0;
-  for (let b = diff.length - 1; b >= 0; b--) {
+  for (let b = diff.length - 1; b >= 0 && next < open.length; b--) {
     const v = diff[b]!;
-    if (v > 0 && acc + v >= volumeCc) return (b + 1 - (volumeCc - acc) / v) * w;
+    if (v > 0) {
+      for (; next < open.length && acc + v >= volumesCc[open[next]!]!; next++) out[open[next]!] = (b + 1 - (volumesCc[open[next]!]! - acc) / v) * w;
+    }
     acc += v;
   }
-  return dvh.minGy;
+  return out;
 }
 
 /** Minimum dose (Gy) to the hottest `percent` % of the structure (inside the dose grid). */
@@ -52,8 +67,11 @@ export function doseAtVolumePercent(dvh: Dvh, percent: number): number {
     throw new InputError(`Dx%: percentage must be in 0..100, found ${fmt(percent)}`, ctx(dvh));
   }
   if (percent === 100) return dvh.minGy;
-  return doseAtVolumeCc(dvh, (percent / 100) * dvh.dosedVolumeCc);
+  return doseAtVolumeCc(dvh, percentOfDosedCc(dvh, percent));
 }
+
+/** `percent` % of the structure's volume inside the dose grid (cc): what Dx% asks Dx(cc) for. */
+export const percentOfDosedCc = (dvh: Dvh, percent: number): number => (percent / 100) * dvh.dosedVolumeCc;
 
 /** Volume (cc) receiving >= doseGy. */
 export function volumeAtDoseCc(dvh: Dvh, doseGy: number): number {
@@ -87,13 +105,19 @@ export interface NearMaxima {
   readonly D2pctGy: number;
 }
 
-/** Every near-maximum definition, each labelled (see the header). */
-export function nearMaxima(dvh: Dvh): NearMaxima {
+/** The volumes (cc) of nearMaxima's figures, in its order: 0.03 cc, 0.035 cc, 2 %. */
+export const nearMaximaVolumesCc = (dvh: Dvh): number[] => [0.03, 0.035, percentOfDosedCc(dvh, 2)];
+
+/**
+ * Every near-maximum definition, each labelled (see the header). `doses`: dosesAtVolumesCc's answers
+ * for nearMaximaVolumesCc, when the caller asked for them with others in one pass.
+ */
+export function nearMaxima(dvh: Dvh, doses: readonly number[] = dosesAtVolumesCc(dvh, nearMaximaVolumesCc(dvh))): NearMaxima {
   return {
     DmaxGy: dvh.maxGy,
-    D0_03ccGy: doseAtVolumeCc(dvh, 0.03),
-    D0_035ccGy: doseAtVolumeCc(dvh, 0.035),
-    D2pctGy: doseAtVolumePercent(dvh, 2),
+    D0_03ccGy: doses[0]!,
+    D0_035ccGy: doses[1]!,
+    D2pctGy: doses[2]!,
   };
 }
 

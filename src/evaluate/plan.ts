@@ -45,12 +45,14 @@ import { computeDvhTask, type DvhPool, type DvhTask } from './dvh-pool.js';
 import { checkSchedule, deliveredEqd2Map, deliveredMap, deliveredSamples, type Schedule } from './fractions.js';
 import {
   conformity,
-  doseAtVolumePercent,
+  dosesAtVolumesCc,
   evaluateMetric,
   homogeneityIndexIcru83,
   isodoseVolumeCc,
   nearMaxima,
+  nearMaximaVolumesCc,
   parseMetric,
+  percentOfDosedCc,
   volumeAtDoseCc,
 } from './metrics.js';
 import { alphaBetaFor, eqd2Map } from './radiobiology.js';
@@ -86,6 +88,12 @@ export interface PlanEvaluationOptions {
   readonly curvePoints?: number;
   /** Worker threads to share the structures' DVHs with (dvh-pool.ts); the results are the same. */
   readonly pool?: DvhPool;
+  /**
+   * The planned dose's maximum (Gy) where the caller has checked every value finite and non-negative
+   * already (DoseGrid.maxGy of the dose as read): checkDoseVolume's pass over the values is then
+   * skipped. Otherwise that pass checks the dose and finds its maximum.
+   */
+  readonly doseMaxGy?: number;
 }
 
 /** Key figures of one structure in one quantity (Gy). */
@@ -222,8 +230,12 @@ export function checkDoseVolume(dose: ScalarVolume, file?: string): number {
   return max;
 }
 
-function keyFigures(dvh: Dvh, quantity: string = dvh.quantity): KeyFigures {
-  const nm = nearMaxima(dvh);
+function keyFigures(dvh: Dvh): KeyFigures {
+  const quantity = dvh.quantity;
+  // the Dx figures from one pass down the bins (metrics.ts dosesAtVolumesCc: each as doseAtVolumeCc gives it)
+  const near = nearMaximaVolumesCc(dvh);
+  const doses = dosesAtVolumesCc(dvh, [...near, ...[50, 95, 98].map((p) => percentOfDosedCc(dvh, p))]);
+  const nm = nearMaxima(dvh, doses);
   return {
     quantity,
     minGy: dvh.minGy,
@@ -232,9 +244,9 @@ function keyFigures(dvh: Dvh, quantity: string = dvh.quantity): KeyFigures {
     D0_03ccGy: nm.D0_03ccGy,
     D0_035ccGy: nm.D0_035ccGy,
     D2pctGy: nm.D2pctGy,
-    D50pctGy: doseAtVolumePercent(dvh, 50),
-    D95pctGy: doseAtVolumePercent(dvh, 95),
-    D98pctGy: doseAtVolumePercent(dvh, 98),
+    D50pctGy: doses[near.length]!,
+    D95pctGy: doses[near.length + 1]!,
+    D98pctGy: doses[near.length + 2]!,
   };
 }
 
@@ -294,7 +306,7 @@ export function evaluatePlan(
   else if (options.constraintSet !== undefined) {
     throw new InputError(`constraint set ${options.constraintSet.name} needs the number of planned fractions, which is not known`);
   }
-  const maxDoseGy = checkDoseVolume(plannedDose);
+  const maxDoseGy = options.doseMaxGy ?? checkDoseVolume(plannedDose);
   const betweenPlanes = options.betweenPlanes ?? DEFAULT_BETWEEN_PLANES;
   const specs = (options.metrics ?? []).map((m) => [m, parseMetric(m)] as const);
   const bin = options.binWidthGy !== undefined ? { binWidthGy: options.binWidthGy } : {};
@@ -392,17 +404,19 @@ export function evaluatePlan(
     for (const [text, spec] of specs) requested[text] = evaluateMetric(planned, spec);
     const tg = matchTg263(s.name, options.mapping);
     const { grid: _grid, ...info } = made.info;
+    const plannedFigures = keyFigures(planned);
     let scheduled: Pick<StructureEvaluation, 'plannedEqd2' | 'delivered' | 'deliveredEqd2'> = {};
     if (schedule !== undefined) {
       const plannedEqd2 = made.dvhs[plannedEqd2At]!;
-      // The labels deliveredMap / deliveredEqd2Map give.
+      const plannedEqd2Figures = keyFigures(plannedEqd2);
+      // The labels deliveredMap / deliveredEqd2Map give; all fractions delivered, the planned figures relabelled.
       const deliveredLabel = `(${schedule.fractionsDelivered} of ${schedule.fractionsPlanned} fractions)`;
       scheduled = {
-        plannedEqd2: keyFigures(plannedEqd2),
-        delivered: allDelivered ? keyFigures(planned, `delivered ${planned.quantity} ${deliveredLabel}`) : keyFigures(made.dvhs[deliveredAt]!),
+        plannedEqd2: plannedEqd2Figures,
+        delivered: allDelivered ? { ...plannedFigures, quantity: `delivered ${planned.quantity} ${deliveredLabel}` } : keyFigures(made.dvhs[deliveredAt]!),
         // no delivered fraction: the delivered dose (all zero) stands for its EQD2, as deliveredSamples did
         deliveredEqd2: allDelivered
-          ? keyFigures(plannedEqd2, `delivered ${plannedEqd2.quantity} ${deliveredLabel}`)
+          ? { ...plannedEqd2Figures, quantity: `delivered ${plannedEqd2.quantity} ${deliveredLabel}` }
           : keyFigures(made.dvhs[deliveredEqd2At >= 0 ? deliveredEqd2At : deliveredAt]!),
       };
     }
@@ -416,7 +430,7 @@ export function evaluatePlan(
       dosedVolumeCc: planned.dosedVolumeCc,
       outsideFraction: planned.outsideFraction,
       sampling: { ...info, points: made.points },
-      planned: keyFigures(planned),
+      planned: plannedFigures,
       ...scheduled,
       requested,
       curve: curveOf(planned, options.curvePoints ?? 200),

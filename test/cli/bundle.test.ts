@@ -87,6 +87,41 @@ describe('the bundled CLI', () => {
     expect(await verdict(edited)).toBe(false);
   });
 
+  it('prints through pipes what the command prints in-process, in order, and exits with its code', async () => {
+    // bin/load-cli.js launch: the console writes straight to the descriptors, the process ends at once
+    const args = ['evaluate', written.dir, '--fractions-planned', '5', '--threads', '2'];
+    const inProcess = await runLattice(...args, '--out', join(dir, 'print-in-process'));
+    expect(inProcess.code, inProcess.err).toBe(0);
+    const launched = await run(process.execPath, [bundle, ...args, '--out', join(dir, 'print-launched')], { encoding: 'utf8' });
+    expect(launched.stdout).toBe(`${inProcess.out.replaceAll(join(dir, 'print-in-process'), join(dir, 'print-launched'))}\n`);
+    expect(launched.stdout.split('\n')[0]).toMatch(/^Research use only/);
+    expect(launched.stderr).toBe(inProcess.err === '' ? '' : `${inProcess.err}\n`);
+    // --json: the report whole on stdout (Node's own stream), parsed as the file written beside it
+    const json = await run(process.execPath, [bundle, ...args, '--json', '--out', join(dir, 'print-json')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(readFileSync(join(dir, 'print-json', 'report.json'), 'utf8')));
+    // an error: its one line on stderr, exit code 1
+    const failed = await run(process.execPath, [bundle, 'evaluate', join(dir, 'no-such-folder'), '--out', join(dir, 'print-failed')], { encoding: 'utf8' }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in failed ? failed.code : 0).toBe(1);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(failed.stderr).toMatch(/^lattice: .*no-such-folder/);
+  });
+
+  it('ends as the command ends when the reader of its output has gone: no stack trace, its files written', async () => {
+    // `lattice ... | head -c 1`: the rest of the output has nowhere to go (EPIPE); Node alone ends on an
+    // unhandled 'error' event with a stack trace and exit code 1
+    for (const json of [false, true]) {
+      const out = join(dir, `print-head-${json}`);
+      const err = join(dir, `head-stderr-${json}.txt`);
+      const sh =
+        `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(bundle)} evaluate ${JSON.stringify(written.dir)} --fractions-planned 5 ` +
+        `${json ? '--json ' : ''}--out ${JSON.stringify(out)} 2>${JSON.stringify(err)} | head -c 1`;
+      const r = await run('bash', ['-c', sh], { encoding: 'utf8' });
+      expect(r.stdout).toBe(json ? '{' : 'R');
+      expect(readFileSync(err, 'utf8')).toBe('');
+      expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toHaveProperty('structures');
+    }
+  });
+
   it('holds an entry exporting runWorker for every worker the sources start', async () => {
     const names = spawnedWorkerNames();
     expect(names).toEqual(['dvh-worker', 'worker']);

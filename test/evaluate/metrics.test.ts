@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { createGrid } from '../../src/geometry/grid.js';
@@ -7,6 +8,7 @@ import {
   conformity,
   doseAtVolumeCc,
   doseAtVolumePercent,
+  dosesAtVolumesCc,
   evaluateMetric,
   gEUD,
   homogeneityIndexIcru83,
@@ -24,6 +26,52 @@ const grid = createGrid({ size: [20, 20, 20], spacingMm: [1, 1, 1], originMm: [0
 const cube = createMask(grid, new Uint8Array(8000).fill(1));
 // A dose grid reaching 3 mm beyond the cube (so the edge voxels see the gradient on both sides).
 const wide = createGrid({ size: [26, 26, 26], spacingMm: [1, 1, 1], originMm: [-3, -3, -3] });
+
+describe('Dx figures of one DVH from one pass (dosesAtVolumesCc)', () => {
+  /** Dx as its definition reads, one query at a time: down the bins from the top until the volume above reaches V. */
+  const oneAtATime = (diff: Float64Array, w: number, total: number, min: number, max: number, v: number): number => {
+    if (total <= 0) return NaN;
+    if (v <= 0) return max;
+    let acc = 0;
+    for (let b = diff.length - 1; b >= 0; b--) {
+      if (diff[b]! > 0 && acc + diff[b]! >= v) return (b + 1 - (v - acc) / diff[b]!) * w;
+      acc += diff[b]!;
+    }
+    return min;
+  };
+
+  it('answers each volume as that query alone does, to the bit, in any order, with repeats, zero and beyond the total', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0), fc.double({ min: 1e-9, max: 5, noNaN: true })), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 400, noNaN: true })), { minLength: 1, maxLength: 9 }),
+        (bins, fractions) => {
+          const diff = Float64Array.from(bins);
+          const total = bins.reduce((a, b) => a + b, 0);
+          const dvh = { ...computeDvh(sampleDose(sampleOccupancy('cube', cube), createScalarVolume(grid), { spread: false })), differentialCc: diff, dosedVolumeCc: total, binWidthGy: 0.01, minGy: 1.5, maxGy: 2.5 };
+          // fractions of the total, and volumes met exactly at a bin (the sum from the top down to it)
+          const exact: number[] = [];
+          let acc = 0;
+          for (let b = diff.length - 1; b >= 0; b--) if ((acc += diff[b]!) > 0 && b % 7 === 0) exact.push(acc);
+          const volumes = [...fractions.map((f) => (f / 100) * total), ...exact];
+          const got = dosesAtVolumesCc(dvh, volumes);
+          volumes.forEach((v, i) => expect(Object.is(got[i], oneAtATime(diff, 0.01, total, 1.5, 2.5, v))).toBe(true));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the linear field\'s Dx% in one call as the analytic values, and refuses a bad volume', () => {
+    const dose = linearDose(wide, 10, [1, 0, 0], [0, 0, 0]);
+    const dvh = computeDvh(sampleDose(sampleOccupancy('cube', cube), dose));
+    const ps = [98, 2, 50, 95];
+    const got = dosesAtVolumesCc(dvh, ps.map((p) => (p / 100) * dvh.dosedVolumeCc));
+    ps.forEach((p, i) => expect(got[i]).toBeCloseTo(29.5 - (20 * p) / 100, 2));
+    expect(() => dosesAtVolumesCc(dvh, [1, -1])).toThrow(InputError);
+    expect(() => dosesAtVolumesCc(dvh, [Infinity])).toThrow(InputError);
+  });
+});
 
 describe('dose-volume metrics', () => {
   it('reads a two-level DVH exactly: half the volume at 10 Gy, half at 20 Gy', () => {

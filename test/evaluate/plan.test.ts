@@ -95,6 +95,13 @@ describe('plan evaluation', () => {
     expect(() => evaluatePlan(structures, dose, { schedule, prescriptions: [{ structure: 'PTV', doseGy: 20 }] })).toThrow(/"PTV"/);
   });
 
+  it('takes a maximum the caller checked (doseMaxGy, DoseGrid.maxGy) for its own pass: the same evaluation', () => {
+    const again = evaluatePlan(structures, dose, { schedule, doseMaxGy: checkDoseVolume(dose) });
+    expect(again).toEqual(evaluatePlan(structures, dose, { schedule }));
+    // the maximum sizes the histograms and the warning of an implausible dose: a different one shows
+    expect(evaluatePlan(structures, dose, { schedule, doseMaxGy: 400 }).warnings.join('\n')).toMatch(/reaches 400\.0 Gy/);
+  });
+
   it('rejects a negative dose anywhere and delivered > planned', () => {
     const bad = createScalarVolume(dose.grid, Float32Array.from(dose.data));
     bad.data[7] = -0.25;

@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * Bundle the CLI into a fresh folder (`cache`: with its code cache, as `npm ci` builds it; default
  * without, which spares the warm-up run); returns the path of a script that runs it (as bin/lattice.js
- * does, through bin/load-cli.js runCli), the bundle's folder and a function removing the folder.
+ * does, through bin/load-cli.js launch), the bundle's folder and a function removing the folder.
  */
 export async function bundleCli(
   prefix: string,
@@ -31,8 +31,7 @@ export async function bundleCli(
   const loader = pathToFileURL(join(root, 'bin', 'load-cli.js')).href;
   writeFileSync(
     bundle,
-    `import { runCli } from ${JSON.stringify(loader)};\n` +
-      `process.exitCode = await runCli(${JSON.stringify(folder)}, process.argv);\n`,
+    `import { launch } from ${JSON.stringify(loader)};\n` + `launch(${JSON.stringify(folder)}, process.argv);\n`,
   );
   return { bundle, folder, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

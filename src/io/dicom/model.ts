@@ -71,6 +71,12 @@ export interface DoseGrid extends DicomIdentity {
   readonly sopInstanceUid: string;
   /** Dose in Gy when units are 'GY'; relative values when 'RELATIVE'. */
   readonly dose: ScalarVolume;
+  /**
+   * The largest value of dose.data, present when the reader checked every value finite and
+   * non-negative (src/io/dicom/read/rtdose.ts, as it converts them): src/evaluate/plan.ts
+   * checkDoseVolume's result, which evaluatePlan then takes (its doseMaxGy) instead of a pass of its own.
+   */
+  readonly maxGy?: number;
   readonly units: 'GY' | 'RELATIVE';
   readonly summationType: DoseSummationType;
   readonly doseType?: string;

@@ -69,12 +69,37 @@ describe('convertStored in WebAssembly: the formula\'s float32 values', () => {
     );
   });
 
+  it('checked as a dose on request: the maximum of the values when each is finite and >= 0, else none', () => {
+    // the check is the values' own: their largest (computed here over the reference values) when none
+    // is negative, NaN or infinite, across the kernel's chunks of 65536
+    for (const count of [5, 65536, 200001]) {
+      const words = wordsOf(32, count, count);
+      const ref = reference(words, 31, false, 2.5e-6, 0);
+      let max = 0;
+      for (const v of ref) if (v > max) max = v;
+      const out = new Float32Array(count);
+      expect(convertStored(storedOf(words, 32, 31, false), 2.5e-6, 0, out, 0, true)).toBe(max);
+      expect(convertStored(storedOf(words, 32, 31, false), 2.5e-6, 0, out)).toBeUndefined();
+      // one negative value anywhere (signed words, a word of -1 in the last chunk): not a dose, no maximum
+      const bad = Uint32Array.from(words, (w) => w & 0x3fffffff);
+      bad[count - 2] = 0xffffffff;
+      expect(convertStored(storedOf(bad, 32, 32, true), 2.5e-6, 0, out, 0, true)).toBeUndefined();
+      // an infinite one (a slope beyond float32's range)
+      expect(convertStored(storedOf(words, 32, 31, false), 1e38, 0, out, 0, true)).toBeUndefined();
+    }
+    // in place, the same
+    const words = wordsOf(32, 1000, 9).map((w) => w >>> 1);
+    const ref = reference(words, 32, false, 0.001, 0);
+    const inPlace = convertStoredInPlace(storedOf(Uint32Array.from(words), 32, 32, false), 0.001, 0, true);
+    expect(inPlace?.checkedMax).toBe(Math.max(...ref));
+  });
+
   it('in place over 32-bit words that start off a word boundary', () => {
     for (const start of [1, 2, 3, 4]) {
       const words = wordsOf(32, 70001, start);
       const file = new Uint8Array(start + words.byteLength);
       file.set(new Uint8Array(words.buffer), start);
-      const values = convertStoredInPlace(storedOf(words, 32, 32, true, file.subarray(start)), 0.001234, 0.5);
+      const values = convertStoredInPlace(storedOf(words, 32, 32, true, file.subarray(start)), 0.001234, 0.5)?.values;
       expect(values).toBeDefined();
       expect(Buffer.from(values!.buffer, values!.byteOffset, values!.byteLength).equals(Buffer.from(reference(words, 32, true, 0.001234, 0.5).buffer))).toBe(true);
     }

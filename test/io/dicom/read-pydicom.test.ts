@@ -102,6 +102,9 @@ describe.runIf(have(TOOLS.pydicom))('DICOM readers on pydicom test files', () =>
       expect(dose.referencedPlanSopInstanceUid).toBe(py.plan);
       expectClose(dose.dose.data, py.values);
       expect(Math.max(...dose.dose.data)).toBeCloseTo(py.max, 6);
+      // checked as read: the values' maximum (what an evaluation would otherwise find in a pass of its own)
+      expect(dose.maxGy).toBe(Math.max(...dose.dose.data));
+      expect(dose.maxGy).toBeCloseTo(py.max, 6);
     });
 
     it('rtdose_expb.dcm (explicit VR big endian) reads the same values as rtdose.dcm', () => {
@@ -109,6 +112,8 @@ describe.runIf(have(TOOLS.pydicom))('DICOM readers on pydicom test files', () =>
       const be = readRtDose(pydicomFile('rtdose_expb.dcm'));
       expect(be.dose.grid).toEqual(le.dose.grid);
       expect(be.dose.data).toEqual(le.dose.data);
+      // big-endian words are converted in JavaScript, unchecked: no maximum given (an evaluation checks them)
+      expect(be.maxGy).toBeUndefined();
     });
 
     it('rtdose_rle.dcm (RLE lossless, 15 frames) decodes to the same values as rtdose.dcm', () => {
@@ -116,6 +121,7 @@ describe.runIf(have(TOOLS.pydicom))('DICOM readers on pydicom test files', () =>
       const rle = readRtDose(pydicomFile('rtdose_rle.dcm'));
       expect(rle.dose.grid).toEqual(plain.dose.grid);
       expect(rle.dose.data).toEqual(plain.dose.data);
+      expect(rle.maxGy).toBe(plain.maxGy);
     });
 
     it('single-frame rtdose_1frame.dcm and its RLE / big-endian copies agree with pydicom', () => {

@@ -73,7 +73,7 @@ describe('stored pixel values', () => {
       const file = new Uint8Array(at + 4 * words.length);
       file.fill(0xee, 0, at);
       words.forEach((w, n) => new DataView(file.buffer).setUint32(at + 4 * n, w, true));
-      const out = convertStoredInPlace({ layout, bytes: file.subarray(at), littleEndian: true }, 2.5e-6, 0);
+      const out = convertStoredInPlace({ layout, bytes: file.subarray(at), littleEndian: true }, 2.5e-6, 0)?.values;
       expect(out, `offset ${at}`).toBeDefined();
       expect(out!.byteOffset % 4).toBe(0);
       expect(out!.buffer).toBe(file.buffer);
@@ -85,7 +85,7 @@ describe('stored pixel values', () => {
     const file = new Uint8Array(8);
     new DataView(file.buffer).setUint32(0, 0x0fffffff, true);
     new DataView(file.buffer).setUint32(4, 5, true);
-    const out = convertStoredInPlace({ layout: { ...layout, columns: 2, rows: 1, bitsStored: 28, signed: true }, bytes: file, littleEndian: true }, 1, 0);
+    const out = convertStoredInPlace({ layout: { ...layout, columns: 2, rows: 1, bitsStored: 28, signed: true }, bytes: file, littleEndian: true }, 1, 0)?.values;
     expect([...out!]).toEqual([-1, 5]);
     // 16-bit and big-endian values are not converted in place
     expect(convertStoredInPlace({ layout: { ...layout, bitsAllocated: 16, bitsStored: 16 }, bytes: new Uint8Array(12), littleEndian: true }, 1, 0)).toBeUndefined();

@@ -203,13 +203,19 @@ const CONVERT_CHUNK = 1 << 16;
 
 interface ConvertExports {
   convertWords(src: number, n: number, bits: number, signed: number, shift: number, mask: number, whole: number, slope: number, intercept: number, dst: number): void;
+  checkDoseValues(src: number, n: number, max: number): number;
+  checkedDoseMaximum(): number;
 }
 
 /**
  * out[offset + n] = stored_n * slope + intercept for every value n of the stored pixels.
  * Hot loop: no allocation per value.
+ * `check`: the values checked as a dose (src/evaluate/plan.ts checkDoseVolume's kernel,
+ * assembly/dose-check.ts, run on each chunk while it is in the kernels' memory: no pass of its own);
+ * returns their maximum when every value is finite and non-negative, else undefined, and undefined
+ * where the values are not converted by the kernel (not checked). Without `check`, undefined.
  */
-export function convertStored(stored: StoredPixels, slope: number, intercept: number, out: Float32Array, offset = 0): void {
+export function convertStored(stored: StoredPixels, slope: number, intercept: number, out: Float32Array, offset = 0, check = false): number | undefined {
   const { bitsAllocated, bitsStored, signed, rows, columns, frames } = stored.layout;
   const count = rows * columns * frames;
   if (offset + count > out.length) {
@@ -231,13 +237,19 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
     reserveKernelMemory(valuesAt + 4 * chunk);
     const memory = new Uint8Array(k.memory.buffer);
     const values = new Float32Array(k.memory.buffer, valuesAt, chunk);
+    let checked = check;
+    let max = 0;
     for (let n0 = 0; n0 < count; n0 += chunk) {
       const m = Math.min(chunk, count - n0);
       memory.set(b.subarray(n0 * bytesPer, (n0 + m) * bytesPer));
       k.convertWords(0, m, bitsAllocated, signed ? 1 : 0, shift, mask, bitsStored >= 32 ? 1 : 0, slope, intercept, valuesAt);
+      if (checked) {
+        checked = k.checkDoseValues(valuesAt, m, max) < 0;
+        if (checked) max = k.checkedDoseMaximum();
+      }
       out.set(m === chunk ? values : values.subarray(0, m), offset + n0);
     }
-    return;
+    return checked ? max : undefined;
   }
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let n = 0; n < count; n++) {
@@ -250,16 +262,20 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
     else v = bitsStored >= 32 ? raw : raw & mask;
     out[offset + n] = v * slope + intercept;
   }
+  return undefined;
 }
 
 /**
  * convertStored into the stored bytes' own memory, for 32-bit little-endian values (a Float32 takes
- * the place of the word it is made from), returning the values; undefined for other layouts. Only for
+ * the place of the word it is made from), returning the values (and convertStored's check); undefined
+ * for other layouts. Only for
  * bytes the reader owns (read from a file here): it overwrites them, and up to 3 bytes before them
  * (the pixel element's header) when it moves them onto a 4-byte boundary. Saves a second array as
  * large as the pixel data (an RT Dose of millions of values): memory, and the time of touching it.
  */
-export function convertStoredInPlace(stored: StoredPixels, slope: number, intercept: number): Float32Array | undefined {
+export function convertStoredInPlace(
+  stored: StoredPixels, slope: number, intercept: number, check = false,
+): { readonly values: Float32Array; readonly checkedMax: number | undefined } | undefined {
   const { bitsAllocated, rows, columns, frames } = stored.layout;
   if (bitsAllocated !== 32 || !stored.littleEndian || !HOST_LITTLE_ENDIAN) return undefined;
   const count = rows * columns * frames;
@@ -271,8 +287,8 @@ export function convertStoredInPlace(stored: StoredPixels, slope: number, interc
   const aligned: StoredPixels = { ...stored, bytes: new Uint8Array(b.buffer, start, 4 * count) };
   const out = new Float32Array(b.buffer, start, count);
   // value n is read before it is written, at the same place
-  convertStored(aligned, slope, intercept, out);
-  return out;
+  const checkedMax = convertStored(aligned, slope, intercept, out, 0, check);
+  return { values: out, checkedMax };
 }
 
 /** Largest value of a Float32Array (-Infinity when empty). */

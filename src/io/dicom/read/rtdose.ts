@@ -132,10 +132,14 @@ export function readRtDose(input: DicomInput): DoseGrid {
   );
   const stored = storedPixels(parsed, layout);
   // Bytes read from a file here are ours to convert in place; bytes given by a caller are never written.
-  let dose = typeof input === 'string' ? convertStoredInPlace(stored, scaling, 0) : undefined;
+  // The values checked as they are converted (a dose's maximum, every value finite and non-negative):
+  // an evaluation then need not pass over them again.
+  const inPlace = typeof input === 'string' ? convertStoredInPlace(stored, scaling, 0, true) : undefined;
+  let dose = inPlace?.values;
+  let maxGy = inPlace?.checkedMax;
   if (dose === undefined) {
     dose = new Float32Array(layout.columns * layout.rows * frames);
-    convertStored(stored, scaling, 0, dose);
+    maxGy = convertStored(stored, scaling, 0, dose, 0, true);
   }
   const doseType = ds.string('DoseType');
   const planRef = ds.sequence('ReferencedRTPlanSequence')[0]?.string('ReferencedSOPInstanceUID');
@@ -144,6 +148,7 @@ export function readRtDose(input: DicomInput): DoseGrid {
     modality: 'RTDOSE',
     sopInstanceUid: ds.requireString('SOPInstanceUID'),
     dose: createScalarVolume(grid, dose),
+    ...(maxGy !== undefined ? { maxGy } : {}),
     units,
     summationType,
     ...(doseType !== undefined ? { doseType } : {}),
