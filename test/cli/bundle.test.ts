@@ -122,6 +122,14 @@ describe('the bundled CLI', () => {
     }
   });
 
+  it('has a DVH worker entry that loads no node:crypto (reading an RT Dose derives no UID)', async () => {
+    // a script file (\`node -e\` loads node:crypto itself)
+    const probe = join(dir, 'crypto-probe.cjs');
+    const loaded = "process.stdout.write(String(process.moduleLoadList.includes('NativeModule crypto')))";
+    writeFileSync(probe, `${loaded};\nrequire(${JSON.stringify(join(folder, 'dvh-worker.cjs'))});\n${loaded};\n`);
+    expect((await run(process.execPath, [probe], { encoding: 'utf8' })).stdout).toBe('falsefalse');
+  });
+
   it('holds an entry exporting runWorker for every worker the sources start', async () => {
     const names = spawnedWorkerNames();
     expect(names).toEqual(['dvh-worker', 'worker']);

@@ -17,7 +17,8 @@
  * RFC 9562 (UUID version 8).
  */
 
-import { createHash } from 'node:crypto';
+import type { createHash as CreateHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { DicomError } from '../../core/errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -92,6 +93,16 @@ export const MAX_UID_LENGTH = 64;
 
 export type UidPart = string | number;
 
+/**
+ * node:crypto's createHash, loaded on first use: the readers that import this module (and the DVH
+ * pool's worker, which reads the RT Dose) derive no UID, and loading node:crypto took 5-8 ms of the
+ * worker's start on the 2-vCPU test machine, before it could read the dose (bench/README.md,
+ * thirteenth session).
+ */
+let loadedCreateHash: typeof CreateHash | undefined;
+const createHash: typeof CreateHash = (...args) =>
+  (loadedCreateHash ??= (createRequire(import.meta.url)('node:crypto') as { createHash: typeof CreateHash }).createHash)(...args);
+
 /** SHA-256 of length-prefixed parts (no two part lists hash the same bytes). */
 function digest(parts: readonly UidPart[]): Buffer {
   const h = createHash('sha256');
@@ -130,8 +141,9 @@ export const frameOfReferenceUidFor = (seed: string): string => deriveUid('latti
 export const sopInstanceUidFor = (seriesInstanceUid: string, index: number, ...content: readonly UidPart[]): string =>
   deriveUid('lattice-rt', 'instance', seriesInstanceUid, index, ...content);
 
-/** Implementation Class UID written in every file meta header by lattice-rt's writers. */
-export const IMPLEMENTATION_CLASS_UID = deriveUid('lattice-rt', 'implementation-class', 'dicom-writer-1');
+/** Implementation Class UID written in every file meta header by lattice-rt's writers (derived on first use). */
+let implementationClass: string | undefined;
+export const implementationClassUid = (): string => (implementationClass ??= deriveUid('lattice-rt', 'implementation-class', 'dicom-writer-1'));
 
 /** Implementation Version Name (SH, at most 16 characters). */
 export const IMPLEMENTATION_VERSION_NAME = 'LATTICE_RT_1';

@@ -176,7 +176,8 @@ for path in sys.argv[1:]:
     d = pydicom.dcmread(path)
     r = {'path': path, 'modality': d.Modality, 'sopClassUid': d.SOPClassUID, 'sopInstanceUid': d.SOPInstanceUID,
          'studyInstanceUid': d.StudyInstanceUID, 'seriesInstanceUid': d.SeriesInstanceUID,
-         'transferSyntax': str(d.file_meta.TransferSyntaxUID), 'patientName': str(d.PatientName),
+         'transferSyntax': str(d.file_meta.TransferSyntaxUID), 'implementationClassUid': str(d.file_meta.ImplementationClassUID),
+         'patientName': str(d.PatientName),
          'patientId': d.PatientID, 'frameOfReferenceUid': d.get('FrameOfReferenceUID')}
     if d.Modality in ('CT', 'RTDOSE'):
         ipp, iop, ps = floats(d.ImagePositionPatient), floats(d.ImageOrientationPatient), floats(d.PixelSpacing)
@@ -367,6 +368,8 @@ describe('DICOM-RT writers, checked by dciodvfy, pydicom, dcmdump and dicompyler
           expect(d.sopClassUid).toBe('1.2.840.10008.5.1.4.1.1.2');
           expect(d.sopInstanceUid).toBe(written.series.slices[k]!.sopInstanceUid);
           expect(d.transferSyntax).toBe('1.2.840.10008.1.2.1');
+          // the writer's own UID (derived on first use, uid.ts): what it states, the same in every file
+          expect(d.implementationClassUid).toBe(deriveUid('lattice-rt', 'implementation-class', 'dicom-writer-1'));
           expect([d.patientName, d.patientId]).toEqual([patient.patientName, patient.patientId]);
           expect(d.frameOfReferenceUid).toBe(written.series.frameOfReferenceUid);
           expect([d.rows, d.columns]).toEqual([20, 24]);

@@ -13,7 +13,7 @@
 import { DicomError, fmt } from '../../../core/errors.js';
 import { dcmjsWrite, type RawDataset } from '../dcmjs.js';
 import { SHORT_LENGTH_VRS, TAGS, formatTag, tagHex, tagLabel, vrOf, type TagKeyword, type VrOf } from '../tags.js';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX, isValidUid } from '../uid.js';
+import { IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX, implementationClassUid, isValidUid } from '../uid.js';
 import { DS_MAX_LENGTH } from './values.js';
 
 /** A dataset keyed by tag (8 upper-case hex digits), as dcmjs holds it: what `put` fills. */
@@ -162,7 +162,7 @@ export function encodeFile(header: FileHeader, data: Dataset): Uint8Array {
     put(m, 'MediaStorageSOPClassUID', header.sopClassUid);
     put(m, 'MediaStorageSOPInstanceUID', header.sopInstanceUid);
     put(m, 'TransferSyntaxUID', header.transferSyntaxUid);
-    put(m, 'ImplementationClassUID', IMPLEMENTATION_CLASS_UID);
+    put(m, 'ImplementationClassUID', implementationClassUid());
     put(m, 'ImplementationVersionName', IMPLEMENTATION_VERSION_NAME);
   });
   return dcmjsWrite(meta, body, { checked: true });
