@@ -159,10 +159,12 @@ describe('structureDvhs: one pass gives the stored path\'s DVHs', () => {
     const contours: PlanarContour[] = [];
     for (let z = -6; z <= 6; z += 2.5) contours.push({ geometricType: 'CLOSED_PLANAR', pointsLps: new Float64Array([68.75, -5, z, 122.5, -5, z, 122.5, 5, z, 68.75, 5, z]) });
     const s = { name: 'S', contours };
-    expect(sampleStructure(s, grid, {}).info.grid.originMm[0]).toBe(68.25);
+    // (0.5 mm asked for: by default this 6.8 cc box of 13 mm mean radius would be sampled at 1 mm)
+    const at = { inPlaneSpacingMm: 0.5 };
+    expect(sampleStructure(s, grid, at).info.grid.originMm[0]).toBe(68.25);
     for (const spread of [true, false]) {
-      const fused = structureDvhs(rasterizeForSampling(s, grid, {}), dose, mapsFor('S'), { spread });
-      const samples = sampleDose(sampleStructure(s, grid, {}), dose, { spread });
+      const fused = structureDvhs(rasterizeForSampling(s, grid, at), dose, mapsFor('S'), { spread });
+      const samples = sampleDose(sampleStructure(s, grid, at), dose, { spread });
       mapsFor('S').forEach((m, t) => {
         expectSame(fused.dvhs[t]!, computeDvh(m.kind === 0 ? samples : mapDoseSamples(samples, m.quantity, doseMapFunction(m))));
       });
