@@ -85,10 +85,10 @@ export const SMALL_IN_PLANE_MM = 0.5;
  * A small structure of one contour a plane is sampled in plane with at least this many points across
  * the radius of its cross-sections (2 A / P of its contours, a circle's radius): 0.5 mm up to a radius
  * of 6.5 mm (a 15 mm lattice sphere's 6.4 mm; a spinal cord's ~5 mm), coarser above, up to
- * SMALL_IN_PLANE_MAX_MM (at 13 mm and over); one with holes or islands (the spheres' union) at 0.5 mm. Measured (bench/README.md,
- * thirteenth session): an 18 cc GTV of the small stand-in, against a 0.25 mm reference, is within
- * 0.007 % in volume and 0.013 % of D2 in mean, D2, D50, D95 and D98 at 1 mm (0.017 % and 0.004 % at
- * 0.5 mm), with a quarter of the points.
+ * SMALL_IN_PLANE_MAX_MM (at 13 mm and over); one with holes or islands (the spheres' union) at 0.5 mm.
+ * Measured (bench/README.md, thirteenth session): an 18 cc GTV of the small stand-in, against a 0.25 mm
+ * reference, is within 0.007 % in volume and 0.013 % of D2 in mean, D2, D50, D95 and D98 at 1 mm
+ * (0.017 % and 0.004 % at 0.5 mm), with a quarter of the points.
  */
 export const SMALL_RADIUS_POINTS = 13;
 /** Largest in-plane sampling spacing for small structures (mm). */
