@@ -29,7 +29,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   view: async () => (await import('./commands/view.js')).registerView,
 };
 
-/** The program with every command, or only `command` when given (and known). */
+/** What `lattice --version` is asked as: it prints the version alone, so no command is loaded for it. */
+const VERSION_FLAGS: ReadonlySet<string> = new Set(['--version', '-V']);
+
+/**
+ * The program with every command, or only `command` when given (and known), or none when `command` is
+ * the version flag.
+ */
 export async function buildProgram(setExit: (code: number) => void, command?: string, started: Started = {}): Promise<Command> {
   const program = new Command();
   program
@@ -39,7 +45,8 @@ export async function buildProgram(setExit: (code: number) => void, command?: st
     // commander's errors are printed by main() as one line (oneLineError); help only on request
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
-  const names = command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
+  const names =
+    command !== undefined && VERSION_FLAGS.has(command) ? [] : command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
   for (const register of registers) register(program, setExit, started);
   return program;

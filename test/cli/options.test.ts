@@ -5,12 +5,12 @@
  * too large to finish in reasonable time.
  */
 
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
+import { buildProgram, main } from '../../cli/main.js';
 import { decimalNumber, fraction, nonNegativeNumber, positiveNumber, roiName } from '../../cli/options.js';
 import { readStructureSet } from '../../src/io/dicom/read/rtstruct.js';
 import { buildSeedPhantom, writePhantom } from '../../src/phantom/index.js';
@@ -241,5 +241,28 @@ describe('lattice plan delivery options', () => {
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/no-such-machine\.yaml/);
     expect(existsSync(join(out, 'RTPLAN.dcm'))).toBe(false);
+  });
+});
+
+describe('lattice --version', () => {
+  it('prints the package version with no command loaded; help still lists every command', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+      let code: number;
+      try {
+        code = await main(['node', 'lattice', flag]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(code).toBe(0);
+      expect(written.join('')).toBe(`${version}\n`);
+      expect((await buildProgram(() => undefined, flag)).commands).toHaveLength(0);
+    }
+    expect((await buildProgram(() => undefined, 'evaluate')).commands.map((c) => c.name())).toEqual(['evaluate']);
+    expect((await buildProgram(() => undefined, '--help')).commands.map((c) => c.name())).toEqual(
+      ['demo', 'phantom', 'info', 'place', 'plan', 'evaluate', 'dose', 'check-plan', 'course', 'view'],
+    );
   });
 });
