@@ -45,8 +45,9 @@ export async function buildProgram(setExit: (code: number) => void, command?: st
     // commander's errors are printed by main() as one line (oneLineError); help only on request
     .configureOutput({ outputError: () => undefined })
     .exitOverride();
-  const names =
-    command !== undefined && VERSION_FLAGS.has(command) ? [] : command !== undefined && Object.hasOwn(COMMANDS, command) ? [command] : Object.keys(COMMANDS);
+  const version = command !== undefined && VERSION_FLAGS.has(command);
+  const known = command !== undefined && Object.hasOwn(COMMANDS, command);
+  const names = version ? [] : known ? [command] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
   for (const register of registers) register(program, setExit, started);
   return program;

@@ -59,3 +59,22 @@ export function reserveKernelMemory(bytes: number): void {
 export function releaseKernels(): void {
   exported = undefined;
 }
+
+/** assembly/dose-check.ts's exports. */
+interface DoseCheckExports {
+  checkDoseValues(src: number, n: number, max: number): number;
+  checkedDoseMaximum(): number;
+}
+
+/**
+ * The dose check (assembly/dose-check.ts) of n float32 values at byte `at` of the kernels' memory,
+ * after a maximum `max` (Gy) of the values before them: `bad`, the index among these of the first value
+ * that is negative, NaN or +Infinity (-1 when none), and `max`, the largest of `max` and these values
+ * (when none is bad). The one binding of that kernel: src/evaluate/plan.ts checkDoseVolume over a dose
+ * grid, src/io/dicom/read/pixels.ts convertStored over the values it has just converted.
+ */
+export function checkDoseChunk(at: number, n: number, max: number): { readonly bad: number; readonly max: number } {
+  const k = kernels<DoseCheckExports>();
+  const bad = k.checkDoseValues(at, n, max);
+  return { bad, max: bad < 0 ? k.checkedDoseMaximum() : max };
+}

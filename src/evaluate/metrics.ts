@@ -53,8 +53,9 @@ export function dosesAtVolumesCc(dvh: Dvh, volumesCc: readonly number[]): number
   let acc = 0;
   for (let b = diff.length - 1; b >= 0 && next < open.length; b--) {
     const v = diff[b]!;
-    if (v > 0) {
-      for (; next < open.length && acc + v >= volumesCc[open[next]!]!; next++) out[open[next]!] = (b + 1 - (volumesCc[open[next]!]! - acc) / v) * w;
+    for (; v > 0 && next < open.length && acc + v >= volumesCc[open[next]!]!; next++) {
+      const q = open[next]!;
+      out[q] = (b + 1 - (volumesCc[q]! - acc) / v) * w;
     }
     acc += v;
   }

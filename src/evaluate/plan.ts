@@ -21,7 +21,7 @@
 
 import { findStructure } from '../geometry/structure-set.js';
 import { GeometryError, InputError, fmt } from '../core/errors.js';
-import { kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
+import { checkDoseChunk, kernels, reserveKernelMemory } from '../core/wasm-kernels.js';
 import type { ContourStructure } from '../geometry/structure.js';
 import type { ScalarVolume } from '../geometry/volume.js';
 import { evaluateConstraints, type ConstraintBasis, type ConstraintEvaluation, type PlanStructure } from './constraints/evaluate.js';
@@ -200,10 +200,6 @@ export const NO_SCHEDULE_NOTE =
 /** Values checkDoseVolume copies into the kernels' memory and checks a call of the kernel (256 KiB). */
 const DOSE_CHECK_CHUNK = 1 << 16;
 
-interface DoseCheckExports {
-  checkDoseValues(src: number, n: number, max: number): number;
-  checkedDoseMaximum(): number;
-}
 
 /**
  * Throws InputError on a negative or non-finite dose value anywhere in the grid; returns the maximum (Gy).
@@ -212,32 +208,30 @@ interface DoseCheckExports {
  */
 export function checkDoseVolume(dose: ScalarVolume, file?: string): number {
   const d = dose.data;
-  const k = kernels<DoseCheckExports>();
   const chunk = Math.min(d.length, DOSE_CHECK_CHUNK);
   reserveKernelMemory(4 * chunk);
-  const values = new Float32Array(k.memory.buffer, 0, chunk);
+  const values = new Float32Array(kernels<object>().memory.buffer, 0, chunk);
   let max = 0;
   for (let i0 = 0; i0 < d.length; i0 += chunk) {
     const n = Math.min(chunk, d.length - i0);
     values.set(d.subarray(i0, i0 + n));
-    const bad = k.checkDoseValues(0, n, max);
-    if (bad >= 0) {
-      const i = i0 + bad;
+    const checked = checkDoseChunk(0, n, max);
+    if (checked.bad >= 0) {
+      const i = i0 + checked.bad;
       throw new InputError(`dose must be finite and non-negative (Gy), found ${fmt(d[i]!)} Gy at voxel ${i}`, file !== undefined ? { file } : {});
     }
-    max = k.checkedDoseMaximum();
+    max = checked.max;
   }
   return max;
 }
 
 function keyFigures(dvh: Dvh): KeyFigures {
-  const quantity = dvh.quantity;
   // the Dx figures from one pass down the bins (metrics.ts dosesAtVolumesCc: each as doseAtVolumeCc gives it)
   const near = nearMaximaVolumesCc(dvh);
   const doses = dosesAtVolumesCc(dvh, [...near, ...[50, 95, 98].map((p) => percentOfDosedCc(dvh, p))]);
   const nm = nearMaxima(dvh, doses);
   return {
-    quantity,
+    quantity: dvh.quantity,
     minGy: dvh.minGy,
     maxGy: dvh.maxGy,
     meanGy: dvh.meanGy,

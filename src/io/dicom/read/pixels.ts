@@ -13,7 +13,7 @@
  */
 
 import { DicomError } from '../../../core/errors.js';
-import { align8, kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
+import { align8, checkDoseChunk, kernels, reserveKernelMemory } from '../../../core/wasm-kernels.js';
 import { tagLabel } from '../tags.js';
 import { TRANSFER_SYNTAX, describeTransferSyntax } from '../uid.js';
 import type { ParsedDicom } from './parse.js';
@@ -203,15 +203,13 @@ const CONVERT_CHUNK = 1 << 16;
 
 interface ConvertExports {
   convertWords(src: number, n: number, bits: number, signed: number, shift: number, mask: number, whole: number, slope: number, intercept: number, dst: number): void;
-  checkDoseValues(src: number, n: number, max: number): number;
-  checkedDoseMaximum(): number;
 }
 
 /**
  * out[offset + n] = stored_n * slope + intercept for every value n of the stored pixels.
  * Hot loop: no allocation per value.
- * `check`: the values checked as a dose (src/evaluate/plan.ts checkDoseVolume's kernel,
- * assembly/dose-check.ts, run on each chunk while it is in the kernels' memory: no pass of its own);
+ * `check`: the values checked as a dose (checkDoseChunk, the kernel of src/evaluate/plan.ts
+ * checkDoseVolume, run on each chunk while it is in the kernels' memory: no pass of its own);
  * returns their maximum when every value is finite and non-negative, else undefined, and undefined
  * where the values are not converted by the kernel (not checked). Without `check`, undefined.
  */
@@ -244,8 +242,9 @@ export function convertStored(stored: StoredPixels, slope: number, intercept: nu
       memory.set(b.subarray(n0 * bytesPer, (n0 + m) * bytesPer));
       k.convertWords(0, m, bitsAllocated, signed ? 1 : 0, shift, mask, bitsStored >= 32 ? 1 : 0, slope, intercept, valuesAt);
       if (checked) {
-        checked = k.checkDoseValues(valuesAt, m, max) < 0;
-        if (checked) max = k.checkedDoseMaximum();
+        const c = checkDoseChunk(valuesAt, m, max);
+        checked = c.bad < 0;
+        max = c.max;
       }
       out.set(m === chunk ? values : values.subarray(0, m), offset + n0);
     }
