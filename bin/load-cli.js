@@ -2,12 +2,15 @@
 // cache (main.cache beside it, written at build by scripts/warm-cli.mjs): the functions a run needs
 // are read already compiled instead of parsed and compiled again in every process (bench/README.md).
 // V8 checks a cache against its own version and flags but the source only by its length, so the cache
-// file starts with the SHA-256 of the source it was made from, and is used only for that source. A
-// cache that does not match, or none, only costs the compile.
+// file starts with the size and modification time of the source file it was made from, and is used
+// only while the source file has both: a rebuilt or edited bundle is a new file (a copy that keeps
+// neither only costs the compile). Checked so, not by a digest of the source: hashing its 1.2 MB and
+// loading node:crypto cost some 5 ms of every run on the 2-vCPU test machine (bench/README.md,
+// fourteenth session). A cache that does not match, or none, only costs the compile.
 // CommonJS (bin/package.json), as bin/lattice.js: a process started on a CommonJS file does not set up
 // the ES module loader, some 15 ms of a run.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -15,36 +18,43 @@ const { Script } = require('node:vm');
 /** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
 const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
-/**
- * The digest a cache file starts with: SHA-256 of the source file's bytes (32 bytes). node:crypto is
- * loaded here, not with this module: some 3.5 ms on the 2-vCPU test machine that runCli's early start
- * (the DVH worker) need not wait for.
- */
-const digest = (sourceBytes) => require('node:crypto').createHash('sha256').update(sourceBytes).digest();
+/** The header a cache file starts with: a source file's size and modification time (ms, fs.Stats), float64 each. */
+function sourceStamp(stats) {
+  const stamp = Buffer.alloc(16);
+  stamp.writeDoubleLE(stats.size, 0);
+  stamp.writeDoubleLE(stats.mtimeMs, 8);
+  return stamp;
+}
 
-/** The bytes of a cache file for the source file's bytes and V8's cached data. */
-const cacheFile = (sourceBytes, cachedData) => Buffer.concat([digest(sourceBytes), cachedData]);
+/** The bytes of a cache file for a source file's stamp (loadCli's sourceStamp) and V8's cached data. */
+const cacheFile = (stamp, cachedData) => Buffer.concat([stamp, cachedData]);
 
-/** V8's cached data in the cache file `bytes` when it was made from `sourceBytes`, else undefined. */
-function cachedDataFor(sourceBytes, bytes) {
-  const d = digest(sourceBytes);
-  return bytes.length > d.length && d.equals(bytes.subarray(0, d.length)) ? bytes.subarray(d.length) : undefined;
+/** V8's cached data in the cache file `bytes` when it was made for the source file of this stamp, else undefined. */
+function cachedDataFor(stamp, bytes) {
+  return bytes.length > stamp.length && stamp.equals(bytes.subarray(0, stamp.length)) ? bytes.subarray(stamp.length) : undefined;
 }
 
 /**
  * Load the bundle in `dir` (a CommonJS module run in this context); `useCache` false ignores its cache.
- * Returns its exports, the compiled script (cacheFile(sourceBytes, script.createCachedData()) is its
- * cache), the source file's bytes, and whether a cache was used (present, made from this source,
- * accepted by V8).
+ * Returns its exports, the compiled script (cacheFile(sourceStamp, script.createCachedData()) is its
+ * cache), the stamp of the source file it read (size and modification time, read with its bytes), and
+ * whether a cache was used (present, made for this source file, accepted by V8).
  */
 function loadCli(dir, useCache = true) {
   const files = bundleFiles(dir);
-  const sourceBytes = readFileSync(files.source);
-  const source = sourceBytes.toString('utf8');
+  // the bytes and their stamp from one open file
+  const fd = openSync(files.source, 'r');
+  let source, stamp;
+  try {
+    stamp = sourceStamp(fstatSync(fd));
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   let cachedData;
   if (useCache) {
     try {
-      cachedData = cachedDataFor(sourceBytes, readFileSync(files.cache));
+      cachedData = cachedDataFor(stamp, readFileSync(files.cache));
     } catch {
       cachedData = undefined;
     }
@@ -55,7 +65,7 @@ function loadCli(dir, useCache = true) {
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(files.source), module, files.source, dirname(files.source));
-  return { exports: module.exports, script, sourceBytes, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  return { exports: module.exports, script, sourceStamp: stamp, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
 
 /**
