@@ -438,7 +438,9 @@ function preparePlanes(contours: readonly PlanarContour[], grid: Grid, options: 
   for (const c of closed) {
     const pts = contours[c]!.pointsLps;
     const uv = new Float64Array((2 * pts.length) / 3);
-    planeContours.push({ index: c, uv, w: contourProject(pts, a, uAxis, vAxis, wAxis, uv) });
+    // its in-plane box: the index ranges of step 1 (the same affine rows and arithmetic as the projection)
+    const box = { minU: ranges[6 * c + 2 * uAxis]!, maxU: ranges[6 * c + 2 * uAxis + 1]!, minV: ranges[6 * c + 2 * vAxis]!, maxV: ranges[6 * c + 2 * vAxis + 1]! };
+    planeContours.push({ index: c, uv, w: contourProject(pts, a, uAxis, vAxis, wAxis, uv), box });
   }
 
   // 4. Group into planes along the normal.

@@ -23,6 +23,11 @@ export interface PlaneContour {
   readonly uv: Float64Array;
   /** Mean continuous index along the normal axis. */
   readonly w: number;
+  /**
+   * The least and greatest u and v of uv, where the caller has them already (rasterize.ts, from its
+   * index ranges of the points: the same numbers): planeBounds reads these instead of the points.
+   */
+  readonly box?: { readonly minU: number; readonly maxU: number; readonly minV: number; readonly maxV: number };
 }
 
 export interface Plane {
@@ -117,6 +122,14 @@ export function createScanlineScratch(planes: readonly Plane[], nu: number): Sca
 export function planeBounds(plane: Plane): { minU: number; maxU: number; minV: number; maxV: number } {
   let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
   for (const pc of plane.contours) {
+    const box = pc.box;
+    if (box !== undefined) {
+      if (box.minU < minU) minU = box.minU;
+      if (box.maxU > maxU) maxU = box.maxU;
+      if (box.minV < minV) minV = box.minV;
+      if (box.maxV > maxV) maxV = box.maxV;
+      continue;
+    }
     const uv = pc.uv;
     for (let i = 0; i < uv.length; i += 2) {
       const u = uv[i]!;

@@ -141,6 +141,17 @@ describe('passes over contour points in WebAssembly: the JavaScript\'s numbers',
         }
         expect(contourProject(p, a, u, w2, w, uv)).toBe(wSum / m);
         expect(Array.from(uv)).toEqual(Array.from(refUv));
+        // rasterize.ts gives each plane contour its in-plane box from these ranges (scanline.ts planeBounds
+        // reads it instead of the points): the projected points' own extremes, to the bit
+        let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+        for (let i = 0; i < m; i++) {
+          const pu = uv[2 * i]!, pv = uv[2 * i + 1]!;
+          if (pu < minU) minU = pu;
+          if (pu > maxU) maxU = pu;
+          if (pv < minV) minV = pv;
+          if (pv > maxV) maxV = pv;
+        }
+        expect([ranges[2 * u], ranges[2 * u + 1], ranges[2 * w2], ranges[2 * w2 + 1]]).toEqual([minU, maxU, minV, maxV]);
       }),
       { numRuns: 200 },
     );
