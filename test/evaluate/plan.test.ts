@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/core/errors.js';
+import { InputError, fmt } from '../../src/core/errors.js';
 import { createGrid } from '../../src/geometry/grid.js';
 import { createScalarVolume } from '../../src/geometry/volume.js';
 import { tg101Set } from '../../src/evaluate/constraints/tg101.js';
@@ -144,6 +144,40 @@ describe('checkDoseVolume (the WebAssembly check, a chunk of 65536 values at a t
       const check = (): number => checkDoseVolume(createScalarVolume(grid, e), 'RD.dcm');
       expect(check).toThrow(InputError);
       expect(check).toThrow(`dose must be finite and non-negative (Gy), found ${text} Gy at voxel ${at} (file RD.dcm)`);
+    }
+  });
+});
+
+describe('checkDoseVolume on the values a float32 can hold (the kernel reads four at a time, as bits)', () => {
+  const grid = createGrid({ size: [70, 30, 40], spacingMm: [1, 1, 1], originMm: [0, 0, 0] });
+  const values = (): Float32Array => Float32Array.from({ length: 70 * 30 * 40 }, (_, i) => Math.fround(((i * 7919) % 1000) / 37));
+  const jsMaximum = (d: Float32Array): number => d.reduce((m, v) => (v > m ? v : m), 0);
+  /** float32 bit patterns: negative zero and the smallest denormal are doses; a negative denormal, infinities and NaNs (either sign) are not. */
+  const bits = (b: number): number => new Float32Array(Uint32Array.of(b).buffer)[0]!;
+  const good = [bits(0x80000000), bits(0x00000001), bits(0x7f7fffff), bits(0x00800000)];
+  const bad = [bits(0x80000001), bits(0x7f800000), bits(0xff800000), bits(0x7fc00000), bits(0xffc00000), bits(0x7f800001), bits(0xbf800000)];
+
+  it('takes -0, denormals and the largest float32 as doses, in any lane of a block of four', () => {
+    for (const v of good) {
+      for (const lane of [0, 1, 2, 3]) {
+        const e = values();
+        const at = 65536 + 8 + lane;
+        e[at] = v;
+        expect(checkDoseVolume(createScalarVolume(grid, e))).toBe(jsMaximum(e));
+      }
+    }
+  });
+
+  it('names the first bad value of a block, in any lane, after a good block and before a later bad value', () => {
+    for (const v of bad) {
+      for (const lane of [0, 1, 2, 3]) {
+        const e = values();
+        const at = 4 * 1000 + lane;
+        e[at] = v;
+        if (lane < 3) e[at + 1] = -3; // a second bad value in the same block: not the one named
+        e[at + 4] = Number.NaN; // and one in the next block
+        expect(() => checkDoseVolume(createScalarVolume(grid, e), 'RD.dcm')).toThrow(`found ${fmt(v)} Gy at voxel ${at} (file RD.dcm)`);
+      }
     }
   });
 });

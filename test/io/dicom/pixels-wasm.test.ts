@@ -3,8 +3,9 @@
  * it stands in for, written out here: value = word read as its stored bits and sign give it, times
  * slope, plus intercept, rounded to float32. Random words (every bit pattern: high bits beyond the
  * stored ones, signs), 16 and 32 bits allocated, 8 to 32 stored, signed and unsigned, slopes and
- * intercepts off the round numbers, counts across the kernel's chunks, into an offset; and
- * convertStoredInPlace on bytes that start off a word boundary. Bit for bit.
+ * intercepts off the round numbers, counts across the kernel's chunks, into an offset; whole unsigned
+ * 32-bit words (the kernel's four-at-a-time path) at every count's tail; and convertStoredInPlace on
+ * bytes that start off a word boundary. Bit for bit.
  */
 
 import fc from 'fast-check';
@@ -65,6 +66,28 @@ describe('convertStored in WebAssembly: the formula\'s float32 values', () => {
         expect(out.subarray(0, c.offset).every((v) => v === -7)).toBe(true);
         expect(Buffer.from(out.buffer, 4 * c.offset).equals(Buffer.from(reference(words, c.stored, c.signed, c.slope, c.intercept).buffer))).toBe(true);
       }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('whole unsigned 32-bit words (an RT Dose\'s layout, four words at a time): every count\'s tail, slopes small and large', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          count: fc.integer({ min: 1, max: 70010 }),
+          seed: fc.integer(),
+          slope: fc.constantFrom(2.5e-6, 1.6e-8, 0.001234, 1, 3.7e30).chain((s) => fc.double({ min: 0.5, max: 1.5, noNaN: true }).map((f) => s * f)),
+          intercept: fc.constantFrom(0, -1024.25, Math.PI),
+          offset: fc.constantFrom(0, 1),
+        }),
+        (c) => {
+          const words = wordsOf(32, c.count, c.seed) as Uint32Array;
+          const out = new Float32Array(c.count + c.offset).fill(-7);
+          convertStored(storedOf(words, 32, 32, false), c.slope, c.intercept, out, c.offset);
+          expect(out.subarray(0, c.offset).every((v) => v === -7)).toBe(true);
+          expect(Buffer.from(out.buffer, 4 * c.offset).equals(Buffer.from(reference(words, 32, false, c.slope, c.intercept).buffer))).toBe(true);
+        },
+      ),
       { numRuns: 40 },
     );
   });
