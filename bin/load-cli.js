@@ -2,11 +2,12 @@
 // cache (main.cache beside it, written at build by scripts/warm-cli.mjs): the functions a run needs
 // are read already compiled instead of parsed and compiled again in every process (bench/README.md).
 // V8 checks a cache against its own version and flags but the source only by its length, so the cache
-// file starts with the size and modification time of the source file it was made from, and is used
-// only while the source file has both: a rebuilt or edited bundle is a new file (a copy that keeps
-// neither only costs the compile). Checked so, not by a digest of the source: hashing its 1.2 MB and
-// loading node:crypto cost some 5 ms of every run on the 2-vCPU test machine (bench/README.md,
-// fourteenth session). A cache that does not match, or none, only costs the compile.
+// file starts with the size and modification time of the source file it was made from and the SHA-256
+// of its bytes: a source file of that size and time is taken as the one (no hash, node:crypto not
+// loaded: some 5 ms of every run on the 2-vCPU test machine, bench/README.md fourteenth session);
+// another (a copy of the folder, with new times) is used only if its bytes have that digest, so an
+// edited or rebuilt bundle never runs on an old cache. A cache that does not match, or none, only
+// costs the compile.
 // CommonJS (bin/package.json), as bin/lattice.js: a process started on a CommonJS file does not set up
 // the ES module loader, some 15 ms of a run.
 'use strict';
@@ -18,7 +19,7 @@ const { Script } = require('node:vm');
 /** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
 const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
-/** The header a cache file starts with: a source file's size and modification time (ms, fs.Stats), float64 each. */
+/** A source file's size and modification time (ms, fs.Stats), float64 each: how a cache file starts. */
 function sourceStamp(stats) {
   const stamp = Buffer.alloc(16);
   stamp.writeDoubleLE(stats.size, 0);
@@ -26,35 +27,47 @@ function sourceStamp(stats) {
   return stamp;
 }
 
-/** The bytes of a cache file for a source file's stamp (loadCli's sourceStamp) and V8's cached data. */
-const cacheFile = (stamp, cachedData) => Buffer.concat([stamp, cachedData]);
+/** The SHA-256 of a source file's bytes (32 bytes), after its stamp in a cache file. node:crypto is loaded only here. */
+const digest = (sourceBytes) => require('node:crypto').createHash('sha256').update(sourceBytes).digest();
 
-/** V8's cached data in the cache file `bytes` when it was made for the source file of this stamp, else undefined. */
-function cachedDataFor(stamp, bytes) {
-  return bytes.length > stamp.length && stamp.equals(bytes.subarray(0, stamp.length)) ? bytes.subarray(stamp.length) : undefined;
+/** Where V8's cached data starts in a cache file: after the stamp (16 bytes) and the digest (32). */
+const HEADER_BYTES = 48;
+
+/** The bytes of a cache file for a source file (its stamp and bytes, as loadCli read them) and V8's cached data. */
+const cacheFile = (stamp, sourceBytes, cachedData) => Buffer.concat([stamp, digest(sourceBytes), cachedData]);
+
+/**
+ * V8's cached data in the cache file `bytes` when it was made for this source file, else undefined:
+ * the same size and modification time, or else (a copy) the same digest of its bytes.
+ */
+function cachedDataFor(stamp, sourceBytes, bytes) {
+  if (bytes.length <= HEADER_BYTES) return undefined;
+  const same = stamp.equals(bytes.subarray(0, 16)) || digest(sourceBytes).equals(bytes.subarray(16, HEADER_BYTES));
+  return same ? bytes.subarray(HEADER_BYTES) : undefined;
 }
 
 /**
  * Load the bundle in `dir` (a CommonJS module run in this context); `useCache` false ignores its cache.
- * Returns its exports, the compiled script (cacheFile(sourceStamp, script.createCachedData()) is its
- * cache), the stamp of the source file it read (size and modification time, read with its bytes), and
- * whether a cache was used (present, made for this source file, accepted by V8).
+ * Returns its exports, the compiled script (cacheFile(sourceStamp, sourceBytes, script.createCachedData())
+ * is its cache), the source file's stamp and bytes (read from one open file), and whether a cache was
+ * used (present, made for this source file, accepted by V8).
  */
 function loadCli(dir, useCache = true) {
   const files = bundleFiles(dir);
   // the bytes and their stamp from one open file
   const fd = openSync(files.source, 'r');
-  let source, stamp;
+  let sourceBytes, stamp;
   try {
     stamp = sourceStamp(fstatSync(fd));
-    source = readFileSync(fd, 'utf8');
+    sourceBytes = readFileSync(fd);
   } finally {
     closeSync(fd);
   }
+  const source = sourceBytes.toString('utf8');
   let cachedData;
   if (useCache) {
     try {
-      cachedData = cachedDataFor(stamp, readFileSync(files.cache));
+      cachedData = cachedDataFor(stamp, sourceBytes, readFileSync(files.cache));
     } catch {
       cachedData = undefined;
     }
@@ -65,7 +78,7 @@ function loadCli(dir, useCache = true) {
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(files.source), module, files.source, dirname(files.source));
-  return { exports: module.exports, script, sourceStamp: stamp, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  return { exports: module.exports, script, sourceStamp: stamp, sourceBytes, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
 
 /**

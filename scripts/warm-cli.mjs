@@ -3,7 +3,7 @@
  * Write the code cache of the bundled command line in DIR (DIR/main.cache beside DIR/main.cjs): load the
  * bundle without a cache, run `lattice evaluate` on a small case (cli/warm-up.ts; on one thread, then
  * two) so that V8 compiles what a run compiles, then save the compiled code (vm.Script createCachedData, after the source's
- * size and modification time: bin/load-cli.js cacheFile). Run by
+ * size, modification time and digest: bin/load-cli.js cacheFile). Run by
  * scripts/build-cli.mjs in a plain `node` process: V8 accepts a cache only under the flags it was made
  * with, and bin/lattice.js runs under none. The cache is written to a temporary file and renamed.
  * Usage: node scripts/warm-cli.mjs DIR
@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { bundleFiles, cacheFile, loadCli } from '../bin/load-cli.js';
 
 const dir = resolve(process.argv[2] ?? '');
-const { exports, script, sourceStamp } = loadCli(dir, false);
+const { exports, script, sourceStamp, sourceBytes } = loadCli(dir, false);
 const work = mkdtempSync(join(tmpdir(), 'lattice-warm-up-'));
 try {
   await exports.writeWarmUpCase(join(work, 'case'));
@@ -31,7 +31,7 @@ try {
     console.log = log;
   }
   const { cache } = bundleFiles(dir);
-  writeFileSync(`${cache}.tmp`, cacheFile(sourceStamp, script.createCachedData()));
+  writeFileSync(`${cache}.tmp`, cacheFile(sourceStamp, sourceBytes, script.createCachedData()));
   renameSync(`${cache}.tmp`, cache);
 } finally {
   rmSync(work, { recursive: true, force: true });

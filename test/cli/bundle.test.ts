@@ -10,7 +10,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,13 @@ describe('the bundled CLI', () => {
     const verdict = async (f: string): Promise<boolean> => (JSON.parse((await run(process.execPath, [probe, f], { encoding: 'utf8' })).stdout) as { used: boolean }).used;
     expect(existsSync(join(folder, 'main.cache'))).toBe(true);
     expect(await verdict(folder)).toBe(true);
+    // a copy of the bundle (new modification times: the cache's stamp no longer matches): used, its
+    // bytes having the digest the cache holds
+    const copied = join(folder, '..', 'copied');
+    mkdirSync(copied);
+    for (const f of ['main.cjs', 'main.cache']) copyFileSync(join(folder, f), join(copied, f));
+    utimesSync(join(copied, 'main.cjs'), new Date(2001, 0, 1), new Date(2001, 0, 1));
+    expect(await verdict(copied)).toBe(true);
     // a bundle whose source differs in one character (the same length, which is all V8 itself checks
     // of the source): the old cache is not used
     const edited = join(folder, '..', 'edited');
