@@ -38,7 +38,7 @@ let counter = 0;
 
 /**
  * A name part no other name of this process repeats: its clock (ns, monotonic) and a count. Beside the
- * pid (and, for the staging folder and the lock, the host) it names a run's own files uniquely; no
+ * host and the pid it names a run's own files uniquely (on a folder shared between machines too); no
  * randomness is needed, so node:crypto (some 3.5 ms to load on the 2-vCPU test machine) stays off
  * `lattice evaluate`'s path.
  */
@@ -425,7 +425,7 @@ function isStale(path: string, text: string): boolean {
 
 /** Removes a stale lock, unless it changed since it was read (then someone else holds it now). */
 function takeOver(path: string, staleText: string): void {
-  const moved = `${path}.${process.pid}.${nonce()}.stale`;
+  const moved = `${path}.${hostTag()}.${process.pid}.${nonce()}.stale`;
   try {
     renameSync(path, moved);
   } catch {
@@ -437,7 +437,7 @@ function takeOver(path: string, staleText: string): void {
 
 function acquireLock(absDir: string, dir: string, waitMs: number): HeldLock {
   const path = join(absDir, LOCK_NAME);
-  const token = `${process.pid}-${nonce()}`;
+  const token = `${hostTag()}-${process.pid}-${nonce()}`;
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), token };
   const tmp = join(absDir, `${LOCK_NAME}.${token}.tmp`);
   try {
