@@ -19,9 +19,13 @@ const { Script } = require('node:vm');
 /** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
 const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
+/** A cache file's header: the source file's stamp (sourceStamp, 16 bytes), then its digest (32 bytes). */
+const STAMP_BYTES = 16;
+const HEADER_BYTES = STAMP_BYTES + 32;
+
 /** A source file's size and modification time (ms, fs.Stats), float64 each: how a cache file starts. */
 function sourceStamp(stats) {
-  const stamp = Buffer.alloc(16);
+  const stamp = Buffer.alloc(STAMP_BYTES);
   stamp.writeDoubleLE(stats.size, 0);
   stamp.writeDoubleLE(stats.mtimeMs, 8);
   return stamp;
@@ -29,9 +33,6 @@ function sourceStamp(stats) {
 
 /** The SHA-256 of a source file's bytes (32 bytes), after its stamp in a cache file. node:crypto is loaded only here. */
 const digest = (sourceBytes) => require('node:crypto').createHash('sha256').update(sourceBytes).digest();
-
-/** Where V8's cached data starts in a cache file: after the stamp (16 bytes) and the digest (32). */
-const HEADER_BYTES = 48;
 
 /** The bytes of a cache file for a source file (its stamp and bytes, as loadCli read them) and V8's cached data. */
 const cacheFile = (stamp, sourceBytes, cachedData) => Buffer.concat([stamp, digest(sourceBytes), cachedData]);
@@ -42,7 +43,7 @@ const cacheFile = (stamp, sourceBytes, cachedData) => Buffer.concat([stamp, dige
  */
 function cachedDataFor(stamp, sourceBytes, bytes) {
   if (bytes.length <= HEADER_BYTES) return undefined;
-  const same = stamp.equals(bytes.subarray(0, 16)) || digest(sourceBytes).equals(bytes.subarray(16, HEADER_BYTES));
+  const same = stamp.equals(bytes.subarray(0, STAMP_BYTES)) || digest(sourceBytes).equals(bytes.subarray(STAMP_BYTES, HEADER_BYTES));
   return same ? bytes.subarray(HEADER_BYTES) : undefined;
 }
 

@@ -200,7 +200,6 @@ export const NO_SCHEDULE_NOTE =
 /** Values checkDoseVolume copies into the kernels' memory and checks a call of the kernel (256 KiB). */
 const DOSE_CHECK_CHUNK = 1 << 16;
 
-
 /**
  * Throws InputError on a negative or non-finite dose value anywhere in the grid; returns the maximum (Gy).
  * The values are checked by the WebAssembly kernel (assembly/dose-check.ts), a chunk at a time through

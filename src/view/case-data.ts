@@ -168,8 +168,9 @@ export function loadViewData(dir: string): ViewData {
     .map((r) => ({ structure: r.structure as string, gy: r.prescriptionGy as number }))
     .sort((a, b) => a.gy - b.gy);
 
-  let maxGy = 0;
-  if (dose !== undefined) for (const v of dose.dose.data) if (v > maxGy) maxGy = v;
+  // the maximum the reader found as it checked the values (DoseGrid.maxGy), else a pass of its own
+  let maxGy = dose?.maxGy ?? 0;
+  if (dose !== undefined && dose.maxGy === undefined) for (const v of dose.dose.data) if (v > maxGy) maxGy = v;
 
   const caseJson: CaseJson = {
     disclaimer: DISCLAIMER,
