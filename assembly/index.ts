@@ -7,7 +7,8 @@
  * - points.ts: passes over contour points (src/geometry/points-wasm.ts);
  * - convert.ts: stored pixel words to values (src/io/dicom/read/pixels.ts);
  * - between-planes.ts: src/geometry/between-planes.ts's fill between contour planes (between-planes-wasm.ts);
- * - dose-check.ts: a planned dose's check and maximum (src/evaluate/plan.ts checkDoseVolume).
+ * - dose-check.ts: a planned dose's check and maximum (src/evaluate/plan.ts checkDoseVolume);
+ * - dvh-bins.ts: passes over a DVH's bins (src/evaluate/dvh-bins.ts).
  */
 export * from './dvh-kernel';
 export * from './decimal';
@@ -16,3 +17,4 @@ export * from './points';
 export * from './convert';
 export * from './between-planes';
 export * from './dose-check';
+export * from './dvh-bins';

@@ -9,7 +9,7 @@
  * call (src/evaluate/dvh-wasm.ts: a structure's occupancy, rasterised into it whole or a window at a
  * time, then its DVH pass; src/io/dicom/read/decode.ts: a decimal string's bytes and numbers;
  * src/geometry/points-wasm.ts: a contour's points; src/io/dicom/read/pixels.ts: a chunk of stored
- * pixel words and their values). The memory only grows, so pages
+ * pixel words and their values; src/evaluate/dvh-bins.ts: a DVH's bins). The memory only grows, so pages
  * touched once are not faulted in again by the next call (fresh memory is slow to touch: about 13 µs a
  * page on the 2-vCPU test machine). Growing detaches the views of it: a caller takes its views after
  * reserving, and a view handed out (dvh-wasm.ts kernelOccupancy) is valid until the next kernel call

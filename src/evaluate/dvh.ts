@@ -63,6 +63,7 @@ import type { PlanarContour } from '../geometry/structure.js';
 import type { BetweenPlanesChoice, BetweenPlanesModel } from '../geometry/between-planes.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 import { releaseKernels } from '../core/wasm-kernels.js';
+import { addRamps, cumulativeBins, finishHistogram, sumParts } from './dvh-bins.js';
 import { kernelOccupancy, runDvhKernel, type KernelOccupancySource, type KernelResult, type SliceRange } from './dvh-wasm.js';
 
 /**
@@ -852,22 +853,6 @@ export function mapDoseSamples(samples: DoseSamples, quantity: string, f: (doseG
   return { ...samples, quantity, doseGy: d, loGy: lo, hiGy: hi };
 }
 
-/**
- * Add to diff[0, nBins) the volume of the points spread uniformly over their dose intervals, from the
- * two prefix sums computeDvh's histogram keeps (sumC of c = weight / (hi - lo), sumCt of c t, +c at the
- * bin edge above lo and -c above hi): the volume below edge e w is e w Σc - Σct.
- */
-function addRamps(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nBins: number, w: number): void {
-  let pc = 0, pct = 0, below = 0;
-  for (let e = 1; e <= nBins; e++) {
-    pc += sumC[e]!;
-    pct += sumCt[e]!;
-    const now = e * w * pc - pct;
-    diff[e - 1]! += now - below;
-    below = now;
-  }
-}
-
 /** Histogram of dose samples (see the header for bins and the exact min / max / mean). */
 export function computeDvh(samples: DoseSamples, options: DvhOptions = {}): Dvh {
   const w0 = options.binWidthGy ?? DEFAULT_BIN_WIDTH_GY;
@@ -1171,9 +1156,10 @@ export function mergeDvhParts(plan: SamplingPlan, dose: ScalarVolume, maps: read
   if (first === undefined) throw new RangeError(`mergeDvhParts: structure "${plan.name}" has no parts`);
   const bad = parts.find((p) => p.bad);
   const acc = Float64Array.from(first.acc);
-  const diff = first.diff.map((h) => h.slice());
-  const sumC = first.sumC.map((h) => h.slice());
-  const sumCt = first.sumCt.map((h) => h.slice());
+  // the histograms' sums part by part, in order (the same additions as adding each part into the first)
+  const diff = maps.map((_, t) => sumParts(parts.map((p) => p.diff[t]!)));
+  const sumC = maps.map((_, t) => sumParts(parts.map((p) => p.sumC[t]!)));
+  const sumCt = maps.map((_, t) => sumParts(parts.map((p) => p.sumCt[t]!)));
   let points = first.points, inside = first.inside, volumeCc = first.volumeCc, outsideCc = first.outsideCc;
   for (let q = 1; q < parts.length; q++) {
     const p = parts[q]!;
@@ -1182,9 +1168,6 @@ export function mergeDvhParts(plan: SamplingPlan, dose: ScalarVolume, maps: read
     volumeCc += p.volumeCc;
     outsideCc += p.outsideCc;
     for (let t = 0; t < maps.length; t++) {
-      addInto(diff[t]!, p.diff[t]!);
-      addInto(sumC[t]!, p.sumC[t]!);
-      addInto(sumCt[t]!, p.sumCt[t]!);
       // accumulators: top, max, min, coreMax, coreMin, nCore, sum, volume
       const a = 8 * t;
       acc[a] = Math.max(acc[a]!, p.acc[a]!);
@@ -1197,10 +1180,6 @@ export function mergeDvhParts(plan: SamplingPlan, dose: ScalarVolume, maps: read
   }
   const run: KernelResult = { diff, sumC, sumCt, acc, points, inside, volumeCc, outsideCc, bad: bad !== undefined, badDose: bad?.badDose ?? 0 };
   return finishKernelDvhs(plan.name, plan.info, run, first.warnings, maps, binLayout(plan.name, dose, maps, options));
-}
-
-function addInto(to: Float64Array, from: Float64Array): void {
-  for (let b = 0; b < to.length; b++) to[b]! += from[b]!;
 }
 
 /** Slices of a window of the slab fill (WINDOW_POINTS), or the tests' `windowSlices`. */
@@ -1289,10 +1268,7 @@ function finishKernelDvhs(
     // computeDvh's layout: bins up to the structure's own largest dose, point masses beyond folded
     // into the last bin (its clamp), ramps summed to the last edge.
     const nb = n === 0 ? 0 : Math.floor(Math.max(top, max) / w) + 1;
-    const d = diff[t]!;
-    for (let b = nb; b < d.length && nb > 0; b++) d[nb - 1]! += d[b]!;
-    const out = d.slice(0, nb);
-    addRamps(out, sumC[t]!, sumCt[t]!, nb, w);
+    const out = finishHistogram(diff[t]!, sumC[t]!, sumCt[t]!, nb, w);
     return {
       name,
       quantity: m.quantity,
@@ -1340,16 +1316,7 @@ export function structureDvh(
 
 /** Cumulative DVH at the bin edges: doseGy[b] = b w, volumeCc[b] = volume receiving >= b w. */
 export function cumulativeDvh(dvh: Dvh): { readonly doseGy: Float64Array; readonly volumeCc: Float64Array } {
-  const nb = dvh.differentialCc.length;
-  const doseGy = new Float64Array(nb + 1);
-  const volumeCc = new Float64Array(nb + 1);
-  let run = 0;
-  for (let b = nb; b >= 0; b--) {
-    doseGy[b] = b * dvh.binWidthGy;
-    if (b < nb) run += dvh.differentialCc[b]!;
-    volumeCc[b] = run;
-  }
-  return { doseGy, volumeCc };
+  return cumulativeBins(dvh.differentialCc, dvh.binWidthGy);
 }
 
 /**

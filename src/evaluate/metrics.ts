@@ -25,6 +25,7 @@ import { InputError, fmt } from '../core/errors.js';
 import { voxelVolumeCc } from '../geometry/grid.js';
 import type { Mask, Occupancy, ScalarVolume } from '../geometry/volume.js';
 import type { Dvh } from './dvh.js';
+import { dosesAtSortedVolumes } from './dvh-bins.js';
 
 const ctx = (dvh: Dvh): { structure: string } => ({ structure: dvh.name });
 
@@ -47,18 +48,12 @@ export function dosesAtVolumesCc(dvh: Dvh, volumesCc: readonly number[]): number
   // the queries still open, by volume ascending: the bins are met from the top, each query answered
   // at the first bin whose volume above reaches it
   const open = volumesCc.map((_, i) => i).filter((i) => volumesCc[i]! > 0).sort((a, b) => volumesCc[a]! - volumesCc[b]!);
-  const diff = dvh.differentialCc;
-  const w = dvh.binWidthGy;
-  let next = 0;
-  let acc = 0;
-  for (let b = diff.length - 1; b >= 0 && next < open.length; b--) {
-    const v = diff[b]!;
-    for (; v > 0 && next < open.length && acc + v >= volumesCc[open[next]!]!; next++) {
-      const q = open[next]!;
-      out[q] = (b + 1 - (volumesCc[q]! - acc) / v) * w;
-    }
-    acc += v;
-  }
+  // the pass in the WebAssembly kernels (dvh-bins.ts): a query no bin reaches keeps the minimum
+  const doses = dosesAtSortedVolumes(dvh.differentialCc, dvh.binWidthGy, open.map((i) => volumesCc[i]!));
+  open.forEach((q, i) => {
+    const d = doses[i];
+    if (d !== undefined) out[q] = d;
+  });
   return out;
 }
 
