@@ -1,85 +1,24 @@
 // Load the bundled command line (dist/bundle/main.cjs, built by scripts/build-cli.mjs) with V8's code
 // cache (main.cache beside it, written at build by scripts/warm-cli.mjs): the functions a run needs
 // are read already compiled instead of parsed and compiled again in every process (bench/README.md).
-// V8 checks a cache against its own version and flags but the source only by its length, so the cache
-// file starts with the size and modification time of the source file it was made from and the SHA-256
-// of its bytes: a source file of that size and time is taken as the one (no hash, node:crypto not
-// loaded: some 5 ms of every run on the 2-vCPU test machine, bench/README.md fourteenth session);
-// another (a copy of the folder, with new times) is used only if its bytes have that digest, so an
-// edited or rebuilt bundle never runs on an old cache. A cache that does not match, or none, only
-// costs the compile.
+// How a cache is checked and used: src/core/code-cache.ts, bundled into early.cjs, which the launcher
+// loads first anyway (the DVH threads it starts load their entry the same way).
 // CommonJS (bin/package.json), as bin/lattice.js: a process started on a CommonJS file does not set up
 // the ES module loader, some 15 ms of a run.
 'use strict';
-const { closeSync, fstatSync, openSync, readFileSync } = require('node:fs');
-const { createRequire } = require('node:module');
-const { dirname, join } = require('node:path');
-const { Script } = require('node:vm');
+const { join } = require('node:path');
 
 /** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
 const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
 
-/** A cache file's header: the source file's stamp (sourceStamp, 16 bytes), then its digest (32 bytes). */
-const STAMP_BYTES = 16;
-const HEADER_BYTES = STAMP_BYTES + 32;
-
-/** A source file's size and modification time (ms, fs.Stats), float64 each: how a cache file starts. */
-function sourceStamp(stats) {
-  const stamp = Buffer.alloc(STAMP_BYTES);
-  stamp.writeDoubleLE(stats.size, 0);
-  stamp.writeDoubleLE(stats.mtimeMs, 8);
-  return stamp;
-}
-
-/** The SHA-256 of a source file's bytes (32 bytes), after its stamp in a cache file. node:crypto is loaded only here. */
-const digest = (sourceBytes) => require('node:crypto').createHash('sha256').update(sourceBytes).digest();
-
-/** The bytes of a cache file for a source file (its stamp and bytes, as loadCli read them) and V8's cached data. */
-const cacheFile = (stamp, sourceBytes, cachedData) => Buffer.concat([stamp, digest(sourceBytes), cachedData]);
-
-/**
- * V8's cached data in the cache file `bytes` when it was made for this source file, else undefined:
- * the same size and modification time, or else (a copy) the same digest of its bytes.
- */
-function cachedDataFor(stamp, sourceBytes, bytes) {
-  if (bytes.length <= HEADER_BYTES) return undefined;
-  const same = stamp.equals(bytes.subarray(0, STAMP_BYTES)) || digest(sourceBytes).equals(bytes.subarray(STAMP_BYTES, HEADER_BYTES));
-  return same ? bytes.subarray(HEADER_BYTES) : undefined;
-}
-
 /**
  * Load the bundle in `dir` (a CommonJS module run in this context); `useCache` false ignores its cache.
- * Returns its exports, the compiled script (cacheFile(sourceStamp, sourceBytes, script.createCachedData())
- * is its cache), the source file's stamp and bytes (read from one open file), and whether a cache was
- * used (present, made for this source file, accepted by V8).
+ * Returns src/core/code-cache.ts LoadedBundle: its exports, the compiled script (writeCodeCache saves
+ * its cache), the source file's stamp and bytes, and whether a cache was used.
  */
 function loadCli(dir, useCache = true) {
   const files = bundleFiles(dir);
-  // the bytes and their stamp from one open file
-  const fd = openSync(files.source, 'r');
-  let sourceBytes, stamp;
-  try {
-    stamp = sourceStamp(fstatSync(fd));
-    sourceBytes = readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  const source = sourceBytes.toString('utf8');
-  let cachedData;
-  if (useCache) {
-    try {
-      cachedData = cachedDataFor(stamp, sourceBytes, readFileSync(files.cache));
-    } catch {
-      cachedData = undefined;
-    }
-  }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: files.source,
-    ...(cachedData !== undefined ? { cachedData } : {}),
-  });
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(files.source), module, files.source, dirname(files.source));
-  return { exports: module.exports, script, sourceStamp: stamp, sourceBytes, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  return require(files.early).loadBundle(files.source, useCache);
 }
 
 /**
@@ -133,5 +72,4 @@ function launch(dir, argv) {
 exports.bundleFiles = bundleFiles;
 exports.launch = launch;
 exports.runCli = runCli;
-exports.cacheFile = cacheFile;
 exports.loadCli = loadCli;

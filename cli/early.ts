@@ -4,10 +4,14 @@
  * worker threads (src/evaluate/dvh-threads.ts), which then load while the command line loads (some 20
  * ms on the 2-vCPU test machine), in time to read the RT Dose while the case's other files are read.
  * The command takes them (main's `started`) when its pool has as many, and ends them otherwise; any
- * other command, or arguments this does not read as the command line will, start nothing.
+ * other command, or arguments this does not read as the command line will, start nothing. It also
+ * holds the loader of the bundle's files with their code caches (src/core/code-cache.ts), which
+ * bin/load-cli.js loads main.cjs with and the worker threads their entries.
  */
 
 import { DEFAULT_THREADS, spawnDvhThreads, type DvhThreads } from '../src/evaluate/dvh-threads.js';
+
+export { loadBundle, writeCodeCache } from '../src/core/code-cache.js';
 
 /** What was started before the command line loaded. */
 export interface Started {

@@ -78,11 +78,19 @@ describe('the bundled CLI', () => {
     const verdict = async (f: string): Promise<boolean> => (JSON.parse((await run(process.execPath, [probe, f], { encoding: 'utf8' })).stdout) as { used: boolean }).used;
     expect(existsSync(join(folder, 'main.cache'))).toBe(true);
     expect(await verdict(folder)).toBe(true);
+    // the DVH worker's entry too (written by the worker of the build's warm-up run as it ended), loaded
+    // as a worker loads it (src/core/worker-spawn.ts: early.cjs loadBundle)
+    const workerProbe = join(dir, 'worker-probe.cjs');
+    writeFileSync(workerProbe, `const { loadBundle } = require(process.argv[2] + '/early.cjs');\nconst l = loadBundle(process.argv[2] + '/dvh-worker.cjs');\nconsole.log(JSON.stringify({ used: l.cacheUsed, entry: typeof l.exports.runWorker }));\n`);
+    expect(existsSync(join(folder, 'dvh-worker.cache'))).toBe(true);
+    expect(JSON.parse((await run(process.execPath, [workerProbe, folder], { encoding: 'utf8' })).stdout)).toEqual({ used: true, entry: 'function' });
+    // the bundles are ASCII, which the loader reads as Latin-1 (the same string as UTF-8 would give)
+    for (const f of ['main.cjs', 'dvh-worker.cjs', 'early.cjs']) expect(readFileSync(join(folder, f)).every((b) => b < 0x80), f).toBe(true);
     // a copy of the bundle (new modification times: the cache's stamp no longer matches): used, its
     // bytes having the digest the cache holds
     const copied = join(folder, '..', 'copied');
     mkdirSync(copied);
-    for (const f of ['main.cjs', 'main.cache']) copyFileSync(join(folder, f), join(copied, f));
+    for (const f of ['main.cjs', 'main.cache', 'early.cjs']) copyFileSync(join(folder, f), join(copied, f));
     utimesSync(join(copied, 'main.cjs'), new Date(2001, 0, 1), new Date(2001, 0, 1));
     expect(await verdict(copied)).toBe(true);
     // a bundle whose source differs in one character (the same length, which is all V8 itself checks
@@ -90,7 +98,7 @@ describe('the bundled CLI', () => {
     const edited = join(folder, '..', 'edited');
     mkdirSync(edited);
     writeFileSync(join(edited, 'main.cjs'), readFileSync(join(folder, 'main.cjs'), 'utf8').replace('Lattice SFRT planning', 'Lattice SFRT-planning'));
-    copyFileSync(join(folder, 'main.cache'), join(edited, 'main.cache'));
+    for (const f of ['main.cache', 'early.cjs']) copyFileSync(join(folder, f), join(edited, f));
     expect(await verdict(edited)).toBe(false);
   });
 
