@@ -94,11 +94,13 @@ export function sumParts(parts: readonly Float64Array[]): Float64Array {
   if (parts.some((p) => p.length !== n)) throw new RangeError(`sumParts: expected parts of ${n} values`);
   if (parts.length === 1) return first.slice();
   const k = kernels<BinExports>();
+  // parts that are views of the kernels' memory copied out first: the sum is laid out over them
+  const sources = parts.map((p) => (p.buffer === k.memory.buffer ? p.slice() : p));
   // the sum at 0, each next part after it
-  const [to, from] = placed(k, [first], 8 * n);
+  const [to, from] = placed(k, [sources[0]!], 8 * n);
   const mem = new Float64Array(k.memory.buffer, from!, n);
-  for (let p = 1; p < parts.length; p++) {
-    mem.set(parts[p]!);
+  for (let p = 1; p < sources.length; p++) {
+    mem.set(sources[p]!);
     k.addInto(to!, from!, n);
   }
   return new Float64Array(k.memory.buffer, to!, n).slice();

@@ -113,6 +113,19 @@ describe('sumParts', () => {
     );
   });
 
+  it('adds parts that are views of the kernels memory where the sum is laid out', () => {
+    const k = kernels<object>();
+    reserveKernelMemory(8 * 64);
+    const values = [[1, 2, 3, 4], [10, 20, 30, 40], [100, 200, 300, 400]];
+    // the parts at bytes 64, 0 and 32: part 1 where the sum goes, part 2 where each next part is put
+    const parts = values.map((v, i) => {
+      const view = new Float64Array(k.memory.buffer, 32 * [2, 0, 1][i]!, 4);
+      view.set(v);
+      return view;
+    });
+    expect(Array.from(sumParts(parts))).toEqual([111, 222, 333, 444]);
+  });
+
   it('refuses parts of different lengths', () => {
     expect(() => sumParts([new Float64Array(3), new Float64Array(4)])).toThrow(RangeError);
   });
