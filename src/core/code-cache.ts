@@ -20,6 +20,7 @@ import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { threadId } from 'node:worker_threads';
 
 /** A bundled file's code cache: NAME.cache beside NAME.cjs. */
 export const codeCacheOf = (source: string): string => `${source.replace(/\.cjs$/, '')}.cache`;
@@ -98,9 +99,13 @@ export function loadBundle(source: string, useCache = true): LoadedBundle {
   return { exports: module.exports, source, script, sourceStamp: stamp, sourceBytes, cacheUsed: cachedData !== undefined && script.cachedDataRejected !== true };
 }
 
-/** Write a loaded bundle's code cache (what its script has compiled so far) beside it: a temporary file, then renamed. */
+/**
+ * Write a loaded bundle's code cache (what its script has compiled so far) beside it: a temporary file
+ * of this process and thread (several workers on one entry may write at once), then renamed.
+ */
 export function writeCodeCache(loaded: LoadedBundle): void {
   const cache = codeCacheOf(loaded.source);
-  writeFileSync(`${cache}.tmp`, Buffer.concat([loaded.sourceStamp, digest(loaded.sourceBytes), loaded.script.createCachedData()]));
-  renameSync(`${cache}.tmp`, cache);
+  const temporary = `${cache}.${process.pid}-${threadId}.tmp`;
+  writeFileSync(temporary, Buffer.concat([loaded.sourceStamp, digest(loaded.sourceBytes), loaded.script.createCachedData()]));
+  renameSync(temporary, cache);
 }
