@@ -11,11 +11,11 @@
  * sign-extended from the stored bits; unsigned: masked to them (mask), or whole when 32 are stored.
  */
 export function convertWords(src: usize, n: i32, bits: i32, signed: bool, shift: i32, mask: u32, whole: bool, slope: f64, intercept: f64, dst: usize): void {
+  let i = 0;
   if (bits == 32 && !signed && whole) {
     // whole unsigned 32-bit words (an RT Dose's usual layout), four at a time (WebAssembly SIMD: the
-    // same operations lane by lane, IEEE 754 as the scalar ones), the rest one by one
+    // same operations lane by lane, IEEE 754 as the scalar ones); the last few in the loop below
     const s2 = f64x2.splat(slope), c2 = f64x2.splat(intercept);
-    let i = 0;
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const w = v128.load(src + o);
@@ -23,13 +23,8 @@ export function convertWords(src: usize, n: i32, bits: i32, signed: bool, shift:
       const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(w, w, 2, 3, 0, 1)), s2), c2));
       v128.store(dst + o, i32x4.shuffle(lo, hi, 0, 1, 4, 5));
     }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(dst + o, <f32>(<f64>load<u32>(src + o) * slope + intercept));
-    }
-    return;
   }
-  for (let i = 0; i < n; i++) {
+  for (; i < n; i++) {
     const w: u32 = bits == 16 ? <u32>load<u16>(src + (<usize>i << 1)) : load<u32>(src + (<usize>i << 2));
     let v: f64;
     if (signed) v = <f64>((<i32>(w << shift)) >> shift);

@@ -8,8 +8,8 @@
 'use strict';
 const { join } = require('node:path');
 
-/** The bundle's file and its cache's in `dir`, and the launcher's early start (cli/early.ts). */
-const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), cache: join(dir, 'main.cache'), early: join(dir, 'early.cjs') });
+/** The bundle's file in `dir` (its cache beside it: src/core/code-cache.ts codeCacheOf), and the launcher's early start (cli/early.ts). */
+const bundleFiles = (dir) => ({ source: join(dir, 'main.cjs'), early: join(dir, 'early.cjs') });
 
 /**
  * Load the bundle in `dir` (a CommonJS module run in this context); `useCache` false ignores its cache.

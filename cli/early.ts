@@ -11,7 +11,7 @@
 
 import { DEFAULT_THREADS, spawnDvhThreads, type DvhThreads } from '../src/evaluate/dvh-threads.js';
 
-export { loadBundle, writeCodeCache } from '../src/core/code-cache.js';
+export { codeCacheOf, loadBundle, writeCodeCache } from '../src/core/code-cache.js';
 
 /** What was started before the command line loaded. */
 export interface Started {

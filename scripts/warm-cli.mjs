@@ -20,7 +20,7 @@ const dir = resolve(process.argv[2] ?? '');
 const loaded = loadCli(dir, false);
 const { exports } = loaded;
 const early = createRequire(import.meta.url)(bundleFiles(dir).early);
-const workerCache = join(dir, 'dvh-worker.cache');
+const workerCache = early.codeCacheOf(join(dir, 'dvh-worker.cjs'));
 process.env.LATTICE_WORKER_CODE_CACHE = 'write';
 const work = mkdtempSync(join(tmpdir(), 'lattice-warm-up-'));
 try {

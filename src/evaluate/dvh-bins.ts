@@ -49,14 +49,15 @@ function placed(k: Kernels, arrays: readonly Float64Array[], extraBytes = 0): nu
 /**
  * Add to diff[0, nBins) the volume of the points spread uniformly over their dose intervals, from the
  * two prefix sums a spread histogram keeps (sumC of c = weight / (hi - lo), sumCt of c t, +c at the bin
- * edge above lo and -c above hi; nBins + 2 values each): the volume below edge e w is e w Σc - Σct.
+ * edge above lo and -c above hi; nBins + 2 values each): the volume below edge e w is e w Σc - Σct
+ * (w = binWidthGy).
  */
-export function addRamps(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nBins: number, w: number): void {
+export function addRamps(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nBins: number, binWidthGy: number): void {
   checkBins(diff, sumC, sumCt, nBins);
   if (nBins === 0) return;
   const k = kernels<BinExports>();
   const [d, c, ct] = placed(k, [diff, sumC, sumCt]);
-  k.addRamps(d!, c!, ct!, nBins, w);
+  k.addRamps(d!, c!, ct!, nBins, binWidthGy);
   if (diff.buffer !== k.memory.buffer) diff.set(new Float64Array(k.memory.buffer, d!, diff.length));
 }
 
@@ -66,14 +67,14 @@ export function addRamps(diff: Float64Array, sumC: Float64Array, sumCt: Float64A
  * last (the points whose dose is that bin's: a clamp), then the ramps of the spread points. Returns
  * the nb bins; `diff` is left changed.
  */
-export function finishHistogram(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nb: number, w: number): Float64Array {
+export function finishHistogram(diff: Float64Array, sumC: Float64Array, sumCt: Float64Array, nb: number, binWidthGy: number): Float64Array {
   checkBins(diff, sumC, sumCt, diff.length);
   if (!(Number.isInteger(nb) && nb >= 0 && nb <= diff.length)) throw new RangeError(`bins: expected 0 .. ${diff.length}, found ${nb}`);
   if (nb === 0) return new Float64Array(0);
   const k = kernels<BinExports>();
   const [d, c, ct] = placed(k, [diff, sumC, sumCt]);
   k.foldAbove(d!, diff.length, nb);
-  k.addRamps(d!, c!, ct!, nb, w);
+  k.addRamps(d!, c!, ct!, nb, binWidthGy);
   return new Float64Array(k.memory.buffer, d!, nb).slice();
 }
 
@@ -106,29 +107,29 @@ export function sumParts(parts: readonly Float64Array[]): Float64Array {
   return new Float64Array(k.memory.buffer, to!, n).slice();
 }
 
-/** Cumulative DVH of a histogram of bin width w at its bin edges: doseGy[b] = b w, volumeCc[b] = volume of bins b and above. */
-export function cumulativeBins(differentialCc: Float64Array, w: number): { readonly doseGy: Float64Array; readonly volumeCc: Float64Array } {
+/** Cumulative DVH of a histogram (bins of binWidthGy) at its bin edges: doseGy[b] = b binWidthGy, volumeCc[b] = volume of bins b and above. */
+export function cumulativeBins(differentialCc: Float64Array, binWidthGy: number): { readonly doseGy: Float64Array; readonly volumeCc: Float64Array } {
   const nb = differentialCc.length;
   const k = kernels<BinExports>();
   const [d, dose] = placed(k, [differentialCc], 16 * (nb + 1));
   const volume = dose! + 8 * (nb + 1);
-  k.cumulate(d!, nb, w, dose!, volume);
+  k.cumulate(d!, nb, binWidthGy, dose!, volume);
   return { doseGy: new Float64Array(k.memory.buffer, dose!, nb + 1).slice(), volumeCc: new Float64Array(k.memory.buffer, volume, nb + 1).slice() };
 }
 
 /**
- * The doses at volumes (cc, ascending, each > 0) of a histogram of bin width w, from one pass down
+ * The doses (Gy) at volumes (cc, ascending, each > 0) of a histogram of bins of binWidthGy, from one pass down
  * its bins: each at the first bin from the top whose volume above reaches it, interpolated within that
  * bin; undefined for the volumes no bin reaches (more than the histogram holds).
  */
-export function dosesAtSortedVolumes(differentialCc: Float64Array, w: number, volumesCc: readonly number[]): (number | undefined)[] {
+export function dosesAtSortedVolumes(differentialCc: Float64Array, binWidthGy: number, volumesCc: readonly number[]): (number | undefined)[] {
   const nq = volumesCc.length;
   const k = kernels<BinExports>();
   const [d, q] = placed(k, [differentialCc], 16 * nq);
   const queries = new Float64Array(k.memory.buffer, q!, nq);
   queries.set(volumesCc);
   const out = q! + 8 * nq;
-  const answered = k.dosesAtVolumes(d!, differentialCc.length, w, q!, nq, out);
+  const answered = k.dosesAtVolumes(d!, differentialCc.length, binWidthGy, q!, nq, out);
   const doses = new Float64Array(k.memory.buffer, out, nq);
   return Array.from({ length: nq }, (_, i) => (i < answered ? doses[i]! : undefined));
 }

@@ -73,8 +73,9 @@ export interface DoseGrid extends DicomIdentity {
   readonly dose: ScalarVolume;
   /**
    * The largest value of dose.data, in its units (Gy when units are 'GY'; relative values when
-   * 'RELATIVE'), present when the reader checked every value finite and non-negative (src/io/dicom/read/rtdose.ts, as it converts them): src/evaluate/plan.ts
-   * checkDoseVolume's result, which evaluatePlan then takes (its doseMaxGy) instead of a pass of its own.
+   * 'RELATIVE'), present when the reader checked every value finite and non-negative
+   * (src/io/dicom/read/rtdose.ts, as it converts them): src/evaluate/plan.ts checkDoseVolume's result,
+   * which evaluatePlan then takes (its doseMaxGy) instead of a pass of its own.
    */
   readonly maxGy?: number;
   readonly units: 'GY' | 'RELATIVE';
